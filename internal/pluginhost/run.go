@@ -1,0 +1,181 @@
+package pluginhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/pbxwatch/pbxwatch/internal/pluginpb"
+	"github.com/pbxwatch/pbxwatch/sdk"
+)
+
+// Diagnosis codes for failures of the plugin itself rather than of what it
+// checks.
+const (
+	CodeTimeout      = "pbxwatch.plugin_timeout"
+	CodeKilled       = "pbxwatch.plugin_killed"
+	CodeCrashed      = "pbxwatch.plugin_crashed"
+	CodeStartFailed  = "pbxwatch.plugin_start_failed"
+	CodeBackoff      = "pbxwatch.plugin_restart_backoff"
+	CodeCheckError   = "pbxwatch.check_error"
+	CodeHostShutdown = "pbxwatch.agent_stopping"
+)
+
+// Run runs the check once with the given timeout and always returns a
+// result: failures of the plugin become UNKNOWN results naming the reason.
+func (h *Host) Run(ctx context.Context, timeout time.Duration) *sdk.Result {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return unknown(CodeHostShutdown, "the agent is stopping; the check was not run", nil)
+	}
+	if res := h.ensureRunning(ctx); res != nil {
+		return res
+	}
+	res, err := h.call(ctx, timeout)
+	if err == nil {
+		h.crashes = 0
+		return res
+	}
+	return h.failure(err, timeout)
+}
+
+// ensureRunning restarts a plugin that exited, honouring the backoff. It
+// returns a result only when the plugin cannot run now.
+func (h *Host) ensureRunning(ctx context.Context) *sdk.Result {
+	if h.proc != nil && !h.proc.client.Exited() {
+		return nil
+	}
+	if h.proc != nil {
+		h.recordExit(h.proc)
+		h.setProc(nil)
+	}
+	if wait := time.Until(h.nextStart); wait > 0 {
+		return unknown(CodeBackoff, fmt.Sprintf("plugin %s %s; next restart attempt in %s", h.spec.Plugin, h.lastExit, wait.Round(time.Second)),
+			[]string{"Read the agent's log for the plugin's last stderr lines (panic or fatal error).", "Run `pbxwatch check " + h.spec.Check + "` by hand to reproduce."})
+	}
+	p, err := h.launch(ctx)
+	if h.spec.OnRestart != nil {
+		h.spec.OnRestart()
+	}
+	if err != nil {
+		h.noteCrash(err.Error())
+		return unknown(CodeStartFailed, err.Error(), []string{"Check that the plugin binary exists, is executable and matches the agent version."})
+	}
+	h.spec.Logger.Info("plugin restarted", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "after", h.lastExit)
+	h.setProc(p)
+	return nil
+}
+
+// noteCrash schedules the next restart with capped exponential backoff.
+func (h *Host) noteCrash(reason string) {
+	h.lastExit = reason
+	h.crashes++
+	if h.crashes == 1 {
+		h.nextStart = time.Time{} // restart at the very next run
+		return
+	}
+	d := h.spec.RestartBackoff << (h.crashes - 2)
+	if d > h.spec.MaxRestartBackoff || d <= 0 {
+		d = h.spec.MaxRestartBackoff
+	}
+	h.nextStart = time.Now().Add(d)
+}
+
+func (h *Host) recordExit(p *process) {
+	reason := "exited"
+	if st := p.cmd.ProcessState; st != nil {
+		reason = "exited (" + st.String() + ")"
+	}
+	h.spec.Logger.Warn("plugin process exited", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "state", reason)
+	h.noteCrash(reason)
+}
+
+func (h *Host) call(ctx context.Context, timeout time.Duration) (*sdk.Result, error) {
+	deadline := time.Now().Add(timeout)
+	callCtx, cancel := context.WithDeadline(ctx, deadline.Add(h.spec.KillGrace))
+	defer cancel()
+	resp, err := h.proc.rpc.Check(callCtx, &pluginpb.CheckRequest{DeadlineUnixNano: deadline.UnixNano()})
+	if err != nil {
+		return nil, err
+	}
+	if e := resp.GetError(); e != "" {
+		if time.Now().After(deadline) {
+			return unknown(CodeTimeout, fmt.Sprintf("check did not finish within its %s timeout: %s", timeout, e),
+				[]string{"Raise the check's timeout, or find out why the checked system answers slowly."}), nil
+		}
+		return unknown(CodeCheckError, e, nil), nil
+	}
+	return fromWire(resp), nil
+}
+
+// failure turns a failed call into a result, killing the plugin when it
+// overstayed its timeout or is otherwise unusable.
+func (h *Host) failure(err error, timeout time.Duration) *sdk.Result {
+	p := h.proc
+	switch {
+	case status.Code(err) == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded):
+		h.spec.Logger.Error("plugin ignored cancellation; killing its process group", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "timeout", timeout, "grace", h.spec.KillGrace)
+		killGroup(p.cmd)
+		p.client.Kill()
+		h.setProc(nil)
+		h.noteCrash(fmt.Sprintf("was killed after ignoring cancellation for %s past its %s timeout", h.spec.KillGrace, timeout))
+		return unknown(CodeKilled, fmt.Sprintf("check did not finish within its %s timeout and ignored cancellation for %s more; the plugin and its children were killed", timeout, h.spec.KillGrace),
+			[]string{"Raise the check's timeout if the checked system is just slow.", "Otherwise the plugin does not honour its context: fix it so Check returns when ctx is done."})
+	case status.Code(err) == codes.Canceled:
+		return unknown(CodeHostShutdown, "run cancelled: the agent is stopping or reloading", nil)
+	default:
+		// The process died during the run, or the connection broke.
+		killGroup(p.cmd)
+		p.client.Kill()
+		h.setProc(nil)
+		reason := "exited during the run"
+		if st := p.cmd.ProcessState; st != nil {
+			reason = "exited during the run (" + st.String() + ")"
+		}
+		h.spec.Logger.Error("plugin failed during a run", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "err", err, "state", reason)
+		h.noteCrash(reason)
+		return unknown(CodeCrashed, fmt.Sprintf("plugin %s %s: %v", h.spec.Plugin, reason, status.Convert(err).Message()),
+			[]string{"Read the agent's log for the plugin's last stderr lines (panic or fatal error).", "The plugin is restarted on the next run."})
+	}
+}
+
+func unknown(code, msg string, remediation []string) *sdk.Result {
+	return &sdk.Result{
+		Status:  sdk.StatusUnknown,
+		Summary: msg,
+		Diagnoses: []sdk.Diagnosis{{
+			Code:        code,
+			Severity:    sdk.SeverityCritical,
+			Message:     msg,
+			Remediation: remediation,
+		}},
+	}
+}
+
+func fromWire(r *pluginpb.CheckResponse) *sdk.Result {
+	res := &sdk.Result{Status: sdk.Status(r.GetStatus()), Summary: r.GetSummary()}
+	for _, d := range r.GetDiagnoses() {
+		res.Diagnoses = append(res.Diagnoses, sdk.Diagnosis{
+			Code: d.GetCode(), Severity: sdk.Severity(d.GetSeverity()), Message: d.GetMessage(),
+			Remediation: d.GetRemediation(), Details: d.GetDetails(),
+		})
+	}
+	for _, m := range r.GetMetrics() {
+		res.Metrics = append(res.Metrics, sdk.Metric{
+			Name: m.GetName(), Help: m.GetHelp(), Type: sdk.MetricType(m.GetType()), Labels: m.GetLabels(), Value: m.GetValue(),
+		})
+	}
+	for _, e := range r.GetEvents() {
+		ev := sdk.Event{Name: e.GetName(), Severity: sdk.Severity(e.GetSeverity()), Message: e.GetMessage(), Labels: e.GetLabels()}
+		if t := e.GetTimeUnixNano(); t != 0 {
+			ev.Time = time.Unix(0, t)
+		}
+		res.Events = append(res.Events, ev)
+	}
+	return res
+}

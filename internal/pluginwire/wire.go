@@ -1,0 +1,50 @@
+// Package pluginwire holds what both ends of the plugin transport must agree
+// on: the go-plugin handshake and the gRPC plugin type. The SDK serves it, the
+// agent's plugin host dials it; plugin authors see neither.
+package pluginwire
+
+import (
+	"context"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	"github.com/pbxwatch/pbxwatch/internal/pluginpb"
+)
+
+// ProtocolVersion is bumped when the agent and plugins built against
+// different versions can no longer talk; go-plugin then refuses the plugin
+// with a message naming both versions.
+const ProtocolVersion = 1
+
+// PluginName is the single plugin each binary serves.
+const PluginName = "checker"
+
+// Handshake keeps people from running a plugin binary by hand by mistake
+// (go-plugin prints an explanation instead); it is not a security measure.
+var Handshake = plugin.HandshakeConfig{
+	ProtocolVersion:  ProtocolVersion,
+	MagicCookieKey:   "PBXWATCH_PLUGIN",
+	MagicCookieValue: "7f3c9e1a-pbxwatch-check-plugin",
+}
+
+// GRPCPlugin adapts a pluginpb.CheckerServer (plugin side) or hands out a
+// pluginpb.CheckerClient (agent side).
+type GRPCPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	Impl pluginpb.CheckerServer
+}
+
+func (p *GRPCPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
+	pluginpb.RegisterCheckerServer(s, p.Impl)
+	return nil
+}
+
+func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return pluginpb.NewCheckerClient(c), nil
+}
+
+// PluginSet is what both ends register.
+func PluginSet(server pluginpb.CheckerServer) plugin.PluginSet {
+	return plugin.PluginSet{PluginName: &GRPCPlugin{Impl: server}}
+}

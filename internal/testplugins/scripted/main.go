@@ -1,0 +1,143 @@
+// Command scripted is a test plugin whose behaviour a test controls: each run
+// reads a script file (YAML) saying what to return or how to misbehave. It
+// lets the agent's tests cover panics, hangs, crashes and stdout pollution
+// through real processes.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/pbxwatch/pbxwatch/sdk"
+)
+
+type config struct {
+	ScriptFile string     `yaml:"script_file"`
+	Secret     sdk.Secret `yaml:"secret"`
+	// Reject makes Configure fail with this message (to test validation).
+	Reject string `yaml:"reject"`
+}
+
+type script struct {
+	// Behave: ok (default), panic, exit, hang (ignores ctx), hang_child
+	// (ignores ctx, with a child process), sleep (honours ctx), stdout,
+	// error, leak_secret.
+	Behave    string          `yaml:"behave"`
+	Sleep     time.Duration   `yaml:"sleep"`
+	Status    string          `yaml:"status"`
+	Summary   string          `yaml:"summary"`
+	Diagnoses []sdk.Diagnosis `yaml:"diagnoses"`
+	Metrics   []struct {
+		Name    string            `yaml:"name"`
+		Help    string            `yaml:"help"`
+		Counter bool              `yaml:"counter"`
+		Labels  map[string]string `yaml:"labels"`
+		Value   float64           `yaml:"value"`
+	} `yaml:"metrics"`
+	Events []struct {
+		Name     string            `yaml:"name"`
+		Severity string            `yaml:"severity"`
+		Message  string            `yaml:"message"`
+		Labels   map[string]string `yaml:"labels"`
+	} `yaml:"events"`
+	// PIDFile receives the child's pid in hang_child, so tests can check it
+	// is gone afterwards.
+	PIDFile string `yaml:"pid_file"`
+}
+
+type checker struct {
+	cfg  config
+	runs int
+}
+
+func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
+	if err := cfg.Decode(&c.cfg); err != nil {
+		return err
+	}
+	if c.cfg.Reject != "" {
+		return fmt.Errorf("%s", c.cfg.Reject)
+	}
+	if c.cfg.Secret != "" {
+		if _, err := sdk.LoadSecret("secret", c.cfg.Secret, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
+	c.runs++
+	var s script
+	if c.cfg.ScriptFile != "" {
+		b, err := os.ReadFile(c.cfg.ScriptFile)
+		if err != nil {
+			return nil, fmt.Errorf("read script: %w", err)
+		}
+		if err := yaml.Unmarshal(b, &s); err != nil {
+			return nil, fmt.Errorf("parse script: %w", err)
+		}
+	}
+	switch s.Behave {
+	case "panic":
+		panic("scripted panic")
+	case "exit":
+		sdk.Logger().Error("scripted crash")
+		os.Exit(7)
+	case "hang":
+		time.Sleep(time.Hour)
+	case "hang_child":
+		cmd := exec.Command("sleep", "3600")
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		if s.PIDFile != "" {
+			_ = os.WriteFile(s.PIDFile, []byte(fmt.Sprint(cmd.Process.Pid)), 0o644)
+		}
+		time.Sleep(time.Hour)
+	case "sleep":
+		select {
+		case <-time.After(s.Sleep):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	case "stdout":
+		fmt.Println("some garbage on stdout")
+	case "error":
+		return nil, fmt.Errorf("scripted error")
+	case "leak_secret":
+		sdk.Logger().Info("about to leak", "secret", c.cfg.Secret.Reveal())
+		return nil, fmt.Errorf("failed with secret %s", c.cfg.Secret.Reveal())
+	}
+	return c.result(s)
+}
+
+func (c *checker) result(s script) (*sdk.Result, error) {
+	res := &sdk.Result{Summary: s.Summary}
+	if s.Status != "" {
+		st, err := sdk.ParseStatus(s.Status)
+		if err != nil {
+			return nil, err
+		}
+		res.Status = st
+	}
+	res.Diagnoses = s.Diagnoses
+	for _, m := range s.Metrics {
+		if m.Counter {
+			res.AddCounter(m.Name, m.Help, m.Value, m.Labels)
+		} else {
+			res.AddGauge(m.Name, m.Help, m.Value, m.Labels)
+		}
+	}
+	for _, e := range s.Events {
+		res.Events = append(res.Events, sdk.Event{Name: e.Name, Severity: sdk.Severity(e.Severity), Message: e.Message, Labels: e.Labels, Time: time.Now()})
+	}
+	res.AddCounter("scripted_runs_total", "Runs of this plugin process.", float64(c.runs), nil)
+	return res, nil
+}
+
+func main() { sdk.Serve(&checker{}) }

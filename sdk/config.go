@@ -1,0 +1,101 @@
+package sdk
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is what the agent hands a plugin: the check's `config:` block and
+// where the check may keep state.
+type Config struct {
+	// CheckName is the configured check's name.
+	CheckName string
+	// StateDir is a directory private to this check, kept across restarts.
+	// `pbxwatch check` run by hand hands a throw-away copy, so a manual run
+	// never moves the daemon's persisted state.
+	StateDir string
+
+	source string      // the config file the block came from
+	raw    []byte      // the block, re-encoded as YAML by the agent
+	lines  map[int]int // line in raw -> line in source
+}
+
+// NewConfig builds a Config. The agent and sdktest call it; plugin authors
+// need it only to unit-test Configure without a process.
+func NewConfig(checkName, stateDir, sourceFile string, raw []byte, lineMap map[int]int) *Config {
+	return &Config{CheckName: checkName, StateDir: stateDir, source: sourceFile, raw: raw, lines: lineMap}
+}
+
+// Raw returns the config block as YAML.
+func (c *Config) Raw() []byte { return c.raw }
+
+// Decode decodes the config block into v strictly: a key v does not declare is
+// an error. Errors name the original config file and line. Validation in a
+// type's UnmarshalYAML may say "line N: ..." with the yaml.Node's Line, and
+// that line is mapped to the config file as well.
+func (c *Config) Decode(v any) error {
+	if len(bytes.TrimSpace(c.raw)) == 0 {
+		c.raw = []byte("{}")
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(c.raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		return c.mapLines(err)
+	}
+	return nil
+}
+
+var lineRef = regexp.MustCompile(`line (\d+)`)
+
+// mapLines rewrites "line N" in err's text to "FILE:LINE" of the original.
+func (c *Config) mapLines(err error) error {
+	var te *yaml.TypeError
+	msgs := []string{err.Error()}
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	out := make([]error, 0, len(msgs))
+	for _, m := range msgs {
+		out = append(out, errors.New(c.Locate(m)))
+	}
+	return errors.Join(out...)
+}
+
+// Locate rewrites every "line N" in msg, N being a line of the re-encoded
+// block, to the position in the original config file.
+func (c *Config) Locate(msg string) string {
+	return lineRef.ReplaceAllStringFunc(msg, func(m string) string {
+		n, err := strconv.Atoi(m[len("line "):])
+		if err != nil {
+			return m
+		}
+		return c.Position(n)
+	})
+}
+
+// Position names line n of the re-encoded block as "FILE:LINE" of the config
+// file it came from (or "line N" when that is unknown).
+func (c *Config) Position(n int) string {
+	if orig, ok := c.lines[n]; ok && c.source != "" {
+		return fmt.Sprintf("%s:%d", c.source, orig)
+	}
+	if orig, ok := c.lines[n]; ok {
+		return fmt.Sprintf("line %d", orig)
+	}
+	return fmt.Sprintf("line %d", n)
+}
+
+// Errorf returns an error prefixed with the position of node (a node of the
+// block being decoded, as seen by an UnmarshalYAML method).
+func (c *Config) Errorf(node *yaml.Node, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if node == nil {
+		return errors.New(msg)
+	}
+	return fmt.Errorf("%s: %s", c.Position(node.Line), msg)
+}

@@ -1,0 +1,91 @@
+package sdk
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// Secret holds a credential. It prints, logs and marshals as "<secret>";
+// Reveal returns the value for the one place that must send it.
+type Secret string
+
+const redacted = "<secret>"
+
+func (s Secret) String() string               { return redacted }
+func (s Secret) GoString() string             { return redacted }
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+func (s Secret) MarshalYAML() (any, error)    { return redacted, nil }
+func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+
+// Reveal returns the secret's value.
+func (s Secret) Reveal() string { return string(s) }
+
+// LoadSecret resolves a secret configured either inline (`secret:`, which may
+// be `${ENV}` expanded by the agent) or in a file (`secret_file:`). Exactly
+// one must be set. A relative file path is taken from systemd's
+// $CREDENTIALS_DIRECTORY when that is set (LoadCredential=), so a unit can
+// say `secret_file: whmcs.secret`. Surrounding whitespace and the trailing
+// newline of the file are trimmed. The value is registered so that Serve
+// scrubs it from every result, error and log line the plugin sends.
+func LoadSecret(name string, inline Secret, file string) (Secret, error) {
+	switch {
+	case inline != "" && file != "":
+		return "", fmt.Errorf("%s and %s_file are both set: keep one", name, name)
+	case inline != "":
+		RegisterSecret(string(inline))
+		return inline, nil
+	case file == "":
+		return "", fmt.Errorf("%s is missing: set %s_file (a file holding it) or %s", name, name, name)
+	}
+	path := file
+	if dir := os.Getenv("CREDENTIALS_DIRECTORY"); dir != "" && !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s_file: %w (the service user must be able to read it)", name, err)
+	}
+	v := strings.TrimSpace(string(b))
+	if v == "" {
+		return "", fmt.Errorf("%s_file %s is empty", name, path)
+	}
+	RegisterSecret(v)
+	return Secret(v), nil
+}
+
+var secrets struct {
+	sync.RWMutex
+	values []string
+}
+
+// RegisterSecret adds a value that must never leave the plugin: Serve
+// replaces it with "<secret>" in results, errors and logs. Values shorter
+// than 4 bytes are ignored, as scrubbing them would mangle ordinary text.
+func RegisterSecret(v string) {
+	if len(v) < 4 {
+		return
+	}
+	secrets.Lock()
+	defer secrets.Unlock()
+	for _, have := range secrets.values {
+		if have == v {
+			return
+		}
+	}
+	secrets.values = append(secrets.values, v)
+}
+
+// Scrub replaces every registered secret in s with "<secret>".
+func Scrub(s string) string {
+	secrets.RLock()
+	defer secrets.RUnlock()
+	for _, v := range secrets.values {
+		if strings.Contains(s, v) {
+			s = strings.ReplaceAll(s, v, redacted)
+		}
+	}
+	return s
+}
