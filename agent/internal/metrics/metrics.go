@@ -5,6 +5,7 @@ package metrics
 import (
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +31,9 @@ type Metrics struct {
 	reloadOK   prometheus.Gauge
 	reloadTime prometheus.Gauge
 	plugins    *pluginCollector
+
+	knownMu sync.Mutex
+	known   map[string]bool // checks with series, for Retain
 }
 
 // New builds the registry with the Go, process and build-info collectors.
@@ -71,6 +75,7 @@ func New(logger *slog.Logger) *Metrics {
 			Help: "Unix time of the last successful configuration load or reload.",
 		}),
 		plugins: newPluginCollector(logger),
+		known:   map[string]bool{},
 	}
 	reg.MustRegister(
 		m.status, m.lastRun, m.duration, m.runs, m.skipped, m.restarts, m.reloadOK, m.reloadTime, m.plugins,
@@ -97,6 +102,9 @@ func (m *Metrics) ObserveRun(check, plugin string, res *sdk.Result, finished tim
 // InitCheck makes a check's series exist from start, so that rate() and
 // absent() work before its first skip or restart.
 func (m *Metrics) InitCheck(check string) {
+	m.knownMu.Lock()
+	m.known[check] = true
+	m.knownMu.Unlock()
 	for _, r := range []string{"ok", "warning", "critical", "unknown"} {
 		m.runs.WithLabelValues(check, r)
 	}
@@ -123,14 +131,18 @@ func (m *Metrics) ConfigLoaded(ok bool) {
 // Retain drops every series of checks not in keep (after a reload removed
 // them), so that removed checks do not linger as stale series.
 func (m *Metrics) Retain(keep map[string]string) {
-	for _, vec := range []interface {
-		DeletePartialMatch(prometheus.Labels) int
-	}{m.status, m.lastRun, m.duration, m.runs, m.skipped, m.restarts} {
-		for _, check := range m.plugins.checks() {
-			if _, ok := keep[check]; !ok {
-				vec.DeletePartialMatch(prometheus.Labels{"check": check})
-			}
+	m.knownMu.Lock()
+	defer m.knownMu.Unlock()
+	for check := range m.known {
+		if _, ok := keep[check]; ok {
+			continue
 		}
+		for _, vec := range []interface {
+			DeletePartialMatch(prometheus.Labels) int
+		}{m.status, m.lastRun, m.duration, m.runs, m.skipped, m.restarts} {
+			vec.DeletePartialMatch(prometheus.Labels{"check": check})
+		}
+		delete(m.known, check)
 	}
 	m.plugins.retain(keep)
 }

@@ -49,16 +49,6 @@ func (c *pluginCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func (c *pluginCollector) checks() []string {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	out := make([]string, 0, len(c.byCheck))
-	for k := range c.byCheck {
-		out = append(out, k)
-	}
-	return out
-}
-
 func (c *pluginCollector) retain(keep map[string]string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

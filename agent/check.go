@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pbxwatch/pbxwatch/agent/internal/config"
+	"github.com/pbxwatch/pbxwatch/agent/internal/daemon"
+	"github.com/pbxwatch/pbxwatch/agent/internal/report"
+	"github.com/pbxwatch/pbxwatch/internal/pluginhost"
+	"github.com/pbxwatch/pbxwatch/sdk"
+)
+
+const exitUnknown = int(sdk.StatusUnknown)
+
+// checkOnce runs one check through its plugin and prints the result. The
+// plugin works on a copy of the check's state directory, so a manual run
+// beside the daemon never moves the daemon's persisted state (a log
+// position, a counter).
+func checkOnce(path, name, output string, logger *slog.Logger) int {
+	cfg, err := config.Load(path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%v\n", err)
+		return exitUnknown
+	}
+	ch, ok := findCheck(cfg, name)
+	if !ok {
+		fmt.Fprintf(os.Stderr, "%s: no check named %q (have: %v)\n", path, name, checkNames(cfg))
+		return exitUnknown
+	}
+	stateDir, err := os.MkdirTemp("", "pbxwatch-check-"+name+"-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "temporary state dir: %v\n", err)
+		return exitUnknown
+	}
+	defer os.RemoveAll(stateDir)
+	if err := copyTree(cfg.StateDir(name), stateDir); err != nil {
+		fmt.Fprintf(os.Stderr, "copy state of check %s: %v\n", name, err)
+		return exitUnknown
+	}
+	host, err := pluginhost.Start(context.Background(), daemon.SpecFor(cfg, ch, stateDir, logger))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%v\n", err)
+		return exitUnknown
+	}
+	defer host.Close()
+	began := time.Now()
+	res := host.Run(context.Background(), ch.Timeout)
+	run := report.Run{Check: ch.Name, Plugin: ch.Plugin, Result: res, Duration: time.Since(began)}
+	if output == "json" {
+		err = report.WriteJSON(os.Stdout, run)
+	} else {
+		err = report.WriteText(os.Stdout, run)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "write result: %v\n", err)
+		return exitUnknown
+	}
+	return int(res.Status)
+}
+
+func findCheck(cfg *config.Config, name string) (config.Check, bool) {
+	for _, ch := range cfg.Checks {
+		if ch.Name == name {
+			return ch, true
+		}
+	}
+	return config.Check{}, false
+}
+
+func checkNames(cfg *config.Config) []string {
+	names := make([]string, len(cfg.Checks))
+	for i, ch := range cfg.Checks {
+		names[i] = ch.Name
+	}
+	return names
+}
+
+// copyTree copies the regular files and directories under src to dst. A
+// missing src (the daemon never ran the check) leaves dst empty.
+func copyTree(src, dst string) error {
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, 0o700)
+		case d.Type().IsRegular():
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(target, b, 0o600)
+		}
+		return nil
+	})
+	if os.IsNotExist(err) {
+		return nil
+	}
+	return err
+}

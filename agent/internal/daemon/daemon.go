@@ -1,0 +1,362 @@
+// Package daemon ties the agent together: it starts one plugin process per
+// configured check, schedules runs, records results as metrics and hands
+// them to the alerting, and swaps in a new configuration on reload only
+// after every plugin has accepted it.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pbxwatch/pbxwatch/agent/internal/config"
+	"github.com/pbxwatch/pbxwatch/agent/internal/metrics"
+	"github.com/pbxwatch/pbxwatch/agent/internal/schedule"
+	"github.com/pbxwatch/pbxwatch/internal/pluginhost"
+	"github.com/pbxwatch/pbxwatch/sdk"
+)
+
+// ResultFunc receives every finished run (the alerting hooks in here).
+type ResultFunc func(check config.Check, res *sdk.Result, at time.Time)
+
+// ConfigFunc receives every configuration that has been swapped in.
+type ConfigFunc func(cfg *config.Config) error
+
+// Options configure a Daemon.
+type Options struct {
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics
+	// Grace is how long a stop or reload waits for runs in progress.
+	Grace time.Duration
+	// KillGrace is how long a run may overstay its timeout (pluginhost).
+	KillGrace time.Duration
+	OnResult  ResultFunc
+	// OnConfig vets and applies the non-check parts of a new config (the
+	// alerting); an error rejects the reload.
+	OnConfig ConfigFunc
+}
+
+// Daemon runs the checks of the current configuration.
+type Daemon struct {
+	opts  Options
+	log   *slog.Logger
+	mu    sync.Mutex // serialises Load, Reload and Shutdown
+	gen   *generation
+	cur   atomic.Pointer[generation] // gen, readable without waiting for a reload
+	ready atomic.Bool
+	busy  atomic.Bool // a load or stop holds mu
+
+	lastMu sync.Mutex
+	last   map[string]LastRun
+}
+
+// LastRun is a check's latest result, for the status page.
+type LastRun struct {
+	Check    config.Check
+	Result   *sdk.Result
+	At       time.Time
+	Duration time.Duration
+}
+
+// New makes a daemon with no checks loaded.
+func New(opts Options) *Daemon {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Grace <= 0 {
+		opts.Grace = 30 * time.Second
+	}
+	return &Daemon{opts: opts, log: opts.Logger, last: map[string]LastRun{}}
+}
+
+// generation is one loaded configuration and the processes serving it.
+type generation struct {
+	cfg   *config.Config
+	hosts map[string]*pluginhost.Host
+	sched *schedule.Scheduler
+}
+
+// Ready reports whether a configuration is loaded and scheduled.
+func (d *Daemon) Ready() bool { return d.ready.Load() }
+
+// Load loads the config at path and starts it. With a configuration already
+// running, it is a reload: the new one must load completely (every plugin
+// started and configured) before the old one is stopped; otherwise the old
+// one keeps running and the error is returned.
+func (d *Daemon) Load(ctx context.Context, path string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	err := d.load(ctx, path)
+	if d.opts.Metrics != nil {
+		d.opts.Metrics.ConfigLoaded(err == nil)
+	}
+	return err
+}
+
+// Alive reports whether the daemon answers within wait: its lock is free
+// or held by a load or stop in progress, which may legitimately take the
+// grace period. A deadlock elsewhere shows as false.
+func (d *Daemon) Alive(wait time.Duration) bool {
+	if d.busy.Load() {
+		return true
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		if d.mu.TryLock() {
+			d.mu.Unlock()
+			return true
+		}
+		if d.busy.Load() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (d *Daemon) load(ctx context.Context, path string) error {
+	d.busy.Store(true)
+	defer d.busy.Store(false)
+	cfg, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	gen, err := d.prepare(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if d.opts.OnConfig != nil {
+		if err := d.opts.OnConfig(cfg); err != nil {
+			gen.close()
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	if old := d.gen; old != nil {
+		old.sched.Stop(d.opts.Grace)
+		old.close()
+	}
+	d.gen = gen
+	d.cur.Store(gen)
+	d.retain(cfg)
+	gen.sched.Start()
+	d.ready.Store(true)
+	d.log.Info("configuration loaded", "file", path, "checks", len(cfg.Checks))
+	return nil
+}
+
+// prepare starts and configures every check's plugin, concurrently, and
+// schedules them (not yet started). On any failure it stops what it started
+// and returns every error.
+func (d *Daemon) prepare(ctx context.Context, cfg *config.Config) (*generation, error) {
+	hosts, err := StartPlugins(ctx, cfg, d.spec)
+	if err != nil {
+		return nil, err
+	}
+	gen := &generation{cfg: cfg, hosts: hosts, sched: schedule.New(d.skipped)}
+	for _, ch := range cfg.Checks {
+		ch, h := ch, hosts[ch.Name]
+		if err := gen.sched.Add(ch.Name, ch.Schedule, func(ctx context.Context) { d.run(ctx, ch, h) }); err != nil {
+			gen.close()
+			return nil, fmt.Errorf("%s:%d: check %q: %w", cfg.File, ch.Line, ch.Name, err)
+		}
+		if d.opts.Metrics != nil {
+			d.opts.Metrics.InitCheck(ch.Name)
+		}
+	}
+	return gen, nil
+}
+
+// spec builds the plugin host spec for a check of the daemon.
+func (d *Daemon) spec(cfg *config.Config, ch config.Check) (pluginhost.Spec, error) {
+	dir := cfg.StateDir(ch.Name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return pluginhost.Spec{}, fmt.Errorf("check %s: state dir: %w (agent.state_dir must be writable by the service user)", ch.Name, err)
+	}
+	s := SpecFor(cfg, ch, dir, d.log)
+	s.KillGrace = d.opts.KillGrace
+	name := ch.Name
+	s.OnRestart = func() {
+		if d.opts.Metrics != nil {
+			d.opts.Metrics.Restarted(name)
+		}
+	}
+	return s, nil
+}
+
+// SpecFor is the plugin host spec of a check, with the given state dir.
+func SpecFor(cfg *config.Config, ch config.Check, stateDir string, log *slog.Logger) pluginhost.Spec {
+	return pluginhost.Spec{
+		Check:      ch.Name,
+		Plugin:     ch.Plugin,
+		Binary:     ch.Binary,
+		SHA256:     ch.SHA256,
+		StateDir:   stateDir,
+		ConfigYAML: ch.ConfigYAML,
+		SourceFile: cfg.File,
+		LineMap:    ch.LineMap,
+		Logger:     log,
+	}
+}
+
+// SpecFunc builds the plugin host spec of one check.
+type SpecFunc func(cfg *config.Config, ch config.Check) (pluginhost.Spec, error)
+
+// StartPlugins starts every check's plugin concurrently. If any fails, all
+// are stopped and every error is returned, joined, in config order.
+func StartPlugins(ctx context.Context, cfg *config.Config, specFor SpecFunc) (map[string]*pluginhost.Host, error) {
+	hosts := make([]*pluginhost.Host, len(cfg.Checks))
+	errs := make([]error, len(cfg.Checks))
+	var wg sync.WaitGroup
+	for i, ch := range cfg.Checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			spec, err := specFor(cfg, ch)
+			if err == nil {
+				hosts[i], err = pluginhost.Start(ctx, spec)
+			}
+			if err != nil {
+				errs[i] = fmt.Errorf("%s:%d: %w", cfg.File, ch.Line, err)
+			}
+		}()
+	}
+	wg.Wait()
+	out := make(map[string]*pluginhost.Host, len(hosts))
+	for i, h := range hosts {
+		if h != nil {
+			out[cfg.Checks[i].Name] = h
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		closeAll(out)
+		return nil, err
+	}
+	return out, nil
+}
+
+func closeAll(hosts map[string]*pluginhost.Host) {
+	var wg sync.WaitGroup
+	for _, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.Close()
+		}()
+	}
+	wg.Wait()
+}
+
+func (g *generation) close() { closeAll(g.hosts) }
+
+// Shutdown stops scheduling, waits up to the grace period for runs in
+// progress, and stops every plugin process.
+func (d *Daemon) Shutdown() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.busy.Store(true)
+	defer d.busy.Store(false)
+	d.ready.Store(false)
+	if d.gen == nil {
+		return
+	}
+	d.gen.sched.Stop(d.opts.Grace)
+	d.gen.close()
+	d.gen = nil
+	d.cur.Store(nil)
+}
+
+func (d *Daemon) skipped(check string) {
+	d.log.Warn("previous run still in progress; skipping this one", "check", check)
+	if d.opts.Metrics != nil {
+		d.opts.Metrics.Skipped(check)
+	}
+}
+
+// run runs a check once and records the result.
+func (d *Daemon) run(ctx context.Context, ch config.Check, h *pluginhost.Host) {
+	began := time.Now()
+	res := h.Run(ctx, ch.Timeout)
+	took := time.Since(began)
+	if ctx.Err() != nil && isShutdown(res) {
+		// Cut short by a stop or reload: not a finding about the check.
+		return
+	}
+	now := time.Now()
+	if d.opts.Metrics != nil {
+		d.opts.Metrics.ObserveRun(ch.Name, ch.Plugin, res, now, took)
+	}
+	d.record(ch, res, now, took)
+	if d.opts.OnResult != nil {
+		d.opts.OnResult(ch, res, now)
+	}
+}
+
+func isShutdown(res *sdk.Result) bool {
+	return len(res.Diagnoses) == 1 && res.Diagnoses[0].Code == pluginhost.CodeHostShutdown
+}
+
+// record keeps the latest result and logs status changes at INFO (WARN for
+// a worse status), every other run at DEBUG.
+func (d *Daemon) record(ch config.Check, res *sdk.Result, at time.Time, took time.Duration) {
+	d.lastMu.Lock()
+	prev, seen := d.last[ch.Name]
+	d.last[ch.Name] = LastRun{Check: ch, Result: res, At: at, Duration: took}
+	d.lastMu.Unlock()
+
+	attrs := []any{"check", ch.Name, "status", res.Status.String(), "summary", res.Summary, "duration", took.Round(time.Millisecond)}
+	for _, dg := range res.Diagnoses {
+		attrs = append(attrs, slog.Group("diagnosis", "code", dg.Code, "message", dg.Message))
+	}
+	switch {
+	case seen && prev.Result.Status == res.Status:
+		d.log.Debug("check ran", attrs...)
+	case res.Status == sdk.StatusOK:
+		d.log.Info("check status changed", attrs...)
+	default:
+		d.log.Warn("check status changed", attrs...)
+	}
+}
+
+// LastRuns returns every check's latest result, in config order.
+func (d *Daemon) LastRuns() []LastRun {
+	gen := d.cur.Load()
+	if gen == nil {
+		return nil
+	}
+	d.lastMu.Lock()
+	defer d.lastMu.Unlock()
+	out := make([]LastRun, 0, len(gen.cfg.Checks))
+	for _, ch := range gen.cfg.Checks {
+		if lr, ok := d.last[ch.Name]; ok {
+			out = append(out, lr)
+		} else {
+			out = append(out, LastRun{Check: ch})
+		}
+	}
+	return out
+}
+
+// retain forgets checks the new config no longer has.
+func (d *Daemon) retain(cfg *config.Config) {
+	keep := make(map[string]string, len(cfg.Checks))
+	for _, ch := range cfg.Checks {
+		keep[ch.Name] = ch.Plugin
+	}
+	d.lastMu.Lock()
+	for name := range d.last {
+		if _, ok := keep[name]; !ok {
+			delete(d.last, name)
+		}
+	}
+	d.lastMu.Unlock()
+	if d.opts.Metrics != nil {
+		d.opts.Metrics.Retain(keep)
+	}
+}

@@ -1,0 +1,85 @@
+// Command pbxwatch is the monitoring agent for FreePBX hosts: it runs check
+// plugins on schedules and exports their results as Prometheus metrics and
+// Alertmanager alerts.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+)
+
+// defaultListenAddress is pbxwatch's port (9851, unallocated in the
+// Prometheus default port list at the time of writing).
+const defaultListenAddress = ":9851"
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	app := kingpin.New("pbxwatch", "Monitoring agent for FreePBX hosts: scheduled check plugins, Prometheus metrics, Alertmanager alerts.")
+	app.HelpFlag.Short('h')
+	app.UsageWriter(os.Stderr)
+	app.Terminate(nil) // we exit ourselves, with the code each command promises
+	logCfg := &promslog.Config{}
+	promslogflag.AddFlags(app, logCfg)
+
+	runCmd := app.Command("run", "Run the agent daemon.")
+	runConfig := configFlag(runCmd)
+	webFlags := kingpinflag.AddFlags(runCmd, defaultListenAddress)
+	grace := runCmd.Flag("shutdown.grace-period", "How long a stop or reload waits for check runs in progress before cancelling them.").Default("30s").Duration()
+	killGrace := runCmd.Flag("plugin.kill-grace-period", "How long a run may overstay its timeout before its plugin is killed as unresponsive.").Default("2s").Duration()
+
+	validateCmd := app.Command("validate", "Validate the configuration, including every plugin's own config. Exits 1 listing every error.")
+	validateConfig := configFlag(validateCmd)
+
+	checkCmd := app.Command("check", "Run one check once through its plugin and print the result. The exit code is the Nagios status (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN), so this also works as a Nagios/Icinga plugin.")
+	checkConfig := configFlag(checkCmd)
+	output := checkCmd.Flag("output", "Output format: text or json.").Default("text").Enum("text", "json")
+	checkName := checkCmd.Arg("name", "Name of the check to run.").Required().String()
+
+	app.Command("version", "Print the version.")
+
+	selected, err := app.Parse(args)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pbxwatch: %v (try --help)\n", err)
+		return usageExit(args)
+	}
+	if selected == "" { // --help
+		return 0
+	}
+	logger := promslog.New(logCfg)
+	switch selected {
+	case runCmd.FullCommand():
+		return runDaemon(daemonOptions{configFile: *runConfig, web: webFlags, grace: *grace, killGrace: *killGrace, logger: logger})
+	case validateCmd.FullCommand():
+		return validate(*validateConfig, logger)
+	case checkCmd.FullCommand():
+		return checkOnce(*checkConfig, *checkName, *output, logger)
+	default:
+		fmt.Println(version.Print("pbxwatch"))
+		return 0
+	}
+}
+
+func configFlag(cmd *kingpin.CmdClause) *string {
+	return cmd.Flag("config.file", "Configuration file.").Default("/etc/pbxwatch/pbxwatch.yml").String()
+}
+
+// usageExit is 3 (UNKNOWN) for `check`, which Nagios runs and reads by exit
+// code, and 1 otherwise.
+func usageExit(args []string) int {
+	for _, a := range args {
+		if len(a) > 0 && a[0] != '-' {
+			if a == "check" {
+				return 3
+			}
+			break
+		}
+	}
+	return 1
+}
