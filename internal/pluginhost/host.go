@@ -184,16 +184,18 @@ func connect(client *plugin.Client, cmd *exec.Cmd) (*process, error) {
 	return &process{client: client, cmd: cmd, rpc: rpc, pid: cmd.Process.Pid}, nil
 }
 
-// explainStartError adds the likely cause to go-plugin's start errors.
+// explainStartError adds the likely cause to go-plugin's start errors, and
+// replaces its generic checklist where the cause is known.
 func explainStartError(err error) error {
 	msg := err.Error()
 	switch {
-	case strings.Contains(msg, "Unrecognized remote plugin message"):
-		return fmt.Errorf("%w\nThe plugin wrote to stdout before its handshake. Plugins must keep stdout free (it carries the handshake) and log to stderr with sdk.Logger()", err)
+	case strings.HasPrefix(msg, "Unrecognized remote plugin message: "):
+		first, _, _ := strings.Cut(strings.TrimPrefix(msg, "Unrecognized remote plugin message: "), "\n")
+		return fmt.Errorf("the plugin wrote %q to stdout before its handshake: a plugin must keep stdout free (it carries the handshake) and log to stderr with sdk.Logger()", first)
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
-		return fmt.Errorf("%w\nThe plugin never completed the handshake: is it a pbxwatch plugin built with sdk.Serve?", err)
+		return fmt.Errorf("%w: the plugin never completed the handshake; is it a pbxwatch plugin built with sdk.Serve?", err)
 	case strings.Contains(msg, "Incompatible API version"), strings.Contains(msg, "Incompatible core API version"):
-		return fmt.Errorf("%w\nThe plugin was built for another pbxwatch plugin protocol (this agent speaks %d): rebuild it against this SDK", err, pluginwire.ProtocolVersion)
+		return fmt.Errorf("%w: the plugin was built for another pbxwatch plugin protocol (this agent speaks %d); rebuild it against this SDK", err, pluginwire.ProtocolVersion)
 	}
 	return err
 }

@@ -273,7 +273,7 @@ func TestStdoutBeforeHandshakeIsAClearError(t *testing.T) {
 		Check: "t", Plugin: "noisy",
 		Binary: buildtest.Build(t, "github.com/pbxwatch/pbxwatch/internal/testplugins/noisy"),
 	})
-	if err == nil || !strings.Contains(err.Error(), "wrote to stdout before its handshake") || !strings.Contains(err.Error(), "starting my plugin v1.2") {
+	if err == nil || !strings.Contains(err.Error(), "to stdout before its handshake") || !strings.Contains(err.Error(), "starting my plugin v1.2") {
 		t.Fatalf("err = %v", err)
 	}
 	if time.Since(began) > 5*time.Second {

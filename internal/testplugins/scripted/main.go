@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -51,14 +54,16 @@ type script struct {
 }
 
 type checker struct {
-	cfg  config
-	runs int
+	cfg      config
+	stateDir string
+	runs     int
 }
 
 func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
 	if err := cfg.Decode(&c.cfg); err != nil {
 		return err
 	}
+	c.stateDir = cfg.StateDir
 	if c.cfg.Reject != "" {
 		return fmt.Errorf("%s", c.cfg.Reject)
 	}
@@ -72,6 +77,9 @@ func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
 
 func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 	c.runs++
+	if err := c.countInState(); err != nil {
+		return nil, err
+	}
 	var s script
 	if c.cfg.ScriptFile != "" {
 		b, err := os.ReadFile(c.cfg.ScriptFile)
@@ -114,6 +122,18 @@ func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 		return nil, fmt.Errorf("failed with secret %s", c.cfg.Secret.Reveal())
 	}
 	return c.result(s)
+}
+
+// countInState keeps a run counter in the state dir, as a plugin with
+// persisted state (a log position) would: tests use it to see whose state a
+// run moved.
+func (c *checker) countInState() error {
+	p := filepath.Join(c.stateDir, "runs")
+	n := 0
+	if b, err := os.ReadFile(p); err == nil {
+		n, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	return os.WriteFile(p, []byte(strconv.Itoa(n+1)), 0o600)
 }
 
 func (c *checker) result(s script) (*sdk.Result, error) {
