@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Lists the programs `make test` needs that are not installed, and fails,
+# so that a missing package is never mistaken for a passing test.
+# PBXWATCH_SKIP_INTEGRATION=1 turns the failure into a warning (the
+# integration tests then skip, saying so).
+set -u
+need=(
+  "prometheus:prometheus"
+  "promtool:prometheus"
+  "prometheus-alertmanager:prometheus-alertmanager"
+  "logrotate:logrotate"
+  "/usr/lib/nagios/plugins/check_dummy:monitoring-plugins-basic"
+)
+missing=()
+for item in "${need[@]}"; do
+  prog=${item%%:*} pkg=${item#*:}
+  if [[ $prog == /* ]]; then [[ -x $prog ]] && continue; else command -v "$prog" >/dev/null && continue; fi
+  missing+=("$prog (Debian package $pkg)")
+done
+if ((${#missing[@]})); then
+  echo "make test: these programs are missing:" >&2
+  printf '  - %s\n' "${missing[@]}" >&2
+  echo "Install them: sudo apt-get install prometheus prometheus-alertmanager logrotate monitoring-plugins-basic" >&2
+  if [[ -n ${PBXWATCH_SKIP_INTEGRATION:-} ]]; then
+    echo "PBXWATCH_SKIP_INTEGRATION is set: the tests that need them will be SKIPPED." >&2
+    exit 0
+  fi
+  exit 1
+fi
