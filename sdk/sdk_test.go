@@ -1,0 +1,112 @@
+package sdk
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSecretNeverPrints(t *testing.T) {
+	s := Secret("hunter2-long")
+	for _, got := range []string{fmt.Sprint(s), fmt.Sprintf("%v %s %#v", s, s, s)} {
+		if strings.Contains(got, "hunter2") {
+			t.Fatalf("printed: %s", got)
+		}
+	}
+	b, _ := json.Marshal(struct{ S Secret }{s})
+	if strings.Contains(string(b), "hunter2") {
+		t.Fatalf("marshalled: %s", b)
+	}
+	if s.Reveal() != "hunter2-long" {
+		t.Fatal("Reveal")
+	}
+}
+
+func TestLoadSecretFromCredentialsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "whmcs.secret"), []byte("  from-creds-dir\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CREDENTIALS_DIRECTORY", dir)
+	s, err := LoadSecret("secret", "", "whmcs.secret")
+	if err != nil || s.Reveal() != "from-creds-dir" {
+		t.Fatalf("%q %v", s.Reveal(), err)
+	}
+	if got := Scrub("token from-creds-dir here"); got != "token <secret> here" {
+		t.Fatalf("not registered for scrubbing: %q", got)
+	}
+}
+
+func TestLoadSecretErrors(t *testing.T) {
+	if _, err := LoadSecret("secret", "a-value", "a-file"); err == nil || !strings.Contains(err.Error(), "both set") {
+		t.Fatal(err)
+	}
+	if _, err := LoadSecret("secret", "", ""); err == nil || !strings.Contains(err.Error(), "set secret_file") {
+		t.Fatal(err)
+	}
+	if _, err := LoadSecret("secret", "", "/nonexistent/x"); err == nil || !strings.Contains(err.Error(), "secret_file") {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty")
+	_ = os.WriteFile(empty, []byte("\n"), 0o600)
+	if _, err := LoadSecret("secret", "", empty); err == nil || !strings.Contains(err.Error(), "is empty") {
+		t.Fatal(err)
+	}
+}
+
+func TestScrubIgnoresTinyValues(t *testing.T) {
+	RegisterSecret("ab")
+	if Scrub("abc") != "abc" {
+		t.Fatal("scrubbed a 2-byte secret")
+	}
+}
+
+func TestWorseRanksUnknownBetweenWarningAndCritical(t *testing.T) {
+	cases := []struct{ a, b, want Status }{
+		{StatusOK, StatusWarning, StatusWarning},
+		{StatusWarning, StatusUnknown, StatusUnknown},
+		{StatusUnknown, StatusCritical, StatusCritical},
+		{StatusCritical, StatusUnknown, StatusCritical},
+	}
+	for _, c := range cases {
+		if got := Worse(c.a, c.b); got != c.want {
+			t.Errorf("Worse(%v,%v)=%v", c.a, c.b, got)
+		}
+	}
+}
+
+func TestDiagnoseRaisesStatus(t *testing.T) {
+	var r Result
+	r.Diagnose(Diagnosis{Code: "a", Severity: SeverityWarning})
+	r.Diagnose(Diagnosis{Code: "b", Severity: SeverityInfo})
+	if r.Status != StatusWarning || len(r.Diagnoses) != 2 {
+		t.Fatal(r)
+	}
+}
+
+func TestConfigErrorsUseTheOriginalLines(t *testing.T) {
+	cfg := NewConfig("c", "", "/etc/pbxwatch.yml", []byte("a: 1\nb: x\n"), map[int]int{1: 30, 2: 31})
+	var v struct {
+		A int `yaml:"a"`
+		B int `yaml:"b"`
+	}
+	err := cfg.Decode(&v)
+	if err == nil || !strings.Contains(err.Error(), "/etc/pbxwatch.yml:31: cannot unmarshal") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestToWireScrubsEveryString(t *testing.T) {
+	RegisterSecret("sekrit-123")
+	r := &Result{Status: StatusCritical, Summary: "x sekrit-123"}
+	r.Diagnoses = []Diagnosis{{Message: "m sekrit-123", Remediation: []string{"r sekrit-123"}, Details: map[string]string{"k": "sekrit-123"}}}
+	r.Events = []Event{{Message: "e sekrit-123", Labels: map[string]string{"l": "sekrit-123"}}}
+	r.AddGauge("g", "", 1, map[string]string{"l": "sekrit-123"})
+	w := toWire(r)
+	if strings.Contains(w.String(), "sekrit-123") {
+		t.Fatalf("secret on the wire: %s", w.String())
+	}
+}
