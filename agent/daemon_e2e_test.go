@@ -3,6 +3,7 @@ package main_test
 import (
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -139,10 +140,35 @@ func TestPluginsExitWhenAgentIsSIGKILLed(t *testing.T) {
 	if len(plugins) != 2 {
 		t.Fatalf("plugin processes: %v", plugins)
 	}
+	var sockDirs []string
+	for _, p := range plugins {
+		sockDirs = append(sockDirs, pluginEnv(t, p, "PLUGIN_UNIX_SOCKET_DIR"))
+	}
 	d.signal(syscall.SIGKILL)
 	d.wait(5 * time.Second)
 	// Plugins poll for their parent every 500ms.
 	waitAllGone(t, plugins, 3*time.Second)
+	for _, dir := range sockDirs {
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("plugin socket dir %s left behind (%v)", dir, err)
+		}
+	}
+}
+
+// pluginEnv reads one variable of a running process's environment.
+func pluginEnv(t *testing.T, pid int, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range strings.Split(string(b), "\x00") {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v
+		}
+	}
+	t.Fatalf("process %d has no %s", pid, name)
+	return ""
 }
 
 func TestHungPluginIsKilledThroughTheAgent(t *testing.T) {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,19 +35,24 @@ func Serve(c Checker) {
 		// plugin's logs go through Logger().
 		Logger: hclog.NewNullLogger(),
 	})
+	// Serve returns when the agent shut the plugin down or went away.
+	removeSocketDir()
 	os.Exit(0)
 }
 
 // exitWhenOrphaned ends the plugin once the agent that started it is gone.
 // go-plugin has no such guard: an agent killed with SIGKILL would otherwise
 // leave its plugins running forever. A plugin is its own process group
-// leader (the agent starts it so), and takes its children down with it.
+// leader (the agent starts it so), and takes its children down with it
+// (and itself: SIGKILL to the group ends this process too).
 func exitWhenOrphaned(parent int) {
 	for range time.Tick(parentPollInterval) {
 		if os.Getppid() == parent {
 			continue
 		}
-		Logger().Warn("agent process is gone; plugin exiting", "agent_pid", parent)
+		// No log line: stderr was a pipe to the dead agent, and writing to
+		// it would end the process with SIGPIPE before the clean-up.
+		removeSocketDir()
 		if pgid, err := syscall.Getpgid(0); err == nil && pgid == os.Getpid() {
 			_ = syscall.Kill(-pgid, syscall.SIGKILL)
 		}
@@ -102,4 +109,13 @@ func (s *server) Check(ctx context.Context, req *pluginpb.CheckRequest) (resp *p
 		return &pluginpb.CheckResponse{Status: pluginpb.Status_UNKNOWN, Error: "plugin returned neither a result nor an error"}, nil
 	}
 	return toWire(res), nil
+}
+
+// removeSocketDir removes the directory the agent made for this plugin's
+// socket, which the dead agent can no longer remove.
+func removeSocketDir() {
+	dir := os.Getenv(plugin.EnvUnixSocketDir)
+	if strings.HasPrefix(filepath.Base(dir), "pbxwatch-plugin-") {
+		_ = os.RemoveAll(dir)
+	}
 }

@@ -104,10 +104,11 @@ type Host struct {
 
 // process is one started plugin process.
 type process struct {
-	client *plugin.Client
-	cmd    *exec.Cmd
-	rpc    pluginpb.CheckerClient
-	pid    int
+	client  *plugin.Client
+	cmd     *exec.Cmd
+	rpc     pluginpb.CheckerClient
+	pid     int
+	sockDir string
 }
 
 // Start starts the plugin and configures it. A *ConfigError means the plugin
@@ -137,8 +138,15 @@ func (h *Host) launch(ctx context.Context) (*process, error) {
 	if err := h.verifyChecksum(); err != nil {
 		return nil, err
 	}
+	// The plugin's gRPC socket goes in a directory of ours, removed when the
+	// plugin stops: a plugin killed with SIGKILL cannot remove its socket,
+	// and go-plugin's default leaves it in the temp dir forever.
+	sockDir, err := os.MkdirTemp("", "pbxwatch-plugin-")
+	if err != nil {
+		return nil, fmt.Errorf("check %s: socket dir: %w", h.spec.Check, err)
+	}
 	cmd := exec.Command(h.spec.Binary)
-	cmd.Env = pluginEnv()
+	cmd.Env = append(pluginEnv(), plugin.EnvUnixSocketDir+"="+sockDir)
 	// Its own process group, so a hung plugin is killed with every child it
 	// spawned, and a terminal's Ctrl-C reaches the agent only.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -155,20 +163,19 @@ func (h *Host) launch(ctx context.Context) (*process, error) {
 		SkipHostEnv:      true,
 		Logger:           hclog.NewNullLogger(),
 	})
-	p, err := connect(client, cmd)
+	p, err := connect(client, cmd, sockDir)
 	if err != nil {
-		client.Kill()
-		killGroup(cmd)
+		(&process{client: client, cmd: cmd, sockDir: sockDir}).stop()
 		return nil, fmt.Errorf("start plugin %s (%s) for check %s: %w", h.spec.Plugin, h.spec.Binary, h.spec.Check, explainStartError(err))
 	}
 	if err := h.configure(ctx, p); err != nil {
-		h.stop(p)
+		p.stop()
 		return nil, err
 	}
 	return p, nil
 }
 
-func connect(client *plugin.Client, cmd *exec.Cmd) (*process, error) {
+func connect(client *plugin.Client, cmd *exec.Cmd, sockDir string) (*process, error) {
 	proto, err := client.Client()
 	if err != nil {
 		return nil, err
@@ -181,7 +188,7 @@ func connect(client *plugin.Client, cmd *exec.Cmd) (*process, error) {
 	if !ok {
 		return nil, fmt.Errorf("plugin served %T, not a pbxwatch checker", raw)
 	}
-	return &process{client: client, cmd: cmd, rpc: rpc, pid: cmd.Process.Pid}, nil
+	return &process{client: client, cmd: cmd, rpc: rpc, pid: cmd.Process.Pid, sockDir: sockDir}, nil
 }
 
 // explainStartError adds the likely cause to go-plugin's start errors, and
@@ -268,14 +275,26 @@ func (h *Host) Close() {
 	defer h.mu.Unlock()
 	h.closed = true
 	if h.proc != nil {
-		h.stop(h.proc)
+		h.proc.stop()
 		h.setProc(nil)
 	}
 }
 
-func (h *Host) stop(p *process) {
+// stop ends the process: go-plugin's graceful gRPC shutdown (SIGKILL to the
+// plugin after 2s), then SIGKILL to its process group for any child left.
+func (p *process) stop() {
 	p.client.Kill()
+	p.kill()
+}
+
+// kill SIGKILLs the plugin's process group at once, and lets go-plugin
+// reap it.
+func (p *process) kill() {
 	killGroup(p.cmd)
+	p.client.Kill()
+	if p.sockDir != "" {
+		_ = os.RemoveAll(p.sockDir)
+	}
 }
 
 // killGroup SIGKILLs the plugin's process group: the plugin and any child

@@ -52,6 +52,7 @@ func (h *Host) ensureRunning(ctx context.Context) *sdk.Result {
 	}
 	if h.proc != nil {
 		h.recordExit(h.proc)
+		h.proc.kill() // reap, and remove its socket dir
 		h.setProc(nil)
 	}
 	if wait := time.Until(h.nextStart); wait > 0 {
@@ -120,8 +121,7 @@ func (h *Host) failure(err error, timeout time.Duration) *sdk.Result {
 	switch {
 	case status.Code(err) == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded):
 		h.spec.Logger.Error("plugin ignored cancellation; killing its process group", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "timeout", timeout, "grace", h.spec.KillGrace)
-		killGroup(p.cmd)
-		p.client.Kill()
+		p.kill()
 		h.setProc(nil)
 		h.noteCrash(fmt.Sprintf("was killed after ignoring cancellation for %s past its %s timeout", h.spec.KillGrace, timeout))
 		return unknown(CodeKilled, fmt.Sprintf("check did not finish within its %s timeout and ignored cancellation for %s more; the plugin and its children were killed", timeout, h.spec.KillGrace),
@@ -130,8 +130,7 @@ func (h *Host) failure(err error, timeout time.Duration) *sdk.Result {
 		return unknown(CodeHostShutdown, "run cancelled: the agent is stopping or reloading", nil)
 	default:
 		// The process died during the run, or the connection broke.
-		killGroup(p.cmd)
-		p.client.Kill()
+		p.kill()
 		h.setProc(nil)
 		reason := "exited during the run"
 		if st := p.cmd.ProcessState; st != nil {
