@@ -2,6 +2,8 @@ package pluginhost_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"context"
 	"errors"
 	"log/slog"
@@ -326,4 +328,20 @@ func TestChecksumMismatchRefusesToStart(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "does not match its configured sha256") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+func TestChecksumMatchStarts(t *testing.T) {
+	bin := buildtest.Build(t, scriptedPkg)
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	h, err := pluginhost.Start(context.Background(), pluginhost.Spec{
+		Check: "t", Plugin: "scripted", Binary: bin, SHA256: hex.EncodeToString(sum[:]), StateDir: t.TempDir(),
+	})
+	if err != nil {
+		t.Fatalf("start with the right digest: %v", err)
+	}
+	h.Close()
 }
