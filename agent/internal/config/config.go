@@ -124,7 +124,10 @@ func prefixLines(path string, err error) error {
 	return errors.Join(out...)
 }
 
-var checkName = regexp.MustCompile(`^[a-z0-9_]+$`)
+var (
+	checkName  = regexp.MustCompile(`^[a-z0-9_]+$`)
+	pluginName = regexp.MustCompile(`^[a-z0-9_-]+$`)
+)
 
 // finish validates the decoded config and derives what the agent needs:
 // plugin paths, expanded config blocks and their line maps.
@@ -185,7 +188,7 @@ func (c *Config) resolvePlugin(ch *Check) error {
 	if ch.Plugin == "" {
 		return fmt.Errorf("no plugin: set `plugin:` to the name after %q in the binary's name", PluginPrefix)
 	}
-	if !checkName.MatchString(ch.Plugin) && !regexp.MustCompile(`^[a-z0-9_-]+$`).MatchString(ch.Plugin) {
+	if !pluginName.MatchString(ch.Plugin) {
 		return fmt.Errorf("plugin %q: a plugin name holds a-z, 0-9, _ and - only", ch.Plugin)
 	}
 	name := PluginPrefix + ch.Plugin
