@@ -1,0 +1,373 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pbxwatch/pbxwatch/sdk"
+)
+
+// maxEventsPerRun bounds the events one run sends: a flood of matches
+// still counts in full in the metrics and the diagnosis.
+const maxEventsPerRun = 100
+
+type checker struct {
+	mu       sync.Mutex
+	cfg      config
+	stateDir string
+	matcher  *matcher
+	tailer   *tailer
+	// st is the state, loaded on the first run and kept in memory; the
+	// saved copy only matters after a restart.
+	st    *state
+	fresh bool
+}
+
+func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
+	if err := cfg.Decode(&c.cfg); err != nil {
+		return err
+	}
+	m, err := newMatcher(c.cfg.Patterns)
+	if err != nil {
+		return err
+	}
+	c.matcher, c.stateDir = m, cfg.StateDir
+	c.tailer = &tailer{path: c.cfg.Path, startAt: c.cfg.StartAt, lr: newLineReader(c.cfg.MaxLineBytes), log: sdk.Logger()}
+	return nil
+}
+
+func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	file := stateFile(c.stateDir, c.cfg.Path)
+	if c.st == nil {
+		st, err := loadState(file)
+		if err != nil {
+			return stateCorrupt(file, err), nil
+		}
+		if st == nil {
+			st = &state{Version: stateVersion, Path: c.cfg.Path}
+			st.Totals.init()
+			c.fresh = true
+		}
+		c.st = st
+	}
+	r := newRun(&c.cfg, c.matcher)
+	pr, err := c.tailer.poll(c.st, c.fresh, r, stopper(ctx))
+	r.addTo(&c.st.Totals)
+	var perm *errPermission
+	if err != nil && !errors.As(err, &perm) {
+		// Lines read before the error are counted; save them with their
+		// offset before giving up on this run.
+		if serr := saveState(file, c.st); serr != nil {
+			sdk.Logger().Error("saving position failed", "err", serr)
+		}
+		return nil, fmt.Errorf("reading %s: %w", c.cfg.Path, err)
+	}
+	if perm == nil {
+		c.fresh = false
+		if err := saveState(file, c.st); err != nil {
+			return nil, fmt.Errorf("%w (state dir %s must be writable by the service user)", err, c.stateDir)
+		}
+	}
+	res := &sdk.Result{}
+	c.report(res, r, pr, perm)
+	return res, nil
+}
+
+// stopper tells the reader to stop, at a line boundary, when the run's
+// deadline is near, so that a large backlog is read over several runs
+// rather than lost to a timeout.
+func stopper(ctx context.Context) func() bool {
+	deadline, ok := ctx.Deadline()
+	if ok {
+		margin := time.Until(deadline) / 10
+		if margin < 500*time.Millisecond {
+			margin = 500 * time.Millisecond
+		}
+		deadline = deadline.Add(-margin)
+	}
+	return func() bool {
+		return ctx.Err() != nil || (ok && time.Now().After(deadline))
+	}
+}
+
+// run collects what one check run read.
+type run struct {
+	format  format
+	max     int
+	matcher *matcher
+	pats    []patternConfig
+	found   matchFunc
+
+	levels    [numLevels]uint64
+	oversized uint64
+	matches   []patternRun
+	events    []sdk.Event
+	dropped   int
+	now       time.Time
+}
+
+type patternRun struct {
+	count  uint64
+	sample string
+}
+
+func newRun(cfg *config, m *matcher) *run {
+	r := &run{format: cfg.format(), max: cfg.MaxLineBytes, matcher: m, pats: cfg.Patterns,
+		matches: make([]patternRun, len(cfg.Patterns)), now: time.Now()}
+	r.found = r.match
+	return r
+}
+
+func (r *run) lines(buf []byte) {
+	for rest := buf; len(rest) > 0; {
+		i := bytes.IndexByte(rest, '\n')
+		line := rest[:i]
+		rest = rest[i+1:]
+		if len(line) > r.max {
+			r.oversized++
+			line = line[:r.max]
+		}
+		lv, _ := parseLine(line, r.format)
+		r.levels[lv]++
+	}
+	r.matcher.scan(buf, r.max, r.found)
+}
+
+func (r *run) line(l []byte, oversized bool) {
+	if len(l) > r.max {
+		l, oversized = l[:r.max], true
+	}
+	if oversized {
+		r.oversized++
+	}
+	lv, _ := parseLine(l, r.format)
+	r.levels[lv]++
+	r.matcher.matchLine(l, r.found)
+}
+
+func (r *run) match(i int, line []byte) {
+	m := &r.matches[i]
+	m.count++
+	p := &r.pats[i]
+	if m.sample == "" {
+		m.sample = redact(line)
+	}
+	if !p.Event {
+		return
+	}
+	if len(r.events) >= maxEventsPerRun {
+		r.dropped++
+		return
+	}
+	lv, _ := parseLine(line, r.format)
+	r.events = append(r.events, sdk.Event{
+		Name: p.Name, Severity: sdk.Severity(p.Severity), Message: redact(line), Time: r.now,
+		Labels: map[string]string{"pattern": p.Name, "level": lv.String()},
+	})
+}
+
+func (r *run) lineCount() uint64 {
+	var n uint64
+	for _, c := range r.levels {
+		n += c
+	}
+	return n
+}
+
+// addTo adds the run's counts to the cumulative totals.
+func (r *run) addTo(t *totals) {
+	for lv, n := range r.levels {
+		if n > 0 {
+			t.Lines[level(lv).String()] += n
+		}
+	}
+	for i, m := range r.matches {
+		if m.count > 0 {
+			t.Matches[r.pats[i].Name] += m.count
+		}
+	}
+	t.Oversized += r.oversized
+}
+
+// report fills the result: metrics always, diagnoses for what needs a
+// person, events for matched lines.
+func (c *checker) report(res *sdk.Result, r *run, pr pollResult, perm *errPermission) {
+	path := c.cfg.Path
+	c.addMetrics(res, pr)
+	for i := range r.events {
+		r.events[i].Labels["file"] = path
+	}
+	res.Events = r.events
+	switch {
+	case perm != nil:
+		res.Summary = "cannot read " + path + ": permission denied"
+		res.Diagnose(permissionDenied(path, perm))
+		return
+	case pr.missing:
+		res.Summary = path + " does not exist"
+		res.Diagnose(fileMissing(path))
+	}
+	matched := c.diagnoseMatches(res, r)
+	for _, n := range pr.notes {
+		res.Diagnose(sdk.Diagnosis{Code: "logtail.previous_file_lost", Severity: sdk.SeverityInfo, Message: n,
+			Remediation: []string{"Prefer logrotate's create (rename) over copytruncate, and keep at least one uncompressed rotated file (delaycompress), so the rest of a rotated file can be read."},
+			Details:     map[string]string{"file": path}})
+	}
+	if pr.stopped {
+		lag := pr.size - c.currentOffset(pr)
+		res.Diagnose(sdk.Diagnosis{Code: "logtail.behind", Severity: sdk.SeverityInfo,
+			Message:     fmt.Sprintf("The run ended before reaching the end of %s; the next runs read the rest (%d bytes behind).", path, lag),
+			Remediation: []string{"Nothing to do if it catches up; otherwise raise the check's timeout or run it more often."},
+			Details:     map[string]string{"file": path, "lag_bytes": strconv.FormatInt(lag, 10)}})
+	}
+	if res.Summary == "" {
+		res.Summary = fmt.Sprintf("%d new lines in %s", r.lineCount(), path)
+		if matched != "" {
+			res.Summary += "; matched " + matched
+		}
+	}
+}
+
+// diagnoseMatches adds one diagnosis per warning or critical pattern that
+// matched, and returns "name=count, ..." for the summary.
+func (c *checker) diagnoseMatches(res *sdk.Result, r *run) string {
+	var parts []string
+	for i, m := range r.matches {
+		if m.count == 0 {
+			continue
+		}
+		p := &r.pats[i]
+		parts = append(parts, fmt.Sprintf("%s=%d", p.Name, m.count))
+		if p.Severity == "info" {
+			continue
+		}
+		d := sdk.Diagnosis{
+			Code: "logtail.pattern_matched", Severity: sdk.Severity(p.Severity),
+			Message:     fmt.Sprintf("%d line(s) of %s matched pattern %s since the last run.", m.count, c.cfg.Path, p.Name),
+			Remediation: p.Remediation,
+			Details: map[string]string{"file": c.cfg.Path, "pattern": p.Name, "regex": p.Regex,
+				"count": strconv.FormatUint(m.count, 10), "sample": m.sample},
+		}
+		if r.dropped > 0 {
+			d.Details["events_dropped"] = strconv.Itoa(r.dropped)
+		}
+		res.Diagnose(d)
+	}
+	// Most severe first, so the first diagnosis explains the status.
+	sort.SliceStable(res.Diagnoses, func(i, j int) bool {
+		return res.Diagnoses[i].Severity == sdk.SeverityCritical && res.Diagnoses[j].Severity != sdk.SeverityCritical
+	})
+	return strings.Join(parts, ", ")
+}
+
+func (c *checker) currentOffset(pr pollResult) int64 {
+	if c.st.File == nil || pr.missing {
+		return 0
+	}
+	return c.st.Offset
+}
+
+func (c *checker) addMetrics(res *sdk.Result, pr pollResult) {
+	path := c.cfg.Path
+	t := &c.st.Totals
+	file := map[string]string{"file": path}
+	levels := make([]string, 0, len(t.Lines))
+	for lv := range t.Lines {
+		levels = append(levels, lv)
+	}
+	sort.Strings(levels)
+	for _, lv := range levels {
+		res.AddCounter("logtail_lines_total", "Complete lines read, by log level (unknown when the line has none).", float64(t.Lines[lv]), map[string]string{"file": path, "level": lv})
+	}
+	for _, p := range c.cfg.Patterns {
+		res.AddCounter("logtail_pattern_matches_total", "Lines that matched a pattern.", float64(t.Matches[p.Name]), map[string]string{"file": path, "pattern": p.Name})
+	}
+	res.AddCounter("logtail_read_bytes_total", "Bytes of complete lines read.", float64(t.ReadBytes), file)
+	res.AddCounter("logtail_rotations_total", "Rotated files read to their end and left behind (rename or copytruncate).", float64(t.Rotations), file)
+	res.AddCounter("logtail_truncations_total", "Times the file was found truncated (copytruncate or by hand).", float64(t.Truncations), file)
+	res.AddCounter("logtail_oversized_lines_total", "Lines longer than max_line_bytes, counted once and cut.", float64(t.Oversized), file)
+	if !pr.missing {
+		res.AddGauge("logtail_file_size_bytes", "Size of the log file.", float64(pr.size), file)
+		res.AddGauge("logtail_offset_bytes", "Offset read up to in the log file; size minus offset is the lag.", float64(c.currentOffset(pr)), file)
+	}
+}
+
+func fileMissing(path string) sdk.Diagnosis {
+	return sdk.Diagnosis{
+		Code: "logtail.file_missing", Severity: sdk.SeverityWarning,
+		Message: fmt.Sprintf("%s does not exist.", path),
+		Remediation: []string{
+			"Check the path: FreePBX writes to the Advanced Setting FPBX_LOG_FILE (default /var/log/asterisk/freepbx.log).",
+			"FreePBX writes the file only when AMPSYSLOGLEVEL is FILE (LOG_* values send to syslog) and AMPDISABLELOG is off: `fwconsole setting AMPSYSLOGLEVEL` shows it.",
+			"Right after a rotation without `create` the file appears with the next log line; if this persists, nothing is being logged.",
+		},
+		Details: map[string]string{"file": path},
+	}
+}
+
+func permissionDenied(path string, perm *errPermission) sdk.Diagnosis {
+	details := map[string]string{"file": path, "error": perm.Error()}
+	who := "the pbxwatch service user"
+	if u, err := user.Current(); err == nil {
+		who = fmt.Sprintf("user %s (uid %s)", u.Username, u.Uid)
+		details["user"] = u.Username
+	}
+	if fi, err := os.Stat(path); err == nil {
+		details["mode"] = fi.Mode().Perm().String()
+		if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+			details["owner"] = lookupUser(sys.Uid)
+			details["group"] = lookupGroup(sys.Gid)
+		}
+	}
+	return sdk.Diagnosis{
+		Code: "logtail.permission_denied", Severity: sdk.SeverityCritical,
+		Message: fmt.Sprintf("%s cannot read %s: permission denied. FreePBX logs belong to group asterisk.", who, path),
+		Remediation: []string{
+			"Add the service user to group asterisk: `usermod -aG asterisk pbxwatch`, then `systemctl restart pbxwatch` (group membership is read at process start).",
+			"Make the file and /var/log/asterisk group-readable: `chmod g+r " + path + "` and `chmod g+rx /var/log/asterisk`.",
+			"Keep it so after rotation: in /etc/logrotate.d/asterisk use `create 0640 asterisk asterisk` (the Asterisk template's `create 640 root root` locks the group out).",
+		},
+		Details: details,
+	}
+}
+
+func stateCorrupt(file string, err error) *sdk.Result {
+	res := &sdk.Result{Summary: "cannot read the saved position " + file}
+	res.Diagnose(sdk.Diagnosis{
+		Code: "logtail.state_corrupt", Severity: sdk.SeverityCritical,
+		Message: fmt.Sprintf("The saved position %s cannot be read (%v); reading is paused rather than guessing, which would count lines twice or skip them.", file, err),
+		Remediation: []string{
+			"Look at the file; if it cannot be repaired, delete it: the next run starts the log afresh (at start_at) and the counters restart from zero.",
+		},
+		Details: map[string]string{"state_file": file},
+	})
+	return res
+}
+
+func lookupUser(uid uint32) string {
+	id := strconv.FormatUint(uint64(uid), 10)
+	if u, err := user.LookupId(id); err == nil {
+		return u.Username
+	}
+	return id
+}
+
+func lookupGroup(gid uint32) string {
+	id := strconv.FormatUint(uint64(gid), 10)
+	if g, err := user.LookupGroupId(id); err == nil {
+		return g.Name
+	}
+	return id
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+)
+
+// config is the check's `config:` block.
+type config struct {
+	Path         string          `yaml:"path"`
+	Format       string          `yaml:"format"`
+	StartAt      string          `yaml:"start_at"`
+	MaxLineBytes int             `yaml:"max_line_bytes"`
+	Patterns     []patternConfig `yaml:"patterns"`
+}
+
+// patternConfig is one entry of `patterns:`.
+type patternConfig struct {
+	Name        string   `yaml:"name"`
+	Regex       string   `yaml:"regex"`
+	Severity    string   `yaml:"severity"`
+	Event       bool     `yaml:"event"`
+	Remediation []string `yaml:"remediation"`
+}
+
+const (
+	defaultPath         = "/var/log/asterisk/freepbx.log"
+	defaultMaxLineBytes = 64 << 10
+	// maxMaxLineBytes bounds the per-line buffer, and so the plugin's memory.
+	maxMaxLineBytes = 16 << 20
+)
+
+// defaultPatterns is the FreePBX set used when `patterns:` is not given.
+// Every regex has a literal the prefilter can look for first.
+var defaultPatterns = []patternConfig{
+	{
+		Name: "ajax_declined", Regex: `ajaxRequest declined`, Severity: "warning", Event: true,
+		Remediation: []string{
+			"A FreePBX module refused an ajax/API command: \"ajaxRequest declined\" means the command name is not one the module accepts (a typo or wrong path such as /admin/api/api/graphql), \"- Referrer\" means CHECKREFERER rejected a request without a matching Referer.",
+			"Compare the client's request path and command with the module's documentation; for the API module use /admin/api/api/gql or /admin/api/api/rest.",
+		},
+	},
+	{
+		Name: "auth_failure", Regex: `Authentication failure for \S* from \S+`, Severity: "warning", Event: true,
+		Remediation: []string{
+			"Someone failed to log in to the FreePBX GUI or UCP; the sample names the user and source address.",
+			"If the address is not yours, block it (FreePBX Firewall / fail2ban) and check the account's password.",
+		},
+	},
+	{
+		Name: "ami_unreachable", Regex: `(?:Unable|Failed) to connect to (?:the )?(?:Asterisk )?[Mm]anager|Asterisk Manager unreachable`, Severity: "critical", Event: true,
+		Remediation: []string{
+			"FreePBX could not reach the Asterisk Manager Interface: check that Asterisk runs (`systemctl status asterisk`, `asterisk -rx 'core show version'`).",
+			"Check that the AMI user and secret in /etc/asterisk/manager.conf match AMPMGRUSER/AMPMGRPASS in /etc/freepbx.conf, then `fwconsole reload`.",
+		},
+	},
+	{
+		Name: "sql_error", Regex: `SQLSTATE\[[0-9A-Z]{5}\]`, Severity: "critical", Event: true,
+		Remediation: []string{
+			"A database query failed; the SQLSTATE code in the sample says why (HY000 [2002]: MariaDB is down or its socket moved; 42S02: a missing table from an incomplete module install).",
+			"Check `systemctl status mariadb`, free disk space, and `fwconsole ma list` for modules in a broken state.",
+		},
+	},
+}
+
+var patternName = regexp.MustCompile(`^[a-z0-9_]+$`)
+
+// UnmarshalYAML applies defaults and validates. The func-style signature
+// keeps sdk.Config.Decode strict about unknown keys.
+func (c *config) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = config{Path: defaultPath, Format: "freepbx", StartAt: "end", MaxLineBytes: defaultMaxLineBytes}
+	type plain config
+	if err := unmarshal((*plain)(c)); err != nil {
+		return err
+	}
+	if c.Patterns == nil {
+		c.Patterns = defaultPatterns
+	}
+	return c.validate()
+}
+
+func (c *config) validate() error {
+	var errs []error
+	if c.Path == "" {
+		errs = append(errs, errors.New("path is required: the log file to tail, e.g. /var/log/asterisk/freepbx.log"))
+	}
+	if c.Format != "freepbx" && c.Format != "plain" {
+		errs = append(errs, fmt.Errorf("format %q: want freepbx (Monolog and legacy FreePBX lines) or plain", c.Format))
+	}
+	if c.StartAt != "end" && c.StartAt != "beginning" {
+		errs = append(errs, fmt.Errorf("start_at %q: want end (only lines written from now on) or beginning (the whole file)", c.StartAt))
+	}
+	if c.MaxLineBytes < 256 || c.MaxLineBytes > maxMaxLineBytes {
+		errs = append(errs, fmt.Errorf("max_line_bytes %d: want between 256 and %d; longer lines are counted once and cut", c.MaxLineBytes, maxMaxLineBytes))
+	}
+	seen := map[string]bool{}
+	for i, p := range c.Patterns {
+		where := fmt.Sprintf("patterns[%d]", i)
+		if p.Name != "" {
+			where = fmt.Sprintf("patterns[%d] (%s)", i, p.Name)
+		}
+		switch {
+		case !patternName.MatchString(p.Name):
+			errs = append(errs, fmt.Errorf("%s: name %q must be lower-case letters, digits and _ (it becomes a metric label and event name)", where, p.Name))
+		case seen[p.Name]:
+			errs = append(errs, fmt.Errorf("%s: name %q is used twice: names must be unique", where, p.Name))
+		}
+		seen[p.Name] = true
+		if p.Regex == "" {
+			errs = append(errs, fmt.Errorf("%s: regex is required", where))
+		} else if _, err := regexp.Compile(p.Regex); err != nil {
+			errs = append(errs, fmt.Errorf("%s: regex: %v (Go RE2 syntax: no look-around or back-references)", where, err))
+		}
+		switch p.Severity {
+		case "info", "warning", "critical":
+		case "":
+			errs = append(errs, fmt.Errorf("%s: severity is required: info, warning or critical", where))
+		default:
+			errs = append(errs, fmt.Errorf("%s: severity %q: want info, warning or critical", where, p.Severity))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *config) format() format {
+	if c.Format == "plain" {
+		return formatPlain
+	}
+	return formatFreePBX
+}

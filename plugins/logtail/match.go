@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bytes"
+	"regexp"
+	"regexp/syntax"
+)
+
+// pattern is one compiled `patterns:` entry.
+type pattern struct {
+	cfg patternConfig
+	re  *regexp.Regexp
+	// lits is the prefilter: every match contains at least one of them.
+	// nil means no literal is required and every line goes to re.
+	lits [][]byte
+	// pure means re matches exactly the lines containing lits[0], so the
+	// regexp never needs to run.
+	pure bool
+}
+
+// matcher finds the lines that match any pattern. Like grep, it searches
+// for required literals across a whole buffer of lines with bytes.Index
+// (SIMD on amd64) and runs a pattern's regexp only on the lines the literal
+// search turned up.
+type matcher struct {
+	pats []pattern
+	// seen holds, per pattern with several literals, the line starts of the
+	// current buffer already matched, so a line counts once per pattern.
+	seen []map[int]struct{}
+}
+
+// newMatcher compiles the patterns; config validation already vetted them.
+func newMatcher(cfgs []patternConfig) (*matcher, error) {
+	m := &matcher{}
+	for _, c := range cfgs {
+		re, err := regexp.Compile(c.Regex)
+		if err != nil {
+			return nil, err
+		}
+		p := pattern{cfg: c, re: re}
+		if tree, err := syntax.Parse(c.Regex, syntax.Perl); err == nil {
+			tree = tree.Simplify()
+			for _, l := range requiredLiterals(tree) {
+				p.lits = append(p.lits, []byte(l))
+			}
+			p.pure = len(p.lits) == 1 && tree.Op == syntax.OpLiteral && tree.Flags&syntax.FoldCase == 0
+		}
+		m.pats = append(m.pats, p)
+		m.seen = append(m.seen, nil)
+	}
+	return m, nil
+}
+
+// minLitLen is the shortest literal worth a prefilter pass; shorter ones
+// hit too often to save work.
+const minLitLen = 3
+
+// requiredLiterals returns strings at least one of which every match of re
+// contains, or nil when it cannot tell. It is conservative: nil is always
+// a correct answer.
+func requiredLiterals(re *syntax.Regexp) []string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			return nil
+		}
+		s := string(re.Rune)
+		if len(s) < minLitLen || bytes.IndexByte([]byte(s), '\n') >= 0 {
+			return nil
+		}
+		return []string{s}
+	case syntax.OpCapture:
+		return requiredLiterals(re.Sub[0])
+	case syntax.OpPlus:
+		return requiredLiterals(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return requiredLiterals(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		// Any one child's set will do; the one whose shortest literal is
+		// longest gives the fewest false hits.
+		var best []string
+		bestLen := 0
+		for _, sub := range re.Sub {
+			set := requiredLiterals(sub)
+			if n := shortest(set); set != nil && n > bestLen {
+				best, bestLen = set, n
+			}
+		}
+		return best
+	case syntax.OpAlternate:
+		var all []string
+		for _, sub := range re.Sub {
+			set := requiredLiterals(sub)
+			if set == nil {
+				return nil
+			}
+			all = append(all, set...)
+		}
+		return all
+	}
+	return nil
+}
+
+func shortest(set []string) int {
+	n := -1
+	for _, s := range set {
+		if n < 0 || len(s) < n {
+			n = len(s)
+		}
+	}
+	return n
+}
+
+// matchFunc receives a line (cut to max_line_bytes, without its newline)
+// that matched pattern i.
+type matchFunc func(i int, line []byte)
+
+// scan reports every line of buf matching each pattern. buf holds whole
+// lines, each ending in '\n'; only the first max bytes of a line count.
+func (m *matcher) scan(buf []byte, max int, found matchFunc) {
+	for i := range m.pats {
+		p := &m.pats[i]
+		if p.lits == nil {
+			m.scanLines(i, buf, max, found)
+			continue
+		}
+		if len(p.lits) > 1 {
+			m.seen[i] = map[int]struct{}{}
+		}
+		for _, lit := range p.lits {
+			m.scanLiteral(i, lit, buf, max, found)
+		}
+		m.seen[i] = nil
+	}
+}
+
+// scanLiteral searches buf for lit and checks the lines it is found in.
+func (m *matcher) scanLiteral(i int, lit, buf []byte, max int, found matchFunc) {
+	p := &m.pats[i]
+	for pos := 0; pos < len(buf); {
+		h := bytes.Index(buf[pos:], lit)
+		if h < 0 {
+			return
+		}
+		h += pos
+		start := bytes.LastIndexByte(buf[:h], '\n') + 1
+		end := h + bytes.IndexByte(buf[h:], '\n') // lines end in '\n'
+		pos = end + 1
+		line := buf[start:end]
+		if len(line) > max {
+			line = line[:max]
+		}
+		if h+len(lit) > start+len(line) {
+			// The first occurrence in this line lies past the cut, so the
+			// cut line has none: not a match for this literal.
+			continue
+		}
+		if m.seen[i] != nil {
+			if _, dup := m.seen[i][start]; dup {
+				continue
+			}
+		}
+		if p.pure || p.re.Match(line) {
+			if m.seen[i] != nil {
+				m.seen[i][start] = struct{}{}
+			}
+			found(i, line)
+		}
+	}
+}
+
+// scanLines is the slow path for a pattern without a literal: its regexp
+// runs on every line.
+func (m *matcher) scanLines(i int, buf []byte, max int, found matchFunc) {
+	re := m.pats[i].re
+	for len(buf) > 0 {
+		end := bytes.IndexByte(buf, '\n')
+		line := buf[:end]
+		buf = buf[end+1:]
+		if len(line) > max {
+			line = line[:max]
+		}
+		if re.Match(line) {
+			found(i, line)
+		}
+	}
+}
+
+// matchLine checks one line against every pattern (for a line that did not
+// come with a buffer: an overlong line's head, a rotated file's unfinished
+// last line).
+func (m *matcher) matchLine(line []byte, found matchFunc) {
+	for i := range m.pats {
+		p := &m.pats[i]
+		if p.lits != nil && !containsAny(line, p.lits) {
+			continue
+		}
+		if p.pure || p.re.Match(line) {
+			found(i, line)
+		}
+	}
+}
+
+func containsAny(line []byte, lits [][]byte) bool {
+	for _, l := range lits {
+		if bytes.Contains(line, l) {
+			return true
+		}
+	}
+	return false
+}
