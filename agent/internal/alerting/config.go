@@ -1,19 +1,271 @@
 package alerting
 
-// Placeholder until the alerting package lands: the config shapes the
-// daemon's config package decodes.
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"sort"
+	"time"
 
-// Config is the top-level `alerting:` block.
+	promconfig "github.com/prometheus/common/config"
+)
+
+// Defaults of the `alerting:` block.
+const (
+	DefaultResendInterval   = time.Minute
+	DefaultTimeout          = 10 * time.Second
+	DefaultEventQuietPeriod = 5 * time.Minute
+	// ResolvedRetention is how long a resolved alert keeps being re-sent
+	// (Prometheus' resolvedRetention), so that an Alertmanager that missed
+	// the first resolved notification still learns of it.
+	ResolvedRetention = 15 * time.Minute
+)
+
+// Config is the top-level `alerting:` block. The zero value (no
+// Alertmanagers) disables sending; alert state is still kept.
 type Config struct {
-	Alertmanagers  []map[string]any  `yaml:"alertmanagers"`
-	ResendInterval string            `yaml:"resend_interval"`
-	ExternalLabels map[string]string `yaml:"external_labels"`
+	Alertmanagers []AlertmanagerConfig `yaml:"alertmanagers"`
+	// ResendInterval is how often a firing alert is re-sent; its endsAt is
+	// now + 4 × ResendInterval, so two lost sends do not resolve it.
+	ResendInterval time.Duration `yaml:"resend_interval"`
+	// EventQuietPeriod is how long a PbxwatchLogEvent alert stays firing
+	// after the last matching event.
+	EventQuietPeriod time.Duration     `yaml:"event_quiet_period"`
+	ExternalLabels   map[string]string `yaml:"external_labels"`
+}
+
+// AlertmanagerConfig is one entry of `alertmanagers:`.
+type AlertmanagerConfig struct {
+	// URL is the Alertmanager's base URL; alerts go to URL/api/v2/alerts.
+	URL             string        `yaml:"url"`
+	Timeout         time.Duration `yaml:"timeout"`
+	BasicAuth       *BasicAuth    `yaml:"basic_auth"`
+	BearerTokenFile string        `yaml:"bearer_token_file"`
+	TLS             TLSConfig     `yaml:"tls"`
+}
+
+// BasicAuth holds HTTP basic credentials; give Password or PasswordFile.
+type BasicAuth struct {
+	Username     string `yaml:"username"`
+	Password     Secret `yaml:"password"`
+	PasswordFile string `yaml:"password_file"`
+}
+
+// TLSConfig configures HTTPS to an Alertmanager.
+type TLSConfig struct {
+	CAFile             string `yaml:"ca_file"`
+	CertFile           string `yaml:"cert_file"`
+	KeyFile            string `yaml:"key_file"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+}
+
+// Secret is a string that never prints: not in logs, errors or marshalled
+// config.
+type Secret string
+
+const redacted = "<secret>"
+
+func (Secret) String() string                  { return redacted }
+func (Secret) GoString() string                { return redacted }
+func (Secret) LogValue() slog.Value            { return slog.StringValue(redacted) }
+func (Secret) MarshalYAML() (any, error)       { return redacted, nil }
+func (Secret) MarshalJSON() ([]byte, error)    { return []byte(`"` + redacted + `"`), nil }
+func (s Secret) Format(f fmt.State, _ rune)    { _, _ = f.Write([]byte(redacted)) }
+func (Secret) MarshalText() ([]byte, error)    { return []byte(redacted), nil }
+func (s *Secret) UnmarshalText(b []byte) error { *s = Secret(b); return nil }
+
+// UnmarshalYAML applies the defaults and validates. The func-style
+// signature keeps the outer decoder's strictness (unknown keys are errors).
+func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = Config{ResendInterval: DefaultResendInterval, EventQuietPeriod: DefaultEventQuietPeriod}
+	type plain Config
+	if err := unmarshal((*plain)(c)); err != nil {
+		return err
+	}
+	return c.Validate()
+}
+
+// UnmarshalYAML applies the per-Alertmanager defaults and validates.
+func (a *AlertmanagerConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*a = AlertmanagerConfig{Timeout: DefaultTimeout}
+	type plain AlertmanagerConfig
+	if err := unmarshal((*plain)(a)); err != nil {
+		return err
+	}
+	return a.validate()
+}
+
+// withDefaults fills what a Config built in Go (not decoded) left zero.
+func (c Config) withDefaults() Config {
+	if c.ResendInterval == 0 {
+		c.ResendInterval = DefaultResendInterval
+	}
+	if c.EventQuietPeriod == 0 {
+		c.EventQuietPeriod = DefaultEventQuietPeriod
+	}
+	ams := make([]AlertmanagerConfig, len(c.Alertmanagers))
+	for i, am := range c.Alertmanagers {
+		if am.Timeout == 0 {
+			am.Timeout = DefaultTimeout
+		}
+		ams[i] = am
+	}
+	c.Alertmanagers = ams
+	return c
+}
+
+var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// builtinLabels are set by the agent; a check's labels may not override
+// them and external labels may only override instance.
+var builtinLabels = map[string]bool{
+	"alertname": true, "check": true, "plugin": true, "code": true, "severity": true, "pattern": true, "instance": true,
+}
+
+// Validate reports every problem of a Config (defaults already applied).
+func (c *Config) Validate() error {
+	var errs []error
+	if c.ResendInterval <= 0 {
+		errs = append(errs, fmt.Errorf("alerting.resend_interval must be positive (default %s)", DefaultResendInterval))
+	}
+	if c.EventQuietPeriod <= 0 {
+		errs = append(errs, fmt.Errorf("alerting.event_quiet_period must be positive (default %s)", DefaultEventQuietPeriod))
+	}
+	for _, k := range sortedKeys(c.ExternalLabels) {
+		switch {
+		case !labelName.MatchString(k):
+			errs = append(errs, fmt.Errorf("alerting.external_labels: %q is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)", k))
+		case builtinLabels[k] && k != "instance":
+			errs = append(errs, fmt.Errorf("alerting.external_labels: %q is set by the agent; choose another name", k))
+		}
+	}
+	seen := map[string]bool{}
+	for _, am := range c.Alertmanagers {
+		if seen[am.URL] {
+			errs = append(errs, fmt.Errorf("alerting.alertmanagers: %s is listed twice", am.URL))
+		}
+		seen[am.URL] = true
+	}
+	return errors.Join(errs...)
+}
+
+func (a *AlertmanagerConfig) validate() error {
+	var errs []error
+	u, err := url.Parse(a.URL)
+	switch {
+	case a.URL == "":
+		errs = append(errs, errors.New("alertmanager url is empty: set e.g. url: http://127.0.0.1:9093"))
+	case err != nil:
+		errs = append(errs, fmt.Errorf("alertmanager url %q: %v", a.URL, err))
+	case u.Scheme != "http" && u.Scheme != "https":
+		errs = append(errs, fmt.Errorf("alertmanager url %q must start with http:// or https://", u.Redacted()))
+	case u.Host == "":
+		errs = append(errs, fmt.Errorf("alertmanager url %q has no host", u.Redacted()))
+	case u.User != nil:
+		errs = append(errs, fmt.Errorf("alertmanager url %q carries credentials: move them to basic_auth (with password_file) so they are never logged", u.Redacted()))
+	case u.RawQuery != "" || u.Fragment != "":
+		errs = append(errs, fmt.Errorf("alertmanager url %q: remove the query or fragment; give the base URL only", u.Redacted()))
+	}
+	if a.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("alertmanager %s: timeout must be positive (default %s)", a.URL, DefaultTimeout))
+	}
+	if b := a.BasicAuth; b != nil {
+		if b.Username == "" {
+			errs = append(errs, fmt.Errorf("alertmanager %s: basic_auth.username is empty", a.URL))
+		}
+		if b.Password != "" && b.PasswordFile != "" {
+			errs = append(errs, fmt.Errorf("alertmanager %s: give basic_auth.password or basic_auth.password_file, not both", a.URL))
+		}
+		if a.BearerTokenFile != "" {
+			errs = append(errs, fmt.Errorf("alertmanager %s: give basic_auth or bearer_token_file, not both", a.URL))
+		}
+	}
+	if (a.TLS.CertFile == "") != (a.TLS.KeyFile == "") {
+		errs = append(errs, fmt.Errorf("alertmanager %s: tls.cert_file and tls.key_file go together", a.URL))
+	}
+	return errors.Join(errs...)
+}
+
+// httpConfig maps an Alertmanager entry to Prometheus' client config, whose
+// round tripper re-reads password, token and CA files on change.
+func (a AlertmanagerConfig) httpConfig() promconfig.HTTPClientConfig {
+	hc := promconfig.HTTPClientConfig{
+		BearerTokenFile: a.BearerTokenFile,
+		TLSConfig: promconfig.TLSConfig{
+			CAFile: a.TLS.CAFile, CertFile: a.TLS.CertFile, KeyFile: a.TLS.KeyFile,
+			InsecureSkipVerify: a.TLS.InsecureSkipVerify,
+		},
+		FollowRedirects: true,
+		EnableHTTP2:     true,
+	}
+	if b := a.BasicAuth; b != nil {
+		hc.BasicAuth = &promconfig.BasicAuth{Username: b.Username, Password: promconfig.Secret(b.Password), PasswordFile: b.PasswordFile}
+	}
+	return hc
 }
 
 // CheckAlert is a check's `alert:` block.
 type CheckAlert struct {
-	For        string            `yaml:"for"`
+	// For is how long a (check, code) must keep failing before its alert
+	// fires; until then it is pending and not sent.
+	For time.Duration `yaml:"for"`
+	// Severity overrides the severity label, which otherwise comes from the
+	// diagnosis (warning or critical).
 	Severity   string            `yaml:"severity"`
 	Labels     map[string]string `yaml:"labels"`
 	RunbookURL string            `yaml:"runbook_url"`
+}
+
+// UnmarshalYAML decodes strictly and validates.
+func (a *CheckAlert) UnmarshalYAML(unmarshal func(any) error) error {
+	*a = CheckAlert{}
+	type plain CheckAlert
+	if err := unmarshal((*plain)(a)); err != nil {
+		return err
+	}
+	return a.Validate()
+}
+
+// Validate reports every problem of a CheckAlert.
+func (a *CheckAlert) Validate() error {
+	var errs []error
+	if a.For < 0 {
+		errs = append(errs, errors.New("alert.for must not be negative"))
+	}
+	switch a.Severity {
+	case "", "info", "warning", "critical":
+	default:
+		errs = append(errs, fmt.Errorf("alert.severity %q: use info, warning or critical (or leave it out to take the diagnosis' severity)", a.Severity))
+	}
+	for _, k := range sortedKeys(a.Labels) {
+		switch {
+		case !labelName.MatchString(k):
+			errs = append(errs, fmt.Errorf("alert.labels: %q is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)", k))
+		case builtinLabels[k]:
+			errs = append(errs, fmt.Errorf("alert.labels: %q is set by the agent; choose another name (severity: use alert.severity)", k))
+		}
+	}
+	if a.RunbookURL != "" {
+		if u, err := url.Parse(a.RunbookURL); err != nil || u.Scheme == "" {
+			errs = append(errs, fmt.Errorf("alert.runbook_url %q is not an absolute URL", a.RunbookURL))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// CheckInfo is what the alerting needs to know about a configured check.
+type CheckInfo struct {
+	Name, Plugin string
+	Alert        CheckAlert
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

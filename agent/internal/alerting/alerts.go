@@ -1,0 +1,211 @@
+package alerting
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pbxwatch/pbxwatch/sdk"
+)
+
+// Alert names and the codes the agent itself assigns.
+const (
+	AlertCheckFailing = "PbxwatchCheckFailing"
+	AlertLogEvent     = "PbxwatchLogEvent"
+	// CodeUndiagnosed is the code of a failing run that names no warning
+	// or critical diagnosis (a plugin that only set its status).
+	CodeUndiagnosed = "pbxwatch.unknown"
+	// codeAgentStopping marks a run cancelled by a stop or reload; it says
+	// nothing about the checked system, so it changes no alert.
+	codeAgentStopping = "pbxwatch.agent_stopping"
+	// agentCodePrefix marks codes the agent assigns when a run could not
+	// check anything (plugin crashed, timed out, failed to start).
+	agentCodePrefix = "pbxwatch."
+)
+
+type kind string
+
+const (
+	kindCheck kind = "check"
+	kindEvent kind = "event"
+)
+
+// alert is one alert's state. Its identity is its label set (key); the
+// source fields let labels be recomputed when the config changes.
+type alert struct {
+	Kind   kind   `json:"kind"`
+	Check  string `json:"check"`
+	Plugin string `json:"plugin"`
+	// Code is the diagnosis code (check alerts) or the event name (events).
+	Code string `json:"code"`
+	// Severity is the diagnosis' or event's own severity.
+	Severity    string            `json:"severity"`
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	// ActiveAt is when the condition was first seen (pending from then).
+	ActiveAt time.Time `json:"active_at"`
+	// FiredAt is zero while pending; it is the alert's startsAt.
+	FiredAt    time.Time `json:"fired_at,omitzero"`
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	// LastMatch is the last event seen (events only).
+	LastMatch time.Time `json:"last_match,omitzero"`
+	// Count is the number of events since the alert fired (events only).
+	Count int `json:"count,omitempty"`
+	// Not persisted: after a restart everything active is sent at once.
+	lastSentAt   time.Time
+	sentResolved bool
+}
+
+func (a *alert) firing() bool   { return !a.FiredAt.IsZero() && a.ResolvedAt.IsZero() }
+func (a *alert) pending() bool  { return a.FiredAt.IsZero() && a.ResolvedAt.IsZero() }
+func (a *alert) resolved() bool { return !a.ResolvedAt.IsZero() }
+
+// key identifies an alert by its labels, as Alertmanager does.
+func key(labels map[string]string) string {
+	var b strings.Builder
+	for _, k := range sortedKeys(labels) {
+		b.WriteString(k)
+		b.WriteByte(0)
+		b.WriteString(labels[k])
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// labelsFor computes an alert's labels: the built-in ones, the check's
+// labels, then the external labels (which may only replace instance).
+func labelsFor(a *alert, info CheckInfo, cfg Config, hostname string) map[string]string {
+	l := map[string]string{"instance": hostname}
+	for k, v := range info.Alert.Labels {
+		l[k] = v
+	}
+	for k, v := range cfg.ExternalLabels {
+		l[k] = v
+	}
+	l["check"] = a.Check
+	l["plugin"] = a.Plugin
+	sev := a.Severity
+	if info.Alert.Severity != "" {
+		sev = info.Alert.Severity
+	}
+	l["severity"] = sev
+	switch a.Kind {
+	case kindEvent:
+		l["alertname"] = AlertLogEvent
+		l["pattern"] = a.Code
+	default:
+		l["alertname"] = AlertCheckFailing
+		l["code"] = a.Code
+	}
+	return l
+}
+
+// failures turns one run into the check alerts it asks for, keyed by
+// code. keepOthers is true when the run could not check anything (the
+// agent assigned every code), so alerts of the system's own codes must
+// neither resolve nor change.
+func failures(info CheckInfo, res *sdk.Result) (out map[string]*alert, keepOthers bool) {
+	out = map[string]*alert{}
+	agentOnly := true
+	for _, d := range res.Diagnoses {
+		if !strings.HasPrefix(d.Code, agentCodePrefix) {
+			agentOnly = false
+		}
+		if d.Severity != sdk.SeverityWarning && d.Severity != sdk.SeverityCritical {
+			continue
+		}
+		code := d.Code
+		if code == "" {
+			code = CodeUndiagnosed
+		}
+		if _, dup := out[code]; dup {
+			continue // the first diagnosis of a code speaks for it
+		}
+		out[code] = &alert{
+			Kind: kindCheck, Check: info.Name, Plugin: info.Plugin, Code: code, Severity: string(d.Severity),
+			Annotations: diagnosisAnnotations(info, res, d),
+		}
+	}
+	if res.Status != sdk.StatusOK && len(out) == 0 {
+		sev := string(sdk.SeverityCritical)
+		if res.Status == sdk.StatusWarning {
+			sev = string(sdk.SeverityWarning)
+		}
+		d := sdk.Diagnosis{
+			Code: CodeUndiagnosed, Message: fmt.Sprintf("check returned %s without a diagnosis: %s", res.Status, res.Summary),
+			Remediation: []string{
+				fmt.Sprintf("Run `pbxwatch check %s` to see the full result.", info.Name),
+				"Read the agent's log for the plugin's messages around this run.",
+			},
+		}
+		out[CodeUndiagnosed] = &alert{
+			Kind: kindCheck, Check: info.Name, Plugin: info.Plugin, Code: CodeUndiagnosed, Severity: sev,
+			Annotations: diagnosisAnnotations(info, res, d),
+		}
+	}
+	keepOthers = res.Status == sdk.StatusUnknown && agentOnly
+	return out, keepOthers
+}
+
+func diagnosisAnnotations(info CheckInfo, res *sdk.Result, d sdk.Diagnosis) map[string]string {
+	msg := strings.TrimSpace(d.Message)
+	first, _, _ := strings.Cut(msg, "\n")
+	desc := msg
+	if len(d.Details) > 0 {
+		var b strings.Builder
+		b.WriteString(msg)
+		b.WriteString("\n")
+		for _, k := range sortedKeys(d.Details) {
+			fmt.Fprintf(&b, "\n%s: %s", k, d.Details[k])
+		}
+		desc = b.String()
+	}
+	if res.Summary != "" && res.Summary != msg {
+		desc += fmt.Sprintf("\n\nCheck %s (%s): %s", info.Name, res.Status, res.Summary)
+	}
+	ann := map[string]string{
+		"summary":     fmt.Sprintf("%s: %s", info.Name, first),
+		"description": desc,
+		"remediation": numbered(d.Remediation),
+	}
+	if info.Alert.RunbookURL != "" {
+		ann["runbook_url"] = info.Alert.RunbookURL
+	}
+	return ann
+}
+
+func eventAnnotations(info CheckInfo, ev sdk.Event, count int) map[string]string {
+	var b strings.Builder
+	b.WriteString(strings.TrimSpace(ev.Message))
+	if len(ev.Labels) > 0 {
+		b.WriteString("\n")
+		for _, k := range sortedKeys(ev.Labels) {
+			fmt.Fprintf(&b, "\n%s: %s", k, ev.Labels[k])
+		}
+	}
+	fmt.Fprintf(&b, "\n\nMatches since the alert fired: %d (the latest is shown).", count)
+	ann := map[string]string{
+		"summary":     fmt.Sprintf("%s: log pattern %s matched", info.Name, ev.Name),
+		"description": b.String(),
+		"count":       fmt.Sprint(count),
+	}
+	if info.Alert.RunbookURL != "" {
+		ann["runbook_url"] = info.Alert.RunbookURL
+	}
+	return ann
+}
+
+// numbered renders remediation steps as "1. …\n2. …".
+func numbered(steps []string) string {
+	lines := make([]string, 0, len(steps))
+	for i, s := range steps {
+		lines = append(lines, fmt.Sprintf("%d. %s", i+1, strings.TrimSpace(s)))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// sortAlerts orders alerts for stable output (tests, state file).
+func sortAlerts(as []*alert) {
+	sort.Slice(as, func(i, j int) bool { return key(as[i].Labels) < key(as[j].Labels) })
+}
