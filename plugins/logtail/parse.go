@@ -68,7 +68,11 @@ func parseLine(line []byte, f format) (level, []byte) {
 		if dot == 0 || len(after) < 2 || after[0] != ':' || after[1] != ' ' {
 			return levelUnknown, line
 		}
-		return lookupLevel(tag[dot+1:]), after[2:]
+		lv := lookupLevel(tag[dot+1:])
+		if lv == levelUnknown {
+			return levelUnknown, line
+		}
+		return lv, after[2:]
 	}
 	// Legacy: [LEVEL] (file:line) - msg. The location is optional in
 	// what we accept: the level is what matters.
