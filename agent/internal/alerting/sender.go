@@ -21,6 +21,8 @@ const (
 	// defaultQueueCapacity bounds each Alertmanager's queue (Prometheus'
 	// default); beyond it the oldest alerts are dropped.
 	defaultQueueCapacity = 10000
+	// maxDrain bounds the best-effort send of what is queued at shutdown.
+	maxDrain = 5 * time.Second
 )
 
 // postableAlert is one element of the body of POST /api/v2/alerts.
@@ -45,11 +47,12 @@ type sender struct {
 	mu    sync.Mutex
 	queue []postableAlert
 
-	more    chan struct{} // something was queued
-	stop    chan struct{} // closed to end the loop
-	done    chan struct{} // closed when the loop has ended
-	started bool
-	drain   bool // on stop, send what is queued first
+	more     chan struct{} // something was queued
+	stop     chan struct{} // closed to end the loop
+	done     chan struct{} // closed when the loop has ended
+	started  bool
+	drain    bool      // on stop, send what is queued first…
+	deadline time.Time // …until then
 }
 
 func newSender(cfg AlertmanagerConfig, log *slog.Logger, m *metrics, capacity int) (*sender, error) {
@@ -119,7 +122,7 @@ func (s *sender) start() {
 }
 
 // close ends the loop; with drain, what is queued is sent first, within
-// one timeout. It waits for the loop to end.
+// drainTimeout. It waits for the loop to end.
 func (s *sender) close(drain bool) {
 	if !s.started {
 		s.drop()
@@ -127,6 +130,7 @@ func (s *sender) close(drain bool) {
 	}
 	s.mu.Lock()
 	s.drain = drain
+	s.deadline = time.Now().Add(s.drainTimeout())
 	s.mu.Unlock()
 	close(s.stop)
 	<-s.done
@@ -139,11 +143,18 @@ func (s *sender) loop() {
 	go func() {
 		<-s.stop
 		s.mu.Lock()
-		drain := s.drain
+		drain, deadline := s.drain, s.deadline
 		s.mu.Unlock()
-		if !drain {
-			cancel() // abort a POST in flight
+		if drain {
+			// A POST in flight may finish within the drain time.
+			t := time.NewTimer(time.Until(deadline))
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+			}
 		}
+		cancel()
 	}()
 	for {
 		select {
@@ -168,13 +179,13 @@ func (s *sender) loop() {
 // finish drains (within one timeout) or drops what is left.
 func (s *sender) finish() {
 	s.mu.Lock()
-	drain := s.drain
+	drain, deadline := s.drain, s.deadline
 	s.mu.Unlock()
 	if !drain {
 		s.drop()
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	for batch := s.next(); batch != nil; batch = s.next() {
 		if ctx.Err() != nil {
@@ -185,6 +196,10 @@ func (s *sender) finish() {
 		s.post(ctx, batch)
 	}
 }
+
+// drainTimeout bounds the sending at shutdown, so a dead Alertmanager
+// cannot hold up the agent's stop.
+func (s *sender) drainTimeout() time.Duration { return min(s.cfg.Timeout, maxDrain) }
 
 func (s *sender) requeueFront(batch []postableAlert) {
 	s.mu.Lock()
