@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/pbxwatch/pbxwatch/sdk"
+)
+
+func newChecker(t *testing.T, cfgYAML, stateDir string) (*checker, error) {
+	t.Helper()
+	c := &checker{}
+	err := c.Configure(context.Background(), sdk.NewConfig("logtail", stateDir, "pbxwatch.yml", []byte(cfgYAML), nil))
+	return c, err
+}
+
+func mustChecker(t *testing.T, cfgYAML, stateDir string) *checker {
+	t.Helper()
+	c, err := newChecker(t, cfgYAML, stateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func runCheck(t *testing.T, c *checker) *sdk.Result {
+	t.Helper()
+	res, err := c.Check(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func metricValue(res *sdk.Result, name string, labels map[string]string) (float64, bool) {
+	for _, m := range res.Metrics {
+		if m.Name != name {
+			continue
+		}
+		ok := true
+		for k, v := range labels {
+			if m.Labels[k] != v {
+				ok = false
+			}
+		}
+		if ok {
+			return m.Value, true
+		}
+	}
+	return 0, false
+}
+
+func diagnosis(res *sdk.Result, code string) *sdk.Diagnosis {
+	for i := range res.Diagnoses {
+		if res.Diagnoses[i].Code == code {
+			return &res.Diagnoses[i]
+		}
+	}
+	return nil
+}
+
+func TestCheckStatusByHighestSeverityWithCountsSampleAndEvents(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "freepbx.log")
+	c := mustChecker(t, "path: "+path+"\nstart_at: beginning\n", t.TempDir())
+	appendLines(t, path, 1, 3)
+	res := runCheck(t, c)
+	if res.Status != sdk.StatusOK || len(res.Diagnoses) != 0 || len(res.Events) != 0 {
+		t.Fatalf("quiet log: %v %q %v", res.Status, res.Summary, res.Diagnoses)
+	}
+
+	appendRaw(t, path, "[2024-05-01 10:00:01] [freepbx.WARNING]: ajaxRequest declined [] []\n"+
+		"[2024-05-01 10:00:02] [freepbx.WARNING]: ajaxRequest declined - Referrer token=abc123secretvalue [] []\n")
+	res = runCheck(t, c)
+	if res.Status != sdk.StatusWarning {
+		t.Fatalf("status %v, want WARNING", res.Status)
+	}
+	d := diagnosis(res, "logtail.pattern_matched")
+	if d == nil || d.Details["pattern"] != "ajax_declined" || d.Details["count"] != "2" || !strings.Contains(d.Details["sample"], "ajaxRequest declined") {
+		t.Fatalf("diagnosis %+v", d)
+	}
+	if len(res.Events) != 2 || res.Events[0].Name != "ajax_declined" || res.Events[0].Labels["file"] != path || res.Events[1].Labels["level"] != "warning" {
+		t.Fatalf("events %+v", res.Events)
+	}
+
+	appendRaw(t, path, "[2024-05-01 10:00:03] [freepbx.ERROR]: SQLSTATE[HY000] [2002] Connection refused, password=Db!Pa55w0rd [] []\n"+
+		"[2024-05-01 10:00:04] [freepbx.WARNING]: ajaxRequest declined [] []\n")
+	res = runCheck(t, c)
+	if res.Status != sdk.StatusCritical || res.Diagnoses[0].Details["pattern"] != "sql_error" {
+		t.Fatalf("status %v diagnoses %+v, want CRITICAL led by sql_error", res.Status, res.Diagnoses)
+	}
+	if v, _ := metricValue(res, "logtail_pattern_matches_total", map[string]string{"pattern": "ajax_declined"}); v != 3 {
+		t.Fatalf("ajax_declined total %v, want 3", v)
+	}
+	if v, _ := metricValue(res, "logtail_lines_total", map[string]string{"level": "warning"}); v != 3 {
+		t.Fatalf("warning lines %v, want 3", v)
+	}
+	if v, _ := metricValue(res, "logtail_lines_total", map[string]string{"level": "info"}); v != 3 {
+		t.Fatalf("info lines %v, want 3", v)
+	}
+	b, _ := json.Marshal(res)
+	for _, secret := range []string{"Db!Pa55w0rd", "abc123secretvalue"} {
+		if strings.Contains(string(b), secret) {
+			t.Fatalf("secret %q in result: %s", secret, b)
+		}
+	}
+	if d := diagnosis(res, "logtail.pattern_matched"); !strings.Contains(d.Details["sample"], "password=<redacted>") {
+		t.Fatalf("no redaction marker in sample %q", d.Details["sample"])
+	}
+	size := float64(fileSize(t, path))
+	for name, want := range map[string]float64{"logtail_file_size_bytes": size, "logtail_offset_bytes": size, "logtail_read_bytes_total": size, "logtail_rotations_total": 0} {
+		if v, ok := metricValue(res, name, map[string]string{"file": path}); !ok || v != want {
+			t.Errorf("%s = %v (present %v), want %v", name, v, ok, want)
+		}
+	}
+}
+
+func TestCheckEventsAreCappedButCountsAreNot(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "freepbx.log")
+	c := mustChecker(t, "path: "+path+"\nstart_at: beginning\n", t.TempDir())
+	var b strings.Builder
+	for i := 0; i < 250; i++ {
+		b.WriteString("[2024-05-01 10:00:01] [freepbx_security.NOTICE]: Authentication failure for admin from 203.0.113.7 [] []\n")
+	}
+	appendRaw(t, path, b.String())
+	res := runCheck(t, c)
+	d := diagnosis(res, "logtail.pattern_matched")
+	if len(res.Events) != maxEventsPerRun || d.Details["count"] != "250" || d.Details["events_dropped"] != "150" {
+		t.Fatalf("%d events, details %v", len(res.Events), d.Details)
+	}
+}
+
+func TestCheckMissingFileWarns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "freepbx.log")
+	c := mustChecker(t, "path: "+path+"\n", t.TempDir())
+	res := runCheck(t, c)
+	d := diagnosis(res, "logtail.file_missing")
+	if res.Status != sdk.StatusWarning || d == nil || d.Severity != sdk.SeverityWarning || !strings.Contains(d.Message, path) {
+		t.Fatalf("status %v diagnoses %+v", res.Status, res.Diagnoses)
+	}
+	if _, ok := metricValue(res, "logtail_file_size_bytes", nil); ok {
+		t.Fatal("size of a missing file reported")
+	}
+}
+
+func TestCheckRestartKeepsTotalsAndPosition(t *testing.T) {
+	dir, stateDir := t.TempDir(), t.TempDir()
+	path := filepath.Join(dir, "freepbx.log")
+	cfg := "path: " + path + "\nstart_at: beginning\n"
+	appendLines(t, path, 1, 5)
+	runCheck(t, mustChecker(t, cfg, stateDir))
+	appendLines(t, path, 6, 7)
+	res := runCheck(t, mustChecker(t, cfg, stateDir)) // a new process
+	if v, _ := metricValue(res, "logtail_lines_total", map[string]string{"level": "info"}); v != 7 {
+		t.Fatalf("lines after restart %v, want 7", v)
+	}
+	if !strings.HasPrefix(res.Summary, "2 new lines") {
+		t.Fatalf("summary %q", res.Summary)
+	}
+}
+
+func TestCheckCorruptStateIsCriticalAndNotGuessed(t *testing.T) {
+	dir, stateDir := t.TempDir(), t.TempDir()
+	path := filepath.Join(dir, "freepbx.log")
+	appendLines(t, path, 1, 5)
+	if err := os.WriteFile(stateFile(stateDir, path), []byte("\x00\x00\x00"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := runCheck(t, mustChecker(t, "path: "+path+"\n", stateDir))
+	if d := diagnosis(res, "logtail.state_corrupt"); res.Status != sdk.StatusCritical || d == nil {
+		t.Fatalf("status %v diagnoses %+v", res.Status, res.Diagnoses)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	cases := map[string]string{
+		"format: json\n":       `format "json"`,
+		"start_at: middle\n":   `start_at "middle"`,
+		"max_line_bytes: 10\n": "max_line_bytes 10",
+		"pathh: /x\n":          "pathh",
+		"patterns:\n  - {name: Bad-Name, regex: x, severity: warning}\n":                                "Bad-Name",
+		"patterns:\n  - {name: a, regex: '(', severity: warning}\n":                                     "missing closing )",
+		"patterns:\n  - {name: a, regex: x, severity: loud}\n":                                          `severity "loud"`,
+		"patterns:\n  - {name: a, regex: x}\n":                                                          "severity is required",
+		"patterns:\n  - {name: a, regex: x, severity: info, colour: red}\n":                             "colour",
+		"patterns:\n  - {name: a, regex: x, severity: info}\n  - {name: a, regex: y, severity: info}\n": "used twice",
+	}
+	for cfg, want := range cases {
+		_, err := newChecker(t, cfg, t.TempDir())
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("config %q: error %v, want it to mention %q", cfg, err, want)
+		}
+	}
+	c := mustChecker(t, "", t.TempDir())
+	if c.cfg.Path != defaultPath || len(c.cfg.Patterns) != len(defaultPatterns) || c.cfg.StartAt != "end" {
+		t.Fatalf("defaults not applied: %+v", c.cfg)
+	}
+}
+
+// Permission denied: run as an unprivileged user (root reads anything), in
+// a child process running this test binary.
+func TestCheckPermissionDeniedNamesGroupAsterisk(t *testing.T) {
+	if p := os.Getenv("LOGTAIL_PERM_HELPER"); p != "" {
+		c := mustChecker(t, "path: "+p+"\n", t.TempDir())
+		res := runCheck(t, c)
+		json.NewEncoder(os.Stdout).Encode(res)
+		return
+	}
+	// Not t.TempDir(): its parent is private to root.
+	dir, err := os.MkdirTemp("", "logtail-perm-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	path := filepath.Join(dir, "freepbx.log")
+	appendLines(t, path, 1, 2)
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCheckPermissionDeniedNamesGroupAsterisk$", "-test.v")
+	cmd.Env = append(os.Environ(), "LOGTAIL_PERM_HELPER="+path)
+	if os.Getuid() == 0 {
+		// The test binary must be readable by the child's user.
+		bin := filepath.Join(dir, "logtail.test")
+		copyFile(t, os.Args[0], bin)
+		os.Chmod(bin, 0o755)
+		cmd.Path, cmd.Args[0] = bin, bin
+		cmd.Dir = dir
+		cmd.Env = append(cmd.Env, "HOME="+dir, "GOCACHE="+dir, "TMPDIR="+dir)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		os.Chmod(dir, 0o777)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("helper: %v\n%s", err, out)
+	}
+	s := string(out)
+	i := strings.Index(s, "{")
+	var res sdk.Result
+	if i < 0 || json.NewDecoder(strings.NewReader(s[i:])).Decode(&res) != nil {
+		t.Fatalf("helper output:\n%s", out)
+	}
+	d := diagnosis(&res, "logtail.permission_denied")
+	if res.Status != sdk.StatusCritical || d == nil {
+		t.Fatalf("status %v diagnoses %+v", res.Status, res.Diagnoses)
+	}
+	if !strings.Contains(d.Message, "group asterisk") || !strings.Contains(strings.Join(d.Remediation, "\n"), "usermod -aG asterisk") {
+		t.Fatalf("diagnosis does not name group asterisk: %+v", d)
+	}
+	if d.Details["mode"] != "-rw-------" {
+		t.Fatalf("details %v", d.Details)
+	}
+	fmt.Fprintln(os.Stderr, "permission diagnosis:", d.Message)
+}
