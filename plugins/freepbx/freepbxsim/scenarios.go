@@ -1,0 +1,111 @@
+package freepbxsim
+
+import "sort"
+
+// scenario is one simulated FreePBX setup: the API application a client id
+// names, and the state of the PBX around it.
+type scenario struct {
+	description string
+	// expect is what pbxwatch's freepbx check reports, per version, with
+	// the check's default config (scopes not set, required gql:core:read).
+	expect16, expect17 string
+
+	unknown bool // no such client id
+
+	appGrant string   // the application's type; "" is client_credentials (Machine-to-Machine)
+	allowed  []string // the application's allowed scopes; empty means unrestricted
+
+	coreDisabled    bool // core module disabled: its scopes and GraphQL fields vanish
+	noAPIModule     bool // api module missing: /admin/api answers 404
+	noCCGrant       bool // token endpoint without the client_credentials grant
+	brokenKey       bool // api_oauth.key unreadable: token endpoint 500
+	htmlLogin       bool // a login page answers the token request with 200 HTML
+	slow            bool // token endpoint stalls for Options.SlowDelay
+	revoked         bool // tokens are not stored, so FreePBX treats them as revoked
+	keyChanged      bool // tokens are signed with a key FreePBX no longer has
+	checkRefererOff bool // Advanced Setting CHECKREFERER off
+	noExtensions    bool // the PBX has no extensions at all
+}
+
+// scenarios by name. The client id "<16|17>-<name>" selects one.
+var scenarios = map[string]scenario{
+	"ok": {
+		description: "Machine-to-Machine app with scope gql; everything works.",
+		expect16:    "OK", expect17: "OK", allowed: []string{"gql"},
+	},
+	"core_read": {
+		description: "App restricted to gql:core:read: exactly enough for fetchAllExtensions.",
+		expect16:    "OK", expect17: "OK", allowed: []string{"gql:core:read"},
+	},
+	"framework_only": {
+		description: "App restricted to gql:framework: the token lacks any core scope.",
+		expect16:    "freepbx.missing_scope", expect17: "freepbx.missing_scope", allowed: []string{"gql:framework"},
+	},
+	"extension_scope_only": {
+		description: "App restricted to gql:core:read:extension, which FreePBX does not accept for fetchAllExtensions.",
+		expect16:    "freepbx.missing_scope", expect17: "freepbx.missing_scope", allowed: []string{"gql:core:read:extension"},
+	},
+	"wrong_app_type": {
+		description: "A Web-server (authorization_code) app used with client_credentials: FreePBX 16 refuses it, 17 does not check.",
+		expect16:    "freepbx.invalid_client", expect17: "OK", appGrant: "authorization_code", allowed: []string{"gql"},
+	},
+	"no_cc_grant": {
+		description: "The token endpoint does not offer the client_credentials grant.",
+		expect16:    "freepbx.unsupported_grant_type", expect17: "freepbx.unsupported_grant_type", noCCGrant: true,
+	},
+	"core_disabled": {
+		description: "Scope gql, but the core module is disabled: fetchAllExtensions is not in the schema.",
+		expect16:    "freepbx.query_not_permitted", expect17: "freepbx.query_not_permitted", allowed: []string{"gql"}, coreDisabled: true,
+	},
+	"revoked": {
+		description: "Tokens are issued but FreePBX finds no row for them: deleted, or purged as expired because the database clock is ahead of PHP's.",
+		expect16:    "freepbx.token_rejected", expect17: "freepbx.token_rejected", allowed: []string{"gql"}, revoked: true,
+	},
+	"key_changed": {
+		description: "api_oauth.key was regenerated: tokens fail signature validation.",
+		expect16:    "freepbx.token_rejected", expect17: "freepbx.token_rejected", allowed: []string{"gql"}, keyChanged: true,
+	},
+	"no_api_module": {
+		description: "The API module is not installed or disabled: /admin/api answers 404.",
+		expect16:    "freepbx.api_module_missing", expect17: "freepbx.api_module_missing", noAPIModule: true,
+	},
+	"broken_key": {
+		description: "The OAuth private key is unreadable: the token endpoint answers 500.",
+		expect16:    "freepbx.server_error", expect17: "freepbx.server_error", brokenKey: true,
+	},
+	"html_login": {
+		description: "A login page (proxy, SSO) answers the token request with 200 HTML.",
+		expect16:    "freepbx.unexpected_response", expect17: "freepbx.unexpected_response", htmlLogin: true,
+	},
+	"slow": {
+		description: "The token endpoint stalls (Options.SlowDelay).",
+		expect16:    "freepbx.timeout", expect17: "freepbx.timeout", slow: true, allowed: []string{"gql"},
+	},
+	"checkreferer_off": {
+		description: "CHECKREFERER off: GUI-only commands answer Not Authenticated instead of Referrer.",
+		expect16:    "OK", expect17: "OK", allowed: []string{"gql"}, checkRefererOff: true,
+	},
+	"no_extensions": {
+		description: "No extensions provisioned: fetchAllExtensions answers status false.",
+		expect16:    "OK", expect17: "OK", allowed: []string{"gql"}, noExtensions: true,
+	},
+}
+
+// ScenarioInfo describes a scenario for demos and docs.
+type ScenarioInfo struct {
+	Name        string
+	Description string
+	// Expect16 and Expect17 are the diagnosis code (or OK) the freepbx
+	// check reports with its default config against each version.
+	Expect16, Expect17 string
+}
+
+// Scenarios lists every scenario, sorted by name.
+func Scenarios() []ScenarioInfo {
+	out := make([]ScenarioInfo, 0, len(scenarios))
+	for name, sc := range scenarios {
+		out = append(out, ScenarioInfo{Name: name, Description: sc.description, Expect16: sc.expect16, Expect17: sc.expect17})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
