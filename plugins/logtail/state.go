@@ -54,8 +54,12 @@ type state struct {
 	// Scanned is how many bytes after Offset are known to hold no newline,
 	// set while an overlong line is still being written, so they are not
 	// read again.
-	Scanned int64  `json:"scanned,omitempty"`
-	Totals  totals `json:"totals"`
+	Scanned int64 `json:"scanned,omitempty"`
+	// Known fingerprints the rotated files whose content was read (or
+	// predates us); SibSig is the listing they were taken from.
+	Known  []knownHead `json:"known,omitempty"`
+	SibSig string      `json:"sibling_sig,omitempty"`
+	Totals totals      `json:"totals"`
 }
 
 const stateVersion = 1

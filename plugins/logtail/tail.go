@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -44,19 +46,23 @@ func (e *errPermission) Unwrap() error { return e.err }
 // saved state) and advances st. Rotations are handled as logrotate makes
 // them:
 //   - rename (create, with or without dateext): the old file, found among
-//     the siblings by device+inode, is read to its end first, then any
-//     files rotated after it (rotations while we were down), then the new
-//     file from byte 0;
+//     the siblings by device+inode (or, compressed, by fingerprint), is
+//     read to its end first, then the new file from byte 0;
 //   - copytruncate: the same inode with other first bytes (or shorter than
 //     our offset) is a truncation; the copy, found by fingerprint (also
 //     inside .gz), is read from our old offset first;
-//   - deleted and re-created: the new file from byte 0.
+//   - deleted and re-created: the new file from byte 0;
+//   - any rotated file we have never seen the content of (rotated while we
+//     were down, more than once; a copy of a file that was empty when we
+//     last looked) is read whole. st.Known remembers the heads of the
+//     rotated files already seen; it is checked only when the listing of
+//     the rotated files changed.
 func (t *tailer) poll(st *state, fresh bool, s sink, stop func() bool) (pollResult, error) {
 	f, err := os.Open(t.path)
 	if err != nil {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			return t.pollMissing(st, s, stop)
+			return t.pollMissing(st, fresh, s, stop)
 		case errors.Is(err, fs.ErrPermission):
 			return pollResult{}, &errPermission{err}
 		}
@@ -67,30 +73,40 @@ func (t *tailer) poll(st *state, fresh bool, s sink, stop func() bool) (pollResu
 	if err != nil {
 		return pollResult{}, err
 	}
+	sibs, sig := t.siblings(cur)
 	res := pollResult{}
+	done := true
 	switch {
-	case fresh && t.startAt == "end":
-		off, err := lastLineEnd(f, cur.size)
-		if err != nil {
-			return res, err
-		}
-		st.File, st.Offset, st.Scanned = &fileID{Dev: cur.dev, Ino: cur.ino}, off, 0
-	case st.File == nil:
+	case fresh:
+		// Rotated files from before we started are not ours to read.
+		st.Known, st.SibSig = knownHeads(sibs), sig
 		st.File, st.Offset, st.Scanned = &fileID{Dev: cur.dev, Ino: cur.ino}, 0, 0
-	case st.File.Dev == cur.dev && st.File.Ino == cur.ino:
-		if !sameContent(cur, st.File, st.Offset+st.Scanned) {
-			st.Totals.Truncations++
-			t.log.Info("log truncated (copytruncate or by hand): reading the copy's rest, then the file from its start", "path", t.path, "offset", st.Offset)
-			done, err := t.recover(st, cur, s, stop, &res)
-			if err != nil || !done {
+		if t.startAt == "end" {
+			if st.Offset, err = lastLineEnd(f, cur.size); err != nil {
 				return res, err
 			}
 		}
-	default:
-		done, err := t.recover(st, cur, s, stop, &res)
-		if err != nil || !done {
-			return res, err
+	case st.File == nil: // the path did not exist when we last looked
+		if sig != st.SibSig {
+			done, err = t.catchUp(st, cur, sibs, sig, false, s, stop, &res)
 		}
+		if done && err == nil {
+			st.File, st.Offset, st.Scanned = &fileID{Dev: cur.dev, Ino: cur.ino}, 0, 0
+		}
+	case sameInode(cur, st.File):
+		switch {
+		case !sameContent(cur, st.File, st.Offset+st.Scanned):
+			st.Totals.Truncations++
+			t.log.Info("log truncated (copytruncate or by hand): reading the copy's rest, then the file from its start", "path", t.path, "offset", st.Offset)
+			done, err = t.catchUp(st, cur, sibs, sig, true, s, stop, &res)
+		case sig != st.SibSig:
+			done, err = t.catchUp(st, cur, sibs, sig, false, s, stop, &res)
+		}
+	default:
+		done, err = t.catchUp(st, cur, sibs, sig, true, s, stop, &res)
+	}
+	if err != nil || !done {
+		return res, err
 	}
 	r, err := t.readFile(cur, st, false, s, stop)
 	if err != nil {
@@ -107,64 +123,64 @@ func (t *tailer) poll(st *state, fresh bool, s sink, stop func() bool) (pollResu
 // pollMissing handles a path that does not exist: a rename rotation whose
 // new file is not there yet (the old one may still hold unread lines), a
 // deleted file, or one not created yet.
-func (t *tailer) pollMissing(st *state, s sink, stop func() bool) (pollResult, error) {
+func (t *tailer) pollMissing(st *state, fresh bool, s sink, stop func() bool) (pollResult, error) {
 	res := pollResult{missing: true}
-	if st.File == nil {
+	sibs, sig := t.siblings(nil)
+	if fresh {
+		st.Known, st.SibSig = knownHeads(sibs), sig
 		return res, nil
 	}
-	sibs := t.siblings(0, 0)
-	i := t.findOld(sibs, st)
-	if i < 0 {
-		return res, nil
-	}
-	if sibs[i].dev == st.File.Dev && sibs[i].ino == st.File.Ino && st.Offset+st.Scanned >= sibs[i].size && len(sibs[i+1:]) == 0 {
-		return res, nil // already read to its end
+	if sig == st.SibSig {
+		return res, nil // nothing moved since we last looked
 	}
 	// The last file read stays the one st points at: when the new file
-	// appears, it is found again (at its end) and counted as rotated then.
-	_, err := t.drainChain(st, sibs[i:], false, s, stop, &res)
+	// appears, that one is found again (at its end) and counted as rotated.
+	_, err := t.catchUp(st, nil, sibs, sig, st.File != nil, s, stop, &res)
 	return res, err
 }
 
-// recover reads what is left of the file st points at, which is no longer
-// at the path (renamed) or no longer holds what we read (truncated), and
-// the files rotated after it; then points st at cur's start. done is false
-// when stop() cut the reading short (st then points into the chain).
-func (t *tailer) recover(st *state, cur *logFile, s sink, stop func() bool, res *pollResult) (bool, error) {
-	sibs := t.siblings(cur.dev, cur.ino)
-	i := t.findOld(sibs, st)
-	if i < 0 && !(st.File.Dev == cur.dev && st.File.Ino == cur.ino) && sameContent(cur, st.File, st.Offset+st.Scanned) {
-		// The same content under a new inode (copied and moved into place,
-		// or a restored backup): carry on where we were.
-		st.File.Dev, st.File.Ino = cur.dev, cur.ino
-		return true, nil
+// catchUp reads the rotated files: the rest of the one st points at when
+// lookForOld (it is no longer at the path, or no longer holds what we
+// read), then every one whose content we have not seen. Afterwards st
+// points at cur's start when lookForOld, back where it was otherwise; with
+// cur nil (path missing) at the last file read. done is false when stop()
+// cut the reading short: st then points into the rotated file being read.
+func (t *tailer) catchUp(st *state, cur *logFile, sibs []*logFile, sig string, lookForOld bool, s sink, stop func() bool, res *pollResult) (bool, error) {
+	oldIdx := -1
+	if lookForOld {
+		oldIdx = t.findOld(sibs, st)
 	}
-	switch {
-	case i < 0 && st.File.Dev == cur.dev && st.File.Ino == cur.ino:
-		msg := fmt.Sprintf("%s was truncated and no copy of it was found next to it; lines written after offset %d and before the truncation, if any, could not be read", t.path, st.Offset)
-		res.notes = append(res.notes, msg)
-		t.log.Warn(msg)
-	case i < 0:
-		st.Totals.Rotations++
-		msg := fmt.Sprintf("the file read before (inode %d) was not found next to %s; lines written to it after offset %d, if any, could not be read", st.File.Ino, t.path, st.Offset)
-		res.notes = append(res.notes, msg)
-		t.log.Warn(msg)
-	default:
-		done, err := t.drainChain(st, sibs[i:], true, s, stop, res)
-		if err != nil || !done {
-			return done, err
+	var chain []int
+	if oldIdx >= 0 {
+		chain = append(chain, oldIdx)
+	}
+	for i, lf := range sibs {
+		if i != oldIdx && lf.size > 0 && !st.isKnown(lf) {
+			chain = append(chain, i)
 		}
 	}
-	st.File, st.Offset, st.Scanned = &fileID{Dev: cur.dev, Ino: cur.ino}, 0, 0
-	return true, nil
-}
-
-// drainChain reads chain[0] (the file st points at) from st's offset and
-// the rest, newer rotated files, whole, each to its end. Each file left
-// behind for the next counts as a rotation; so does the last when leaving.
-func (t *tailer) drainChain(st *state, chain []*logFile, leaving bool, s sink, stop func() bool, res *pollResult) (bool, error) {
-	for k, lf := range chain {
-		if k > 0 {
+	moved := false
+	if lookForOld && oldIdx < 0 {
+		switch {
+		case cur != nil && !sameInode(cur, st.File) && sameContent(cur, st.File, st.Offset+st.Scanned):
+			// The same content under a new inode (copied and moved into
+			// place, a restored backup): carry on where we were.
+			moved = true
+		case st.File.FPLen == 0:
+			// We had read nothing of it: if it held lines, it is one of
+			// the unseen files read whole.
+		case cur != nil && sameInode(cur, st.File):
+			t.note(res, fmt.Sprintf("%s was truncated and no copy of it was found next to it; lines written after offset %d and before the truncation, if any, could not be read", t.path, st.Offset))
+		default:
+			st.Totals.Rotations++
+			t.note(res, fmt.Sprintf("the file read before (inode %d) was not found next to %s; lines written to it after offset %d, if any, could not be read", st.File.Ino, t.path, st.Offset))
+		}
+	}
+	back := *st.File
+	backOff, backScanned := st.Offset, st.Scanned
+	for k, i := range chain {
+		lf := sibs[i]
+		if i != oldIdx {
 			st.File, st.Offset, st.Scanned = &fileID{Dev: lf.dev, Ino: lf.ino}, 0, 0
 		}
 		t.log.Info("reading rotated file", "file", lf.path, "from", st.Offset)
@@ -176,11 +192,64 @@ func (t *tailer) drainChain(st *state, chain []*logFile, leaving bool, s sink, s
 			res.stopped = true
 			return false, nil
 		}
-		if leaving || k < len(chain)-1 {
+		st.Known = append(st.Known, knownHead{Len: st.File.FPLen, FP: st.File.FP})
+		if cur != nil || k < len(chain)-1 {
 			st.Totals.Rotations++
 		}
 	}
+	switch {
+	case cur == nil:
+	case lookForOld && moved:
+		back.Dev, back.Ino = cur.dev, cur.ino
+		st.File, st.Offset, st.Scanned = &back, backOff, backScanned
+	case lookForOld:
+		st.File, st.Offset, st.Scanned = &fileID{Dev: cur.dev, Ino: cur.ino}, 0, 0
+	default:
+		st.File, st.Offset, st.Scanned = &back, backOff, backScanned
+	}
+	st.Known, st.SibSig = knownHeads(sibs), sig
 	return true, nil
+}
+
+func (t *tailer) note(res *pollResult, msg string) {
+	res.notes = append(res.notes, msg)
+	t.log.Warn(msg)
+}
+
+func sameInode(lf *logFile, id *fileID) bool {
+	return id != nil && lf.dev == id.Dev && lf.ino == id.Ino
+}
+
+// knownHead is the fingerprint of a rotated file's first Len bytes.
+type knownHead struct {
+	Len int    `json:"len"`
+	FP  string `json:"fp"`
+}
+
+// knownHeads fingerprints the rotated files present now.
+func knownHeads(sibs []*logFile) []knownHead {
+	var out []knownHead
+	for _, lf := range sibs {
+		if h, err := lf.head(fpMax); err == nil && len(h) > 0 {
+			out = append(out, knownHead{Len: len(h), FP: fingerprint(h)})
+		}
+	}
+	return out
+}
+
+// isKnown says whether lf starts with content seen before (a file that grew
+// since is still known by its first bytes).
+func (st *state) isKnown(lf *logFile) bool {
+	h, err := lf.head(fpMax)
+	if err != nil {
+		return true // unreadable: nothing to read either
+	}
+	for _, k := range st.Known {
+		if k.Len <= len(h) && fingerprint(h[:k.Len]) == k.FP {
+			return true
+		}
+	}
+	return false
 }
 
 // readFile reads lf from st's offset and advances st.
@@ -321,8 +390,9 @@ func (lf *logFile) head(n int) ([]byte, error) {
 // rotated out, oldest first: base.N[.gz] (higher N is older), base-DATE
 // [.gz] or any other base.X/base-X (sorted by name, as dateext's formats
 // are), and by modification time when both kinds are present. The file
-// with device dev and inode ino (the one now at the path) is left out.
-func (t *tailer) siblings(dev, ino uint64) []*logFile {
+// at the path (cur, when not nil) is left out. sig changes whenever a
+// rotated file appears, goes, is renamed or changes size.
+func (t *tailer) siblings(cur *logFile) ([]*logFile, string) {
 	dir, base := filepath.Split(t.path)
 	if dir == "" {
 		dir = "."
@@ -330,7 +400,7 @@ func (t *tailer) siblings(dev, ino uint64) []*logFile {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		t.log.Warn("cannot list rotated files", "dir", dir, "err", err)
-		return nil
+		return nil, ""
 	}
 	type ranked struct {
 		lf     *logFile
@@ -354,7 +424,7 @@ func (t *tailer) siblings(dev, ino uint64) []*logFile {
 			continue
 		}
 		lf, err := describe(filepath.Join(dir, name), nil, gz)
-		if err != nil || (lf.dev == dev && lf.ino == ino && !gz) {
+		if err != nil || (cur != nil && lf.dev == cur.dev && lf.ino == cur.ino) {
 			continue
 		}
 		num := -1
@@ -383,10 +453,12 @@ func (t *tailer) siblings(dev, ino uint64) []*logFile {
 		return a.lf.path < b.lf.path
 	})
 	out := make([]*logFile, len(all))
+	h := sha256.New()
 	for i, r := range all {
 		out[i] = r.lf
+		fmt.Fprintf(h, "%s\x00%d\x00%d\x00", r.lf.path, r.lf.ino, r.lf.size)
 	}
-	return out
+	return out, hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 func hasOtherCompression(suffix string) bool {
