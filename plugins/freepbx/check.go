@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pbxwatch/pbxwatch/sdk"
+)
+
+type checker struct {
+	cfg    config
+	client *http.Client
+	rec    *recorder
+}
+
+func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
+	if err := cfg.Decode(&c.cfg); err != nil {
+		return err
+	}
+	if err := c.cfg.loadSecret(); err != nil {
+		return errors.New(cfg.Locate(err.Error()))
+	}
+	client, rec, err := newRecordingClient(c.cfg.TLS)
+	if err != nil {
+		return err
+	}
+	c.client, c.rec = client, rec
+	return nil
+}
+
+func newRecordingClient(t tlsConfig) (*http.Client, *recorder, error) {
+	client, err := newHTTPClient(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	rec := &recorder{base: client.Transport}
+	client.Transport = rec
+	return client, rec, nil
+}
+
+func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
+	return run(ctx, &c.cfg, c.client, c.rec), nil
+}
+
+// reportMargin is kept from the run's deadline so a slow FreePBX becomes a
+// freepbx.timeout diagnosis rather than the agent's plugin timeout.
+func withMargin(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return context.WithTimeout(ctx, 30*time.Second)
+	}
+	margin := min(max(time.Until(dl)/10, 100*time.Millisecond), 2*time.Second)
+	return context.WithDeadline(ctx, dl.Add(-margin))
+}
+
+// run is the check: token, scopes, probe, extensions.
+func run(parent context.Context, c *config, client *http.Client, rec *recorder) *sdk.Result {
+	ctx, cancel := withMargin(parent)
+	defer cancel()
+	res := &sdk.Result{}
+	tok, ex, err := fetchToken(ctx, client, rec, c)
+	observe(res, "token", ex)
+	if err != nil {
+		res.Diagnose(classifyToken(ctx, c, ex, err))
+		return finish(res, false)
+	}
+	res.AddGauge("freepbx_token_expiry_timestamp_seconds", "Expiry (exp claim) of the access token FreePBX issued.", float64(tok.expiry.Unix()), nil)
+	scopeMetrics(res, tok.scopes, c.RequiredScopes)
+
+	var scopeDiag *sdk.Diagnosis
+	if missing := missingScopes(tok.scopes, c.RequiredScopes); len(missing) > 0 {
+		d := diagMissingScope(c, tok, missing)
+		scopeDiag = &d
+	}
+	pr := probe(ctx, client, rec, c, tok)
+	observe(res, "gql", pr.ex)
+	switch {
+	case pr.diag != nil && pr.diag.Code == codeQueryNotPermitted && scopeDiag != nil:
+		// The missing scope is the cause; the probe's refusal is evidence.
+		scopeDiag.Details["probe_error"] = pr.diag.Message
+		res.Diagnose(*scopeDiag)
+	case pr.diag != nil:
+		if scopeDiag != nil {
+			res.Diagnose(*scopeDiag)
+		}
+		res.Diagnose(*pr.diag)
+	case scopeDiag != nil:
+		res.Diagnose(*scopeDiag)
+	}
+	if pr.ok && pr.haveExtensions {
+		res.AddGauge("freepbx_extensions", "Extensions FreePBX lists (fetchAllExtensions totalCount).", float64(pr.total), nil)
+		if missing := absent(c.ExpectedExtensions, pr.extensionIDs); len(missing) > 0 {
+			res.Diagnose(diagExtensionMissing(c.ExpectedExtensions, missing, pr.total))
+		}
+	}
+	res = finish(res, pr.ok)
+	if res.Status == sdk.StatusOK {
+		res.Summary = okSummary(tok, pr)
+	}
+	return res
+}
+
+// probe runs probe_query with the bearer token.
+func probe(ctx context.Context, client *http.Client, rec *recorder, c *config, tok *grantedToken) probeResult {
+	body, _ := json.Marshal(map[string]string{"query": c.ProbeQuery})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.GraphQLURL, bytes.NewReader(body))
+	if err != nil {
+		return classifyProbe(ctx, c, tok, &exchange{url: c.GraphQLURL, err: err})
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok.access)
+	resp, err := client.Do(req)
+	if err == nil {
+		resp.Body.Close() // the recorder already holds the body
+	}
+	ex := rec.lastExchange()
+	if ex == nil || (err != nil && ex.err == nil) {
+		ex = &exchange{url: c.GraphQLURL, err: err}
+	}
+	return classifyProbe(ctx, c, tok, ex)
+}
+
+func observe(res *sdk.Result, endpoint string, ex *exchange) {
+	if ex == nil || ex.status == 0 {
+		return
+	}
+	res.AddGauge("freepbx_api_response_seconds", "Response time of the FreePBX API endpoint in the last run.", ex.elapsed.Seconds(), map[string]string{"endpoint": endpoint})
+}
+
+// scopeMetrics exports one series per granted or required scope: 1 when the
+// token covers it by FreePBX's rule, 0 when not.
+func scopeMetrics(res *sdk.Result, granted, required []string) {
+	seen := map[string]bool{}
+	all := append(append([]string{}, granted...), required...)
+	for _, s := range all {
+		if seen[s] {
+			continue
+		}
+		seen[s] = true
+		v := 0.0
+		if covered(granted, s) {
+			v = 1
+		}
+		res.AddGauge("freepbx_scope_granted", "1 if the token's scopes cover this scope (granted or required), else 0.", v, map[string]string{"scope": s})
+	}
+}
+
+// finish sets api_up and a summary naming the first problem.
+func finish(res *sdk.Result, probeOK bool) *sdk.Result {
+	up := 0.0
+	if probeOK {
+		up = 1
+	}
+	res.AddGauge("freepbx_api_up", "1 if a token was issued and the GraphQL probe returned data.", up, nil)
+	if len(res.Diagnoses) > 0 {
+		codes := make([]string, len(res.Diagnoses))
+		for i, d := range res.Diagnoses {
+			codes[i] = d.Code
+		}
+		res.Summary = fmt.Sprintf("%s: %s", strings.Join(codes, ", "), res.Diagnoses[0].Message)
+	}
+	return res
+}
+
+func okSummary(tok *grantedToken, pr probeResult) string {
+	scopes := append([]string{}, tok.scopes...)
+	sort.Strings(scopes)
+	s := fmt.Sprintf("FreePBX API OK: token scopes %s, expires %s", orNone(scopes), tok.expiry.UTC().Format("15:04:05Z"))
+	if pr.haveExtensions {
+		s += fmt.Sprintf(", %d extensions", pr.total)
+	}
+	return s
+}

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/pbxwatch/pbxwatch/sdk"
+)
+
+// apiBody is the union of the JSON bodies FreePBX's API sends: OAuth errors
+// ({"error","message"[,"error_description"][,"hint"]}), ajax.php errors
+// ({"error":"ajaxRequest declined"}), Whoops pages ({"error":{"type",...}})
+// and GraphQL responses ({"data"}, {"errors"}).
+type apiBody struct {
+	Error            json.RawMessage `json:"error"`
+	ErrorDescription *string         `json:"error_description"`
+	Message          string          `json:"message"`
+	Hint             string          `json:"hint"`
+	Errors           []struct {
+		Message string `json:"message"`
+	} `json:"errors"`
+	Data json.RawMessage `json:"data"`
+}
+
+func parseBody(b []byte) apiBody {
+	var a apiBody
+	_ = json.Unmarshal(b, &a)
+	return a
+}
+
+// errorCode returns the "error" member when it is a string.
+func (a apiBody) errorCode() string {
+	var s string
+	if json.Unmarshal(a.Error, &s) == nil {
+		return s
+	}
+	return ""
+}
+
+// server guesses the FreePBX release from an OAuth error body: league 8
+// (FreePBX 17) adds error_description, league 6 (FreePBX 16) does not.
+func (a apiBody) server() string {
+	if a.errorCode() == "" || a.Message == "" {
+		return ""
+	}
+	if a.ErrorDescription != nil {
+		return "FreePBX 17 (league/oauth2-server 8)"
+	}
+	return "FreePBX 16 (league/oauth2-server 6)"
+}
+
+// evidence is the common detail set of a diagnosis about one exchange.
+func evidence(ex *exchange) map[string]string {
+	d := map[string]string{}
+	if ex == nil {
+		return d
+	}
+	d["url"] = ex.url
+	if ex.status != 0 {
+		d["http_status"] = strconv.Itoa(ex.status)
+		d["body"] = excerpt(ex.body)
+	}
+	return d
+}
+
+// excerpt keeps a body short and printable for a detail field.
+func excerpt(b []byte) string {
+	const max = 300
+	s := strings.TrimSpace(string(b))
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "?")
+	}
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return s
+}
+
+func pathOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	if u.RawQuery != "" {
+		return u.Path + "?" + u.RawQuery
+	}
+	return u.Path
+}
+
+// classifyTransport names why no response came back.
+func classifyTransport(ctx context.Context, endpoint string, ex *exchange) sdk.Diagnosis {
+	err := ex.err
+	d := evidence(ex)
+	d["endpoint"] = endpoint
+	d["error"] = err.Error()
+	var netErr net.Error
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalidCert x509.CertificateInvalidError
+	var verifyErr *tls.CertificateVerificationError
+	var recErr tls.RecordHeaderError
+	var alert tls.AlertError
+	switch {
+	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
+		return diagTimeout(endpoint, ex, d)
+	case errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalidCert), errors.As(err, &verifyErr),
+		errors.As(err, &recErr), errors.As(err, &alert), strings.Contains(err.Error(), "HTTPS client"), strings.Contains(err.Error(), "tls:"):
+		return diagTLS(ex, d)
+	default:
+		return diagUnreachable(ex, d)
+	}
+}
+
+// classifyFramework recognises ajax.php's own refusals, which any
+// /admin/api URL can get before the API module sees the request.
+func classifyFramework(ex *exchange, b apiBody) (sdk.Diagnosis, bool) {
+	switch b.errorCode() {
+	case "ajaxRequest declined - Referrer":
+		return diagReferrer(ex), true
+	case "ajaxRequest declined":
+		return diagAjaxDeclined(ex), true
+	case "Not Authenticated":
+		return diagNotAuthenticated(ex), true
+	}
+	return sdk.Diagnosis{}, false
+}
+
+var scopeHint = regexp.MustCompile("Check the `([^`]*)` scope")
+
+// classifyToken turns a failed token request into its diagnosis.
+func classifyToken(ctx context.Context, c *config, ex *exchange, err error) sdk.Diagnosis {
+	if ex == nil || ex.err != nil {
+		if ex == nil {
+			ex = &exchange{url: c.TokenURL, err: err}
+		}
+		return classifyTransport(ctx, "token", ex)
+	}
+	b := parseBody(ex.body)
+	if d, ok := classifyFramework(ex, b); ok {
+		return d
+	}
+	switch {
+	case ex.status == 401 && b.errorCode() == "invalid_client":
+		return diagInvalidClient(c, ex, b)
+	case ex.status == 400 && b.errorCode() == "unsupported_grant_type":
+		return diagUnsupportedGrant(ex, b)
+	case ex.status == 400 && b.errorCode() == "invalid_scope":
+		scope := ""
+		if m := scopeHint.FindStringSubmatch(b.Hint); m != nil {
+			scope = m[1]
+		}
+		return diagInvalidScope(c, ex, b, scope)
+	case ex.status == 404:
+		return diagAPIModuleMissing(ex)
+	case ex.status >= 500:
+		return diagServerError("token", ex)
+	case ex.status >= 300 && ex.status < 400:
+		return diagRedirect("token", ex)
+	case errors.Is(err, errNotJWT):
+		return diagUnexpected("token", ex, fmt.Sprintf("FreePBX's token endpoint answered %d, but %v", ex.status, err))
+	default:
+		return diagUnexpected("token", ex, fmt.Sprintf("the token endpoint answered %d without an access token FreePBX would issue (%s)", ex.status, strings.TrimPrefix(err.Error(), "oauth2: ")))
+	}
+}
+
+// probeResult is the outcome of the GraphQL probe.
+type probeResult struct {
+	ex   *exchange
+	ok   bool // the query returned data
+	diag *sdk.Diagnosis
+	// extensions found by fetchAllExtensions, when the query asked for it.
+	haveExtensions bool
+	total          int
+	extensionIDs   []string
+}
+
+var (
+	missingField   = regexp.MustCompile(`Cannot query field "([^"]+)" on type "(Query|Mutation)"`)
+	noExtensionMsg = "Sorry, unable to find any extensions"
+)
+
+// classifyProbe reads the GraphQL answer. The order matters: FreePBX 17
+// answers a missing field with 200 and a rejected token with 500, so the
+// body decides before the status does.
+func classifyProbe(ctx context.Context, c *config, tok *grantedToken, ex *exchange) probeResult {
+	pr := probeResult{ex: ex}
+	set := func(d sdk.Diagnosis) probeResult { pr.diag = &d; return pr }
+	if ex.err != nil {
+		return set(classifyTransport(ctx, "gql", ex))
+	}
+	b := parseBody(ex.body)
+	var fields []string
+	for _, e := range b.Errors {
+		if m := missingField.FindStringSubmatch(e.Message); m != nil {
+			fields = append(fields, m[1])
+		}
+	}
+	body := string(ex.body)
+	switch {
+	case len(fields) > 0:
+		return set(diagQueryNotPermitted(ex, tok, fields))
+	case b.errorCode() == "access_denied" || strings.Contains(body, "OAuthServerException") || strings.Contains(body, "denied the request"):
+		return set(diagTokenRejected(ex, b, tok))
+	}
+	if d, ok := classifyFramework(ex, b); ok {
+		return set(d)
+	}
+	switch {
+	case ex.status >= 500:
+		return set(diagServerError("gql", ex))
+	case ex.status >= 300 && ex.status < 400:
+		return set(diagRedirect("gql", ex))
+	case ex.status == 404 || ex.status == 405:
+		return set(diagUnexpected("gql", ex, fmt.Sprintf("graphql_url answered %d: it must be FreePBX's %s, called with POST", ex.status, gqlPath)))
+	case len(b.Errors) == 1 && b.Errors[0].Message == noExtensionMsg:
+		// FreePBX answers an empty extension list as a failed resolver.
+		pr.ok, pr.haveExtensions = true, true
+		return pr
+	case len(b.Errors) > 0:
+		msgs := make([]string, len(b.Errors))
+		for i, e := range b.Errors {
+			msgs[i] = e.Message
+		}
+		return set(diagUnexpected("gql", ex, fmt.Sprintf("probe_query failed: %s", strings.Join(msgs, "; "))))
+	case ex.status == 200 && len(b.Data) > 0 && string(b.Data) != "null":
+		pr.ok = true
+		readExtensions(&pr, b.Data)
+		return pr
+	}
+	return set(diagUnexpected("gql", ex, fmt.Sprintf("the GraphQL endpoint answered %d without data or errors", ex.status)))
+}
+
+func readExtensions(pr *probeResult, data json.RawMessage) {
+	var d struct {
+		Fetch *struct {
+			TotalCount *int `json:"totalCount"`
+			Extension  []struct {
+				ExtensionID string `json:"extensionId"`
+			} `json:"extension"`
+		} `json:"fetchAllExtensions"`
+	}
+	if json.Unmarshal(data, &d) != nil || d.Fetch == nil {
+		return
+	}
+	pr.haveExtensions = true
+	for _, e := range d.Fetch.Extension {
+		pr.extensionIDs = append(pr.extensionIDs, e.ExtensionID)
+	}
+	pr.total = len(pr.extensionIDs)
+	if d.Fetch.TotalCount != nil {
+		pr.total = *d.Fetch.TotalCount
+	}
+}
