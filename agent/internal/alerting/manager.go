@@ -95,6 +95,7 @@ func (m *Manager) ApplyConfig(cfg Config) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	next := map[string]*sender{}
+	added := false
 	for _, am := range cfg.Alertmanagers {
 		if old, ok := m.senders[am.URL]; ok && sameAM(old.cfg, am) {
 			next[am.URL] = old
@@ -105,6 +106,14 @@ func (m *Manager) ApplyConfig(cfg Config) error {
 			return err
 		}
 		next[am.URL] = s
+		added = true
+	}
+	if added {
+		// A new Alertmanager learns of every alert now, not a resend
+		// interval later; the others just see one early resend.
+		for _, a := range m.alerts {
+			a.lastSentAt, a.sentResolved = time.Time{}, false
+		}
 	}
 	for url, old := range m.senders {
 		if next[url] != old {

@@ -276,6 +276,17 @@ func TestApplyConfigKeepsUnchangedAlertmanagers(t *testing.T) {
 	if n, _ := testutil.GatherAndCount(reg, "pbxwatch_notification_queue_length"); n != 1 {
 		t.Errorf("removed Alertmanager's series kept: %d series", n)
 	}
+	// A new Alertmanager gets every alert at once, not a resend later.
+	m.Observe(whmcs, critical("whmcs.invalid_ip", "ip"), t0)
+	if due := m.due(t0); len(due) != 1 {
+		t.Fatalf("due = %v", due)
+	}
+	if err := m.ApplyConfig(Config{Alertmanagers: []AlertmanagerConfig{{URL: "http://127.0.0.1:1"}, {URL: "http://127.0.0.1:3"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if due := m.due(t0); len(due) != 1 {
+		t.Errorf("after adding an Alertmanager, due = %v, want the firing alert", due)
+	}
 	if err := m.ApplyConfig(Config{Alertmanagers: []AlertmanagerConfig{{URL: "nope"}}}); err == nil {
 		t.Error("invalid config accepted")
 	}
