@@ -46,7 +46,10 @@ func newRecordingClient(t tlsConfig) (*http.Client, *recorder, error) {
 }
 
 func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
-	return run(ctx, &c.cfg, c.client, c.rec), nil
+	res := run(ctx, &c.cfg, c.client, c.rec)
+	sdk.Logger().Debug("freepbx API checked", "token_url", c.cfg.TokenURL, "client_id", c.cfg.ClientID,
+		"status", res.Status.String(), "summary", res.Summary)
+	return res, nil
 }
 
 // reportMargin is kept from the run's deadline so a slow FreePBX becomes a
@@ -69,7 +72,7 @@ func run(parent context.Context, c *config, client *http.Client, rec *recorder) 
 	observe(res, "token", ex)
 	if err != nil {
 		res.Diagnose(classifyToken(ctx, c, ex, err))
-		return finish(res, false)
+		return scrub(finish(res, false))
 	}
 	res.AddGauge("freepbx_token_expiry_timestamp_seconds", "Expiry (exp claim) of the access token FreePBX issued.", float64(tok.expiry.Unix()), nil)
 	scopeMetrics(res, tok.scopes, c.RequiredScopes)
@@ -103,6 +106,24 @@ func run(parent context.Context, c *config, client *http.Client, rec *recorder) 
 	res = finish(res, pr.ok)
 	if res.Status == sdk.StatusOK {
 		res.Summary = okSummary(tok, pr)
+	}
+	return scrub(res)
+}
+
+// scrub removes the client secret from every text of the result. Error
+// texts quote server bodies, and a server may echo what it was sent; the
+// SDK scrubs again at the transport, this keeps the core safe on its own.
+func scrub(res *sdk.Result) *sdk.Result {
+	res.Summary = sdk.Scrub(res.Summary)
+	for i := range res.Diagnoses {
+		d := &res.Diagnoses[i]
+		d.Message = sdk.Scrub(d.Message)
+		for j := range d.Remediation {
+			d.Remediation[j] = sdk.Scrub(d.Remediation[j])
+		}
+		for k, v := range d.Details {
+			d.Details[k] = sdk.Scrub(v)
+		}
 	}
 	return res
 }

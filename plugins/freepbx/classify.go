@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"net"
 	"net/url"
 	"regexp"
@@ -73,15 +74,23 @@ func evidence(ex *exchange) map[string]string {
 	return d
 }
 
+var htmlTag = regexp.MustCompile(`(?s)<[^>]*>`)
+
 // excerpt keeps a body short and printable for a detail field.
 func excerpt(b []byte) string {
 	const max = 300
-	s := strings.TrimSpace(string(b))
+	// Scrub before cutting: a cut secret no longer matches. Debug error
+	// pages echo the POST data, client_secret included.
+	s := string(b)
+	if strings.HasPrefix(strings.TrimSpace(s), "<") {
+		s = html.UnescapeString(htmlTag.ReplaceAllString(s, " "))
+	}
+	s = strings.Join(strings.Fields(sdk.Scrub(s)), " ")
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "?")
 	}
 	if len(s) > max {
-		s = s[:max] + "…"
+		s = strings.ToValidUTF8(s[:max], "") + "…"
 	}
 	return s
 }

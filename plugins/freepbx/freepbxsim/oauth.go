@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"slices"
 	"strings"
@@ -128,6 +129,18 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, v Version, sc sce
 	case sc.htmlLogin:
 		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
 		fmt.Fprint(w, "<!DOCTYPE html>\n<html><head><title>FreePBX Administration</title></head><body><form id=\"loginform\" method=\"post\"><input name=\"username\"><input name=\"password\" type=\"password\"></form></body></html>\n")
+		return
+	case sc.brokenKey && sc.debugPage:
+		_ = r.ParseForm()
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		fmt.Fprint(w, "<!DOCTYPE html>\n<html><head><title>Whoops! There was an error.</title></head><body>\n")
+		fmt.Fprint(w, "<div class=\"exception-message\">Key path &quot;file:///etc/asterisk/keys/api_oauth.key&quot; does not exist or is not readable</div>\n")
+		fmt.Fprint(w, "<div class=\"data-table\" id=\"sg-post-data\"><label>POST Data</label><table>\n")
+		for _, k := range []string{"grant_type", "client_id", "client_secret", "scope"} {
+			fmt.Fprintf(w, "<tr><td>%s</td><td>%s</td></tr>\n", k, html.EscapeString(r.PostForm.Get(k)))
+		}
+		fmt.Fprint(w, "</table></div></body></html>\n")
 		return
 	case sc.brokenKey:
 		w.WriteHeader(http.StatusInternalServerError)

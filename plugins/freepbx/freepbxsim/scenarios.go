@@ -19,6 +19,7 @@ type scenario struct {
 	noAPIModule     bool // api module missing: /admin/api answers 404
 	noCCGrant       bool // token endpoint without the client_credentials grant
 	brokenKey       bool // api_oauth.key unreadable: token endpoint 500
+	debugPage       bool // the 500 comes as PHP's debug page, which echoes the POST data
 	htmlLogin       bool // a login page answers the token request with 200 HTML
 	slow            bool // token endpoint stalls for Options.SlowDelay
 	revoked         bool // tokens are not stored, so FreePBX treats them as revoked
@@ -72,6 +73,10 @@ var scenarios = map[string]scenario{
 	"broken_key": {
 		description: "The OAuth private key is unreadable: the token endpoint answers 500.",
 		expect16:    "freepbx.server_error", expect17: "freepbx.server_error", brokenKey: true,
+	},
+	"debug_page": {
+		description: "The token endpoint fails and a PHP debug error page (Whoops) echoes the POST data, client_secret included.",
+		expect16:    "freepbx.server_error", expect17: "freepbx.server_error", brokenKey: true, debugPage: true,
 	},
 	"html_login": {
 		description: "A login page (proxy, SSO) answers the token request with 200 HTML.",
