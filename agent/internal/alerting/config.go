@@ -10,6 +10,7 @@ import (
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
+	"gopkg.in/yaml.v3"
 )
 
 // Defaults of the `alerting:` block.
@@ -81,10 +82,19 @@ func (s *Secret) UnmarshalText(b []byte) error { *s = Secret(b); return nil }
 func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = Config{ResendInterval: DefaultResendInterval, EventQuietPeriod: DefaultEventQuietPeriod}
 	type plain Config
+	var nested *yaml.TypeError
 	if err := unmarshal((*plain)(c)); err != nil {
-		return err
+		// Problems of the Alertmanager entries: report the block's own too.
+		if !errors.As(err, &nested) {
+			return err
+		}
 	}
-	return c.Validate()
+	p := newProblems(unmarshal)
+	if nested != nil {
+		p.msgs = append(p.msgs, nested.Errors...)
+	}
+	c.validate(p)
+	return p.err()
 }
 
 // UnmarshalYAML applies the per-Alertmanager defaults and validates.
@@ -94,7 +104,9 @@ func (a *AlertmanagerConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	if err := unmarshal((*plain)(a)); err != nil {
 		return err
 	}
-	return a.validate()
+	p := newProblems(unmarshal)
+	a.validate(p)
+	return p.err()
 }
 
 // withDefaults fills what a Config built in Go (not decoded) left zero.
@@ -124,68 +136,74 @@ var builtinLabels = map[string]bool{
 	"alertname": true, "check": true, "plugin": true, "code": true, "severity": true, "pattern": true, "instance": true,
 }
 
-// Validate reports every problem of a Config (defaults already applied).
+// Validate reports every problem of a Config (defaults already applied),
+// including its Alertmanager entries.
 func (c *Config) Validate() error {
-	var errs []error
+	p := &problems{}
+	c.validate(p)
+	for i := range c.Alertmanagers {
+		c.Alertmanagers[i].validate(p)
+	}
+	return p.err()
+}
+
+func (c *Config) validate(p *problems) {
 	if c.ResendInterval <= 0 {
-		errs = append(errs, fmt.Errorf("alerting.resend_interval must be positive (default %s)", DefaultResendInterval))
+		p.add("resend_interval", "alerting.resend_interval must be positive (default %s)", DefaultResendInterval)
 	}
 	if c.EventQuietPeriod <= 0 {
-		errs = append(errs, fmt.Errorf("alerting.event_quiet_period must be positive (default %s)", DefaultEventQuietPeriod))
+		p.add("event_quiet_period", "alerting.event_quiet_period must be positive (default %s)", DefaultEventQuietPeriod)
 	}
 	for _, k := range sortedKeys(c.ExternalLabels) {
 		switch {
 		case !labelName.MatchString(k):
-			errs = append(errs, fmt.Errorf("alerting.external_labels: %q is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)", k))
+			p.add("external_labels", "alerting.external_labels: %q is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)", k)
 		case builtinLabels[k] && k != "instance":
-			errs = append(errs, fmt.Errorf("alerting.external_labels: %q is set by the agent; choose another name", k))
+			p.add("external_labels", "alerting.external_labels: %q is set by the agent; choose another name", k)
 		}
 	}
 	seen := map[string]bool{}
 	for _, am := range c.Alertmanagers {
 		if seen[am.URL] {
-			errs = append(errs, fmt.Errorf("alerting.alertmanagers: %s is listed twice", am.URL))
+			p.add("alertmanagers", "alerting.alertmanagers: %s is listed twice", am.URL)
 		}
 		seen[am.URL] = true
 	}
-	return errors.Join(errs...)
 }
 
-func (a *AlertmanagerConfig) validate() error {
-	var errs []error
+func (a *AlertmanagerConfig) validate(p *problems) {
 	u, err := url.Parse(a.URL)
 	switch {
 	case a.URL == "":
-		errs = append(errs, errors.New("alertmanager url is empty: set e.g. url: http://127.0.0.1:9093"))
+		p.add("url", "alertmanager url is empty: set e.g. url: http://127.0.0.1:9093")
 	case err != nil:
-		errs = append(errs, fmt.Errorf("alertmanager url %q: %v", a.URL, err))
+		p.add("url", "alertmanager url %q: %v", a.URL, err)
 	case u.Scheme != "http" && u.Scheme != "https":
-		errs = append(errs, fmt.Errorf("alertmanager url %q must start with http:// or https://", u.Redacted()))
+		p.add("url", "alertmanager url %q must start with http:// or https://", u.Redacted())
 	case u.Host == "":
-		errs = append(errs, fmt.Errorf("alertmanager url %q has no host", u.Redacted()))
+		p.add("url", "alertmanager url %q has no host", u.Redacted())
 	case u.User != nil:
-		errs = append(errs, fmt.Errorf("alertmanager url %q carries credentials: move them to basic_auth (with password_file) so they are never logged", u.Redacted()))
+		p.add("url", "alertmanager url %q carries credentials: move them to basic_auth (with password_file) so they are never logged", u.Redacted())
 	case u.RawQuery != "" || u.Fragment != "":
-		errs = append(errs, fmt.Errorf("alertmanager url %q: remove the query or fragment; give the base URL only", u.Redacted()))
+		p.add("url", "alertmanager url %q: remove the query or fragment; give the base URL only", u.Redacted())
 	}
 	if a.Timeout <= 0 {
-		errs = append(errs, fmt.Errorf("alertmanager %s: timeout must be positive (default %s)", a.URL, DefaultTimeout))
+		p.add("timeout", "alertmanager %s: timeout must be positive (default %s)", a.URL, DefaultTimeout)
 	}
 	if b := a.BasicAuth; b != nil {
 		if b.Username == "" {
-			errs = append(errs, fmt.Errorf("alertmanager %s: basic_auth.username is empty", a.URL))
+			p.add("basic_auth", "alertmanager %s: basic_auth.username is empty", a.URL)
 		}
 		if b.Password != "" && b.PasswordFile != "" {
-			errs = append(errs, fmt.Errorf("alertmanager %s: give basic_auth.password or basic_auth.password_file, not both", a.URL))
+			p.add("basic_auth", "alertmanager %s: give basic_auth.password or basic_auth.password_file, not both", a.URL)
 		}
 		if a.BearerTokenFile != "" {
-			errs = append(errs, fmt.Errorf("alertmanager %s: give basic_auth or bearer_token_file, not both", a.URL))
+			p.add("bearer_token_file", "alertmanager %s: give basic_auth or bearer_token_file, not both", a.URL)
 		}
 	}
 	if (a.TLS.CertFile == "") != (a.TLS.KeyFile == "") {
-		errs = append(errs, fmt.Errorf("alertmanager %s: tls.cert_file and tls.key_file go together", a.URL))
+		p.add("tls", "alertmanager %s: tls.cert_file and tls.key_file go together", a.URL)
 	}
-	return errors.Join(errs...)
 }
 
 // httpConfig maps an Alertmanager entry to Prometheus' client config, whose
@@ -225,40 +243,103 @@ func (a *CheckAlert) UnmarshalYAML(unmarshal func(any) error) error {
 	if err := unmarshal((*plain)(a)); err != nil {
 		return err
 	}
-	return a.Validate()
+	p := newProblems(unmarshal)
+	a.validate(p)
+	return p.err()
 }
 
 // Validate reports every problem of a CheckAlert.
 func (a *CheckAlert) Validate() error {
-	var errs []error
+	p := &problems{}
+	a.validate(p)
+	return p.err()
+}
+
+func (a *CheckAlert) validate(p *problems) {
 	if a.For < 0 {
-		errs = append(errs, errors.New("alert.for must not be negative"))
+		p.add("for", "alert.for must not be negative")
 	}
 	switch a.Severity {
 	case "", "info", "warning", "critical":
 	default:
-		errs = append(errs, fmt.Errorf("alert.severity %q: use info, warning or critical (or leave it out to take the diagnosis' severity)", a.Severity))
+		p.add("severity", "alert.severity %q: use info, warning or critical (or leave it out to take the diagnosis' severity)", a.Severity)
 	}
 	for _, k := range sortedKeys(a.Labels) {
 		switch {
 		case !labelName.MatchString(k):
-			errs = append(errs, fmt.Errorf("alert.labels: %q is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)", k))
+			p.add("labels", "alert.labels: %q is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)", k)
 		case builtinLabels[k]:
-			errs = append(errs, fmt.Errorf("alert.labels: %q is set by the agent; choose another name (severity: use alert.severity)", k))
+			p.add("labels", "alert.labels: %q is set by the agent; choose another name (severity: use alert.severity)", k)
 		}
 	}
 	if a.RunbookURL != "" {
 		if u, err := url.Parse(a.RunbookURL); err != nil || u.Scheme == "" {
-			errs = append(errs, fmt.Errorf("alert.runbook_url %q is not an absolute URL", a.RunbookURL))
+			p.add("runbook_url", "alert.runbook_url %q is not an absolute URL", a.RunbookURL)
 		}
 	}
-	return errors.Join(errs...)
 }
 
 // CheckInfo is what the alerting needs to know about a configured check.
 type CheckInfo struct {
 	Name, Plugin string
 	Alert        CheckAlert
+}
+
+// problems collects validation errors. Decoded from YAML, each carries the
+// line of the offending key as "line N: …" inside a *yaml.TypeError, which
+// yaml.v3 merges into its own error list, so the config loader reports them
+// as file:line like every other config error.
+type problems struct {
+	node *yaml.Node
+	msgs []string
+}
+
+// newProblems captures the node being decoded, for its lines.
+func newProblems(unmarshal func(any) error) *problems {
+	var c nodeCatcher
+	if err := unmarshal(&c); err != nil || c.node == nil {
+		return &problems{node: &yaml.Node{}}
+	}
+	return &problems{node: c.node}
+}
+
+// nodeCatcher keeps the node it is decoded from (decoding into a yaml.Node
+// through the func-style unmarshal would decode the mapping into the
+// Node's fields instead).
+type nodeCatcher struct{ node *yaml.Node }
+
+func (c *nodeCatcher) UnmarshalYAML(n *yaml.Node) error { c.node = n; return nil }
+
+func (p *problems) add(key, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if p.node != nil {
+		msg = fmt.Sprintf("line %d: %s", p.line(key), msg)
+	}
+	p.msgs = append(p.msgs, msg)
+}
+
+// line is where key sits in the mapping, or where the mapping starts.
+func (p *problems) line(key string) int {
+	for i := 0; i+1 < len(p.node.Content); i += 2 {
+		if p.node.Content[i].Value == key {
+			return p.node.Content[i].Line
+		}
+	}
+	return p.node.Line
+}
+
+func (p *problems) err() error {
+	if len(p.msgs) == 0 {
+		return nil
+	}
+	if p.node != nil {
+		return &yaml.TypeError{Errors: p.msgs}
+	}
+	errs := make([]error, len(p.msgs))
+	for i, m := range p.msgs {
+		errs[i] = errors.New(m)
+	}
+	return errors.Join(errs...)
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pbxwatch/pbxwatch/agent/internal/config"
 	"github.com/pbxwatch/pbxwatch/internal/buildtest"
 )
 
@@ -274,5 +275,41 @@ func (a *agentProc) stop() {
 	case <-time.After(10 * time.Second):
 		_ = a.cmd.Process.Kill()
 		<-a.done
+	}
+}
+
+// Alerting config errors come out of the agent's config loader with the
+// file and the line of the offending key, like every other config error.
+func TestAlertingConfigErrorsNameFileAndLine(t *testing.T) {
+	src := `agent: {state_dir: /tmp/x, plugin_dir: /tmp/y}
+alerting:
+  alertmanagers:
+    - url: http://127.0.0.1:9093
+      timeout: -1s
+    - url: http://user:hunter2@127.0.0.1:9094
+  resend_interval: 0s
+checks:
+  - name: whmcs_auth
+    plugin: whmcs
+    alert:
+      for: 1m
+      severity: page
+`
+	_, err := config.Parse("pbxwatch.yml", []byte(src))
+	if err == nil {
+		t.Fatal("bad alerting config accepted")
+	}
+	for _, want := range []string{
+		"pbxwatch.yml:5: alertmanager http://127.0.0.1:9093: timeout must be positive",
+		"pbxwatch.yml:6: alertmanager url \"http://user:xxxxx@127.0.0.1:9094\" carries credentials",
+		"pbxwatch.yml:7: alerting.resend_interval must be positive",
+		"pbxwatch.yml:13: alert.severity \"page\": use info, warning or critical",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error leaks the password:\n%v", err)
 	}
 }

@@ -184,9 +184,9 @@ func TestClusteredAlertmanagersEachReceiveAndNotifyOnce(t *testing.T) {
 	eventually(t, 10*time.Second, "a firing notification", func() (bool, string) {
 		return hook.count("firing", "whmcs.invalid_secret") >= 1, hook.String()
 	})
-	// The second peer notifies after --cluster.peer-timeout (2s) unless the
+	// The second peer notifies after --cluster.peer-timeout (3s) unless the
 	// gossiped notification log says the first already did: wait past it.
-	time.Sleep(3 * time.Second)
+	time.Sleep(4 * time.Second)
 	if n := hook.count("firing", "whmcs.invalid_secret"); n != 1 {
 		t.Fatalf("firing notifications = %d, want exactly 1 from the cluster: %s", n, hook)
 	}

@@ -2,7 +2,6 @@ package alerting
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -83,13 +82,6 @@ func New(cfg Config, stateDir string, logger *slog.Logger, reg prometheus.Regist
 func (m *Manager) ApplyConfig(cfg Config) error {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	var errs []error
-	for i := range cfg.Alertmanagers {
-		errs = append(errs, cfg.Alertmanagers[i].validate())
-	}
-	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	m.mu.Lock()

@@ -180,7 +180,7 @@ receivers:
 	if clusterAddr != "" {
 		args = append(args,
 			"--cluster.advertise-address="+clusterAddr,
-			"--cluster.peer-timeout=2s", // the second peer waits this long for the first to notify
+			"--cluster.peer-timeout=3s", // the second peer waits this long for the first to notify
 			"--cluster.gossip-interval=50ms",
 			"--cluster.pushpull-interval=1s",
 			"--cluster.settle-timeout=2s",
