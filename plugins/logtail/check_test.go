@@ -261,3 +261,7 @@ func TestCheckPermissionDeniedNamesGroupAsterisk(t *testing.T) {
 	}
 	fmt.Fprintln(os.Stderr, "permission diagnosis:", d.Message)
 }
+
+func sdkConfig(yaml, stateDir string) *sdk.Config {
+	return sdk.NewConfig("logtail", stateDir, "pbxwatch.yml", []byte(yaml), nil)
+}

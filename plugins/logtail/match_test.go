@@ -136,3 +136,26 @@ func TestRedact(t *testing.T) {
 		t.Errorf("sample not cut: %d bytes", len(got))
 	}
 }
+
+// literal.index agrees with bytes.Index whatever byte anchors the search.
+func TestLiteralIndexAnyAnchor(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	for round := 0; round < 2000; round++ {
+		lit := []byte(randomText(rng, 1+rng.Intn(5)))
+		s := []byte(randomText(rng, rng.Intn(60)))
+		for a := range lit {
+			l := literal{b: lit, anchor: a}
+			if got, want := l.index(s), strings.Index(string(s), string(lit)); got != want {
+				t.Fatalf("index(%q in %q, anchor %d) = %d, want %d", lit, s, a, got, want)
+			}
+		}
+	}
+}
+
+func randomText(rng *rand.Rand, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = "abc"[rng.Intn(3)]
+	}
+	return string(b)
+}
