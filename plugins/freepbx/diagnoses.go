@@ -64,7 +64,7 @@ func diagInvalidClient(c *config, ex *exchange, b apiBody) sdk.Diagnosis {
 		fmt.Sprintf("FreePBX refused client_id %s: 401 invalid_client (\"Client authentication failed\"): unknown Client ID, wrong Client Secret, or an application that is not Machine-to-Machine.", c.ClientID), d,
 		fmt.Sprintf("In %s, look for the application with Client ID %s; if there is none, it was deleted or the id is mistyped: copy the Client ID of a Machine-to-Machine application into client_id.", apps, c.ClientID),
 		typeStep,
-		fmt.Sprintf("FreePBX stores only a hash of the Client Secret and shows it once, when the application is created: if %s does not hold that value, add a new Machine-to-Machine application and put its Client ID and Client Secret into this check and the integration.", secretAt),
+		fmt.Sprintf("FreePBX stores only a hash of the Client Secret and shows it once, when the application is created: if %s does not hold that value, regenerate the application's secret (newer API module versions offer this) or add a new Machine-to-Machine application, and put the new Client Secret (and Client ID) into this check and the integration.", secretAt),
 	)
 }
 

@@ -102,8 +102,9 @@ func (s *Server) PublicKey() *rsa.PublicKey { return &s.key.PublicKey }
 // sessionCommands are api module commands that exist but need a logged-in
 // GUI session (ajaxRequest's default settings: authenticate, no remote).
 var sessionCommands = map[string]bool{
-	"add_application": true, "getApplications": true, "getTokens": true,
-	"getAccessToken": true, "remove_application": true, "regenerate": true,
+	"add_application": true, "remove_application": true, "regenerate_application": true,
+	"remove_access_token": true, "remove_refresh_token": true, "getApplications": true, "getTokens": true,
+	"getRefreshTokens": true, "getScopes": true, "getJSTreeScopes": true, "generatedocs": true, "getAccessToken": true,
 }
 
 // ServeHTTP routes as FreePBX's .htaccess and ajax.php do:
