@@ -28,7 +28,12 @@ type daemonOptions struct {
 func runDaemon(o daemonOptions) int {
 	log := o.logger
 	m := metrics.New(log)
-	d := daemon.New(daemon.Options{Logger: log, Metrics: m, Grace: o.grace, KillGrace: o.killGrace})
+	al := &alerts{log: log, reg: m.Registry}
+	defer al.stop()
+	d := daemon.New(daemon.Options{
+		Logger: log, Metrics: m, Grace: o.grace, KillGrace: o.killGrace,
+		OnConfig: al.onConfig, OnResult: al.onResult,
+	})
 	signals := make(chan os.Signal, 4)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 
