@@ -31,7 +31,7 @@ var (
 
 // simURL serves one simulator for the whole package: scenarios are picked by
 // client_id.
-func simURL(t *testing.T) string {
+func simURL(t testing.TB) string {
 	t.Helper()
 	simOnce.Do(func() {
 		simSrv = httptest.NewServer(freepbxsim.New(freepbxsim.Options{Secret: testSecret, SlowDelay: 3 * time.Second}))
@@ -101,7 +101,7 @@ type scenarioCase struct {
 }
 
 // block writes the check config for scenario c against version v.
-func (c scenarioCase) block(t *testing.T, v int) string {
+func (c scenarioCase) block(t testing.TB, v int) string {
 	secret := c.secret
 	if secret == "" {
 		secret = testSecret

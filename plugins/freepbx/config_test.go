@@ -12,7 +12,7 @@ import (
 
 // configure runs Configure on a block that sits at line 10 of pbxwatch.yml,
 // so errors must come back as pbxwatch.yml:<10+n>.
-func configure(t *testing.T, block string) (*checker, error) {
+func configure(t testing.TB, block string) (*checker, error) {
 	t.Helper()
 	lines := map[int]int{}
 	for i := 1; i <= strings.Count(block, "\n")+1; i++ {
@@ -23,7 +23,7 @@ func configure(t *testing.T, block string) (*checker, error) {
 	return c, err
 }
 
-func secretFile(t *testing.T, v string) string {
+func secretFile(t testing.TB, v string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "freepbx.secret")
 	if err := os.WriteFile(p, []byte(v+"\n"), 0o600); err != nil {
