@@ -17,7 +17,11 @@ import (
 func newChecker(t *testing.T, cfgYAML, stateDir string) (*checker, error) {
 	t.Helper()
 	c := &checker{}
-	err := c.Configure(context.Background(), sdk.NewConfig("logtail", stateDir, "pbxwatch.yml", []byte(cfgYAML), nil))
+	lines := map[int]int{}
+	for i := 1; i <= strings.Count(cfgYAML, "\n")+1; i++ {
+		lines[i] = i
+	}
+	err := c.Configure(context.Background(), sdk.NewConfig("logtail", stateDir, "pbxwatch.yml", []byte(cfgYAML), lines))
 	return c, err
 }
 
@@ -197,6 +201,13 @@ func TestConfigErrors(t *testing.T) {
 		_, err := newChecker(t, cfg, t.TempDir())
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("config %q: error %v, want it to mention %q", cfg, err, want)
+		}
+	}
+	// Validation errors name the file and line of the key at fault.
+	_, err := newChecker(t, "path: /x\npatterns:\n  - name: ok\n    regex: x\n    severity: info\n  - name: bad\n    regex: '('\n    severity: loud\n", t.TempDir())
+	for _, want := range []string{"pbxwatch.yml:7: patterns[1] (bad): regex", "pbxwatch.yml:8: patterns[1] (bad): severity \"loud\""} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want %q", err, want)
 		}
 	}
 	c := mustChecker(t, "", t.TempDir())

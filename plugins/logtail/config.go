@@ -4,6 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
 // config is the check's `config:` block.
@@ -77,22 +81,41 @@ func (c *config) UnmarshalYAML(unmarshal func(any) error) error {
 	if c.Patterns == nil {
 		c.Patterns = defaultPatterns
 	}
-	return c.validate()
+	return nil
 }
 
-func (c *config) validate() error {
+// fieldError is a validation problem of one config key, which Configure
+// locates in the config file.
+type fieldError struct {
+	key   string // "start_at", "patterns[1].regex"
+	index int    // pattern index, -1 for a top-level key
+	msg   string
+}
+
+func (e *fieldError) Error() string { return e.msg }
+
+func topErr(key, format string, args ...any) error {
+	return &fieldError{key: key, index: -1, msg: fmt.Sprintf(format, args...)}
+}
+
+func patErr(i int, key, format string, args ...any) error {
+	return &fieldError{key: key, index: i, msg: fmt.Sprintf(format, args...)}
+}
+
+// validate returns every problem, each a *fieldError.
+func (c *config) validate() []error {
 	var errs []error
 	if c.Path == "" {
-		errs = append(errs, errors.New("path is required: the log file to tail, e.g. /var/log/asterisk/freepbx.log"))
+		errs = append(errs, topErr("path", "path is required: the log file to tail, e.g. /var/log/asterisk/freepbx.log"))
 	}
 	if c.Format != "freepbx" && c.Format != "plain" {
-		errs = append(errs, fmt.Errorf("format %q: want freepbx (Monolog and legacy FreePBX lines) or plain", c.Format))
+		errs = append(errs, topErr("format", "format %q: want freepbx (Monolog and legacy FreePBX lines) or plain", c.Format))
 	}
 	if c.StartAt != "end" && c.StartAt != "beginning" {
-		errs = append(errs, fmt.Errorf("start_at %q: want end (only lines written from now on) or beginning (the whole file)", c.StartAt))
+		errs = append(errs, topErr("start_at", "start_at %q: want end (only lines written from now on) or beginning (the whole file)", c.StartAt))
 	}
 	if c.MaxLineBytes < 256 || c.MaxLineBytes > maxMaxLineBytes {
-		errs = append(errs, fmt.Errorf("max_line_bytes %d: want between 256 and %d; longer lines are counted once and cut", c.MaxLineBytes, maxMaxLineBytes))
+		errs = append(errs, topErr("max_line_bytes", "max_line_bytes %d: want between 256 and %d; longer lines are counted once and cut", c.MaxLineBytes, maxMaxLineBytes))
 	}
 	seen := map[string]bool{}
 	for i, p := range c.Patterns {
@@ -102,25 +125,73 @@ func (c *config) validate() error {
 		}
 		switch {
 		case !patternName.MatchString(p.Name):
-			errs = append(errs, fmt.Errorf("%s: name %q must be lower-case letters, digits and _ (it becomes a metric label and event name)", where, p.Name))
+			errs = append(errs, patErr(i, "name", "%s: name %q must be lower-case letters, digits and _ (it becomes a metric label and event name)", where, p.Name))
 		case seen[p.Name]:
-			errs = append(errs, fmt.Errorf("%s: name %q is used twice: names must be unique", where, p.Name))
+			errs = append(errs, patErr(i, "name", "%s: name %q is used twice: names must be unique", where, p.Name))
 		}
 		seen[p.Name] = true
 		if p.Regex == "" {
-			errs = append(errs, fmt.Errorf("%s: regex is required", where))
+			errs = append(errs, patErr(i, "regex", "%s: regex is required", where))
 		} else if _, err := regexp.Compile(p.Regex); err != nil {
-			errs = append(errs, fmt.Errorf("%s: regex: %v (Go RE2 syntax: no look-around or back-references)", where, err))
+			errs = append(errs, patErr(i, "regex", "%s: regex: %v (Go RE2 syntax: no look-around or back-references)", where, err))
 		}
 		switch p.Severity {
 		case "info", "warning", "critical":
 		case "":
-			errs = append(errs, fmt.Errorf("%s: severity is required: info, warning or critical", where))
+			errs = append(errs, patErr(i, "severity", "%s: severity is required: info, warning or critical", where))
 		default:
-			errs = append(errs, fmt.Errorf("%s: severity %q: want info, warning or critical", where, p.Severity))
+			errs = append(errs, patErr(i, "severity", "%s: severity %q: want info, warning or critical", where, p.Severity))
 		}
 	}
-	return errors.Join(errs...)
+	return errs
+}
+
+// locate prefixes each validation error with the config file and line of
+// its key (or of the entry or block holding it, when the key is absent).
+func locate(cfg *sdk.Config, errs []error) error {
+	var root yaml.Node
+	_ = yaml.Unmarshal(cfg.Raw(), &root)
+	out := make([]error, 0, len(errs))
+	for _, err := range errs {
+		var fe *fieldError
+		if !errors.As(err, &fe) {
+			out = append(out, err)
+			continue
+		}
+		line := 1
+		if len(root.Content) > 0 {
+			line = keyLine(root.Content[0], fe)
+		}
+		out = append(out, fmt.Errorf("%s: %s", cfg.Position(line), fe.msg))
+	}
+	return errors.Join(out...)
+}
+
+func keyLine(top *yaml.Node, fe *fieldError) int {
+	m := top
+	if fe.index >= 0 {
+		pats := mapValue(top, "patterns")
+		if pats == nil || pats.Kind != yaml.SequenceNode || fe.index >= len(pats.Content) {
+			return top.Line
+		}
+		m = pats.Content[fe.index]
+	}
+	if v := mapValue(m, fe.key); v != nil {
+		return v.Line
+	}
+	return m.Line
+}
+
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
 }
 
 func (c *config) format() format {
