@@ -7,6 +7,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -51,11 +52,13 @@ func freepbxLog(n int) []byte {
 	return b.Bytes()
 }
 
-var benchData = freepbxLog(32 << 20)
+// benchLog is built on first use, so plain `go test` does not pay for it.
+var benchLog = sync.OnceValue(func() []byte { return freepbxLog(32 << 20) })
 
 // BenchmarkReadPath: the whole read path (line cutting, level parsing,
 // default pattern set with its prefilter) over an in-memory log.
 func BenchmarkReadPath(b *testing.B) {
+	benchData := benchLog()
 	cfg := config{Format: "freepbx", MaxLineBytes: defaultMaxLineBytes, Patterns: defaultPatterns}
 	m, err := newMatcher(cfg.Patterns)
 	if err != nil {
@@ -78,6 +81,7 @@ func BenchmarkReadPath(b *testing.B) {
 // BenchmarkCheckFromFile: Check reading a 32 MiB file from its start
 // (page cache warm), state saved included.
 func BenchmarkCheckFromFile(b *testing.B) {
+	benchData := benchLog()
 	dir := b.TempDir()
 	path := filepath.Join(dir, "freepbx.log")
 	if err := os.WriteFile(path, benchData, 0o644); err != nil {
@@ -108,6 +112,7 @@ func BenchmarkParseLine(b *testing.B) {
 
 func BenchmarkScanDefaultPatterns(b *testing.B) {
 	m, _ := newMatcher(defaultPatterns)
+	benchData := benchLog()
 	buf := benchData[:bytes.LastIndexByte(benchData, '\n')+1]
 	b.SetBytes(int64(len(buf)))
 	for b.Loop() {
