@@ -2,9 +2,9 @@ package pluginhost_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"context"
 	"errors"
 	"log/slog"
 	"os"
