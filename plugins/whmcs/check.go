@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pbxwatch/pbxwatch/sdk"
+)
+
+// checker is the plugin: Configure keeps the validated config, each Check
+// is one run.
+type checker struct {
+	cfg *config
+	now func() time.Time
+}
+
+func (c *checker) Configure(ctx context.Context, cfg *sdk.Config) error {
+	var conf config
+	if err := cfg.Decode(&conf); err != nil {
+		return err
+	}
+	if conf.endpoint.Scheme == "http" {
+		sdk.Logger().Warn("the WHMCS API is configured over plain http: the API secret crosses the network unencrypted; use https", "url", conf.endpoint.String())
+	}
+	c.cfg = &conf
+	return nil
+}
+
+func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
+	if c.cfg == nil {
+		return nil, errors.New("Check called before Configure")
+	}
+	now := time.Now
+	if c.now != nil {
+		now = c.now
+	}
+	r := &run{cfg: c.cfg, client: newClient(c.cfg), now: now, res: &sdk.Result{}}
+	defer r.client.close()
+	r.check(ctx)
+	return r.res, nil
+}
+
+// run is the state of one check run.
+type run struct {
+	cfg    *config
+	client *client
+	now    func() time.Time
+	res    *sdk.Result
+
+	version   string // "" until WHMCS told us
+	authOK    bool   // IP, credential and endpoint all passed
+	allowed   []string
+	denied    []string
+	missing   map[string]string // action -> how WHMCS said it does not exist
+	certSeen  bool
+	cert      certInfo
+	transport bool // the host could not be talked to at all
+}
+
+// check is the whole run: who we are to WHMCS, then what we may do, then
+// the certificate and OpenID Connect.
+func (r *run) check(ctx context.Context) {
+	r.missing = map[string]string{}
+	first := r.client.api(ctx, "WhmcsDetails", nil)
+	r.observeTLS(first)
+	if first.status != 0 {
+		r.res.AddGauge("whmcs_api_response_seconds", "Time WHMCS took to answer WhmcsDetails, including connection set-up.", first.elapsed.Seconds(), nil)
+	}
+	r.identify(ctx, first)
+	if r.authOK {
+		r.probe(ctx)
+		r.reportActions()
+	}
+	r.res.AddGauge("whmcs_api_up", "1 when WHMCS accepted the API credential from this host.", boolGauge(r.authOK), nil)
+	if r.version != "" {
+		r.res.AddGauge("whmcs_info", "WHMCS version, as a label.", 1, map[string]string{"version": r.version})
+	}
+	r.checkCertExpiry()
+	if r.cfg.OIDC && !r.transport {
+		r.checkOIDC(ctx)
+	}
+	r.res.Summary = r.summary()
+}
+
+// identify interprets the WhmcsDetails answer; before WHMCS 8.0 that
+// action does not exist and GetAdminDetails gives the version.
+func (r *run) identify(ctx context.Context, rep *reply) {
+	v := r.classify(rep)
+	switch v.kind {
+	case kindAllowed:
+		r.authOK, r.version = true, v.env.version()
+		r.allowed = append(r.allowed, "WhmcsDetails")
+	case kindDenied:
+		r.authOK = true
+		r.denied = append(r.denied, "WhmcsDetails")
+	case kindNoAction:
+		legacy := r.client.api(ctx, "GetAdminDetails", nil)
+		lv := r.classify(legacy)
+		switch lv.kind {
+		case kindAllowed:
+			r.authOK, r.version = true, lv.env.version()
+		case kindDenied, kindNoAction:
+			r.authOK = true
+		default:
+			r.diagnose(lv.diag)
+		}
+	default:
+		r.diagnose(v.diag)
+	}
+}
+
+// probe calls each required action with minimal parameters.
+func (r *run) probe(ctx context.Context) {
+	for _, a := range r.cfg.RequiredActions {
+		if a == "WhmcsDetails" {
+			continue // already called
+		}
+		v := r.classify(r.client.api(ctx, a, probeParams(a)))
+		switch v.kind {
+		case kindAllowed:
+			r.allowed = append(r.allowed, a)
+		case kindDenied:
+			if _, known := readActions[a]; known {
+				r.denied = append(r.denied, a)
+			} else {
+				// A restricted role answers Invalid Permissions for
+				// actions that do not exist too.
+				r.missing[a] = v.message
+			}
+		case kindNoAction:
+			r.missing[a] = v.message
+		default:
+			r.diagnose(v.diag)
+			if r.transport {
+				return // the rest would fail the same way, after as long
+			}
+		}
+	}
+}
+
+func (r *run) reportActions() {
+	for _, a := range r.allowed {
+		r.res.AddGauge("whmcs_action_allowed", "1 when the API credential may call the action, 0 when WHMCS refuses it.", 1, map[string]string{"action": a})
+	}
+	for _, a := range r.denied {
+		r.res.AddGauge("whmcs_action_allowed", "1 when the API credential may call the action, 0 when WHMCS refuses it.", 0, map[string]string{"action": a})
+	}
+	for _, a := range sortedKeys(r.missing) {
+		r.res.AddGauge("whmcs_action_allowed", "1 when the API credential may call the action, 0 when WHMCS refuses it.", 0, map[string]string{"action": a})
+	}
+	if len(r.denied) > 0 {
+		r.diagnose(r.permissionDenied())
+	}
+	if len(r.missing) > 0 {
+		r.diagnose(r.invalidAction())
+	}
+}
+
+// diagnose adds d once per code: a WAF blocking every probe is one problem.
+func (r *run) diagnose(d *sdk.Diagnosis) {
+	if d == nil {
+		return
+	}
+	for _, have := range r.res.Diagnoses {
+		if have.Code == d.Code {
+			return
+		}
+	}
+	r.res.Diagnose(*d)
+}
+
+func (r *run) summary() string {
+	if len(r.res.Diagnoses) == 0 {
+		parts := []string{fmt.Sprintf("WHMCS %s API OK", orUnknown(r.version))}
+		parts = append(parts, fmt.Sprintf("%d/%d required actions allowed", r.requiredAllowed(), len(r.cfg.RequiredActions)))
+		if r.cfg.OIDC {
+			parts = append(parts, "OpenID Connect OK")
+		}
+		return strings.Join(parts, ", ")
+	}
+	worst := r.res.Diagnoses[0]
+	for _, d := range r.res.Diagnoses[1:] {
+		if sdk.Worse(worst.Severity.Status(), d.Severity.Status()) != worst.Severity.Status() {
+			worst = d
+		}
+	}
+	s := firstSentence(worst.Message)
+	if n := len(r.res.Diagnoses) - 1; n > 0 {
+		s += fmt.Sprintf(" (and %d more problem%s)", n, plural(n))
+	}
+	return s
+}
+
+func (r *run) requiredAllowed() int {
+	n := 0
+	for _, a := range r.cfg.RequiredActions {
+		for _, ok := range r.allowed {
+			if a == ok {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+func firstSentence(s string) string {
+	if i := strings.Index(s, ". "); i > 0 {
+		return s[:i]
+	}
+	return strings.TrimSuffix(s, ".")
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func orUnknown(v string) string {
+	if v == "" {
+		return "(version unknown)"
+	}
+	return v
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/pbxwatch/pbxwatch/sdk"
+)
+
+// Diagnoses of answers that did not come from WHMCS: a CDN, WAF or web
+// server in front of it, a wrong URL, a redirect.
+
+func (r *run) edgeBlocked(rep *reply, e edge) *sdk.Diagnosis {
+	d := r.details(rep, "")
+	d["layer"] = e.layer
+	if e.cfRay != "" {
+		d["cf_ray"] = e.cfRay
+	}
+	if e.cfErrorCode != "" {
+		d["cloudflare_error_code"] = e.cfErrorCode
+	}
+	if t := pageTitle(rep.body); t != "" {
+		d["page_title"] = t
+	} else if e.cfTitle != "" {
+		d["page_title"] = e.cfTitle
+	}
+	if ex := excerpt(rep.body); ex != "" {
+		d["body_excerpt"] = ex
+	}
+	host := r.cfg.endpoint.Hostname()
+	api := "/" + strings.TrimPrefix(r.cfg.endpoint.Path, "/")
+	before := fmt.Sprintf("HTTP %d from %%s, before the request reached WHMCS (no WHMCS JSON in the answer)", rep.status)
+	diag := &sdk.Diagnosis{Code: "whmcs.edge_blocked", Severity: sdk.SeverityCritical, Details: d}
+	switch e.layer {
+	case "cloudflare":
+		code := ""
+		if e.cfErrorCode != "" {
+			code = " with error " + e.cfErrorCode
+		}
+		diag.Message = fmt.Sprintf("Cloudflare blocked the API call%s: %s. A Cloudflare firewall rule (WAF custom rule, IP access rule or managed rule) denies this host.", code, fmt.Sprintf(before, "Cloudflare"))
+		diag.Remediation = []string{
+			fmt.Sprintf("In the Cloudflare dashboard for %s open Security > Events and search for Ray ID %s: the event names the rule that blocked the call.", host, orUnknown(e.cfRay)),
+			fmt.Sprintf("Exempt the API: add a WAF custom rule with action Skip for requests from this host's IP address to URI path %s, placed before the blocking rule (or add the IP as Allow under Security > WAF > Tools, IP Access Rules).", api),
+			"Or point url: at a hostname that is not proxied by Cloudflare (DNS only, grey cloud) and is reachable only from trusted addresses.",
+		}
+	case "cloudflare_challenge":
+		diag.Message = fmt.Sprintf("Cloudflare answered with a challenge page instead of passing the API call on (cf-mitigated: challenge; %s). Bot Fight Mode, Under Attack mode or a Managed Challenge rule treats the API client as a bot, and an API client cannot solve a challenge.", fmt.Sprintf(before, "Cloudflare"))
+		diag.Remediation = []string{
+			fmt.Sprintf("In the Cloudflare dashboard for %s open Security > Events and search for Ray ID %s to see what issued the challenge.", host, orUnknown(e.cfRay)),
+			fmt.Sprintf("Add a WAF custom rule with action Skip for this host's IP address and URI path %s (skip the remaining custom rules, rate limiting and Super Bot Fight Mode), or turn off Under Attack mode. Free-plan Bot Fight Mode cannot be skipped by rules: turn it off (Security > Bots) or use a hostname that is not proxied.", api),
+		}
+	case "modsecurity", "apache":
+		server := "The web server (Apache)"
+		if e.layer == "modsecurity" {
+			server = "ModSecurity"
+		}
+		diag.Message = fmt.Sprintf("%s refused the API call with its own error page: %s. On Apache this is usually a ModSecurity (OWASP CRS) rule matching the POST body, or an access rule (Require, Deny, .htaccess) covering includes/.", server, fmt.Sprintf(before, "the web server"))
+		diag.Remediation = []string{
+			fmt.Sprintf("On the WHMCS server, look for this request in the web server's error log (/var/log/apache2/error.log, /var/log/httpd/error_log, or the ModSecurity audit log modsec_audit.log): a line \"ModSecurity: Access denied with code %d\" names the rule [id \"…\"] that matched.", rep.status),
+			fmt.Sprintf("Exclude that rule for the API only: `<LocationMatch \"%s\"> SecRuleRemoveById <id> </LocationMatch>` in the virtual host (or a CRS exclusion rule), or whitelist this host's IP in the hosting panel (cPanel: ModSecurity Tools; Plesk: Web Application Firewall). Reload Apache.", strings.ReplaceAll(api, ".", `\.`)),
+			"If nothing is logged by ModSecurity, look for Require/Deny rules or an .htaccess in the WHMCS root or includes/ that refuse this address.",
+		}
+	case "nginx":
+		diag.Message = fmt.Sprintf("nginx refused the API call with its own 403 page: %s. An allow/deny rule or a location block matching the API path (or an nginx WAF module) refuses this host.", fmt.Sprintf(before, "nginx"))
+		diag.Remediation = []string{
+			"On the WHMCS server, check nginx's error log for \"access forbidden by rule\" with this host's address, and the location blocks that match " + api + ".",
+			"Add `allow <this host's IP>;` before the `deny` in that location, or remove the rule for the API path; then `nginx -t && systemctl reload nginx`.",
+		}
+	case "litespeed":
+		diag.Message = fmt.Sprintf("LiteSpeed Web Server refused the API call (\"Access to this resource on the server is denied!\"): %s. On shared hosting this is usually the provider's WAF (ModSecurity rules, Imunify360) or an .htaccess rule.", fmt.Sprintf(before, "LiteSpeed"))
+		diag.Remediation = []string{
+			"In the hosting panel, check the WAF's incidents for this host's IP (cPanel: ModSecurity Tools or Imunify360 > Incidents) and whitelist the IP or disable the matched rule for " + api + ".",
+			"Check .htaccess files in the WHMCS root and includes/ for rules that refuse this address.",
+			"If the panel shows nothing, ask the hosting provider which rule blocks POST requests to " + api + " from this IP.",
+		}
+	case "empty":
+		diag.Message = fmt.Sprintf("The server answered HTTP %d with an empty body: something in front of WHMCS rejected the call without a WHMCS answer, typically fail2ban or a firewall/WAF blocking this address (WHMCS always explains its own refusals in JSON).", rep.status)
+		diag.Remediation = []string{
+			"On the WHMCS server, check whether this host's IP is banned: `fail2ban-client status` and each jail's banned IPs, the hosting firewall (CSF: `csf -g <ip>`, Imunify360), and WHMCS's Ban Control list (3 failed admin logins ban an IP for 15 minutes by default).",
+			"Unban the address and whitelist it in the tool that banned it (fail2ban ignoreip, csf.allow).",
+			"Each pbxwatch run uses a fresh connection, so this is not a stale keep-alive connection: the block is on the address. If the web server's access log does not show the request, the block is before the web server (firewall, CDN).",
+		}
+	default:
+		diag.Message = fmt.Sprintf("Something in front of WHMCS refused the API call: %s (server %q, page %q).", fmt.Sprintf(before, "an unidentified layer"), rep.header.Get("Server"), pageTitle(rep.body))
+		diag.Remediation = []string{
+			"Find which component produced the page (the page title and server header are in the details): CDN, WAF, reverse proxy or the web server.",
+			"Allow POST requests from this host's IP to " + api + " in that component, then run the check again.",
+		}
+	}
+	return diag
+}
+
+func (r *run) notFound(rep *reply) *sdk.Diagnosis {
+	d := r.details(rep, "")
+	if t := pageTitle(rep.body); t != "" {
+		d["page_title"] = t
+	}
+	return &sdk.Diagnosis{
+		Code: "whmcs.wrong_endpoint", Severity: sdk.SeverityCritical,
+		Message: fmt.Sprintf("Nothing answers the WHMCS API at %s (HTTP %d): url does not point at the WHMCS root.", rep.url, rep.status),
+		Remediation: []string{
+			"Set url: to the WHMCS root, the address where the client area opens (e.g. https://billing.example.com/ or https://example.com/whmcs/); pbxwatch appends includes/api.php. The System URL in the admin area's General Settings shows it.",
+			fmt.Sprintf("Check the result by hand: `curl -s -d action=WhmcsDetails %s` must answer JSON (a 403 with {\"result\":\"error\",...} without credentials), not a 404 page.", rep.url),
+		},
+		Details: d,
+	}
+}
+
+func (r *run) htmlPage(rep *reply) *sdk.Diagnosis {
+	p := pagesFor(r.version)
+	d := r.details(rep, "")
+	title := pageTitle(rep.body)
+	if title != "" {
+		d["page_title"] = title
+	}
+	d["body_excerpt"] = excerpt(rep.body)
+	return &sdk.Diagnosis{
+		Code: "whmcs.wrong_endpoint", Severity: sdk.SeverityCritical,
+		Message: fmt.Sprintf("The API endpoint answered HTTP %d with a web page (%q) instead of the API's JSON: WHMCS is in maintenance mode, or url leads to a login or landing page, or a proxy serves its own page.", rep.status, title),
+		Remediation: []string{
+			fmt.Sprintf("Open %s in a browser. If it shows WHMCS's maintenance page, finish the maintenance and turn Maintenance Mode off (%s).", rep.url, p.general),
+			"Otherwise set url: to the WHMCS root (where the client area opens); pbxwatch appends includes/api.php.",
+			"If a reverse proxy or hosting landing page answers, route " + r.cfg.endpoint.Path + " to WHMCS.",
+		},
+		Details: d,
+	}
+}
+
+func (r *run) redirected(rep *reply) *sdk.Diagnosis {
+	d := r.details(rep, "")
+	loc := rep.header.Get("Location")
+	target := loc
+	if base, err := url.Parse(rep.url); err == nil {
+		if u, err := base.Parse(loc); err == nil {
+			target = u.String()
+		}
+	}
+	d["location"] = target
+	suggested := suggestedURL(r.cfg.URL, target)
+	d["suggested_url"] = suggested
+	why := ""
+	if strings.HasPrefix(rep.url, "http://") && strings.HasPrefix(target, "https://") {
+		why = " The server forces HTTPS, and rightly: over http the secret crosses the network in clear text."
+	} else if strings.Contains(strings.ToLower(target), "login") {
+		why = " The target looks like a login page: the path is not the API endpoint."
+	}
+	return &sdk.Diagnosis{
+		Code: "whmcs.redirected", Severity: sdk.SeverityCritical,
+		Message: fmt.Sprintf("The API endpoint answered HTTP %d, a redirect to %s. pbxwatch does not follow it: following a redirect turns the POST into a GET and drops the identifier, secret and action.%s", rep.status, target, why),
+		Remediation: []string{
+			fmt.Sprintf("Set `url: %s` in this check's config.", suggested),
+			"Use the same address in every integration that calls the WHMCS API: they lose their credentials on this redirect too.",
+		},
+		Details: d,
+	}
+}
+
+// suggestedURL keeps the form the operator used (root or full endpoint)
+// and takes scheme, host and path from the redirect target.
+func suggestedURL(configured, target string) string {
+	u, err := url.Parse(target)
+	if err != nil {
+		return target
+	}
+	u.RawQuery, u.Fragment = "", ""
+	if !strings.HasSuffix(strings.TrimSuffix(configured, "/"), apiPath) {
+		u.Path = strings.TrimSuffix(u.Path, apiPath)
+	}
+	return u.String()
+}
