@@ -58,6 +58,10 @@ type run struct {
 	certSeen  bool
 	cert      certInfo
 	transport bool // the host could not be talked to at all
+	// whmcsAnswered: WHMCS itself answered (JSON envelope) at least once.
+	// Otherwise a CDN, WAF, redirect or wrong URL stands in the way, and
+	// the OpenID Connect endpoints behind it would only repeat that.
+	whmcsAnswered bool
 }
 
 // check is the whole run: who we are to WHMCS, then what we may do, then
@@ -79,7 +83,7 @@ func (r *run) check(ctx context.Context) {
 		r.res.AddGauge("whmcs_info", "WHMCS version, as a label.", 1, map[string]string{"version": r.version})
 	}
 	r.checkCertExpiry()
-	if r.cfg.OIDC && !r.transport {
+	if r.cfg.OIDC && r.whmcsAnswered {
 		r.checkOIDC(ctx)
 	}
 	r.res.Summary = r.summary()
@@ -187,7 +191,7 @@ func (r *run) summary() string {
 			worst = d
 		}
 	}
-	s := firstSentence(worst.Message)
+	s := headline(worst.Message)
 	if n := len(r.res.Diagnoses) - 1; n > 0 {
 		s += fmt.Sprintf(" (and %d more problem%s)", n, plural(n))
 	}
@@ -207,11 +211,16 @@ func (r *run) requiredAllowed() int {
 	return n
 }
 
-func firstSentence(s string) string {
-	if i := strings.Index(s, ". "); i > 0 {
-		return s[:i]
+// headline is a diagnosis message's opening clause, for the summary line:
+// up to the first ": ", " (" or ". ", whichever comes first.
+func headline(s string) string {
+	cut := len(s)
+	for _, sep := range []string{": ", " (", ". "} {
+		if i := strings.Index(s, sep); i > 20 && i < cut {
+			cut = i
+		}
 	}
-	return strings.TrimSuffix(s, ".")
+	return strings.TrimSuffix(s[:cut], ".")
 }
 
 func boolGauge(b bool) float64 {

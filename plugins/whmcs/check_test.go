@@ -193,7 +193,9 @@ func TestEdgeBlocks(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(strings.Trim(c.path, "/"), func(t *testing.T) {
-			res := runCheck(t, simConfig(c.path))
+			// oidc: true, yet the OpenID Connect endpoints behind the same
+			// block are not reported as a second problem.
+			res := runCheck(t, simConfig(c.path, "oidc: true"))
 			d := diagnosis(t, res, "whmcs.edge_blocked")
 			if res.Status != sdk.StatusCritical || d.Details["layer"] != c.layer || d.Details["http_status"] != "403" {
 				t.Fatalf("%s %+v", res.Status, d)

@@ -121,6 +121,7 @@ func (run *run) classify(r *reply) verdict {
 }
 
 func (run *run) classifyEnvelope(r *reply, e envelope) verdict {
+	run.whmcsAnswered = true
 	v := verdict{env: e, message: e.message}
 	if e.outcome == "success" {
 		v.kind = kindAllowed
