@@ -132,8 +132,8 @@ func (c *config) resolveURL() error {
 	case u.RawQuery != "" || u.Fragment != "":
 		return fmt.Errorf("%q: remove the query string or fragment; the plugin sends the action in the POST body", c.URL)
 	}
-	p := strings.TrimSuffix(u.Path, "/")
-	p = strings.TrimSuffix(p, "/"+apiPath)
+	p := strings.TrimRight(u.Path, "/")
+	p = strings.TrimRight(strings.TrimSuffix(p, "/"+apiPath), "/")
 	root := *u
 	root.Path = p + "/"
 	root.RawPath = ""

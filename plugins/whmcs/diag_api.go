@@ -92,12 +92,12 @@ func (r *run) invalidIP(rep *reply, ip, msg string) *sdk.Diagnosis {
 		proxyStep := fmt.Sprintf("If %s is a reverse proxy or load balancer in front of WHMCS: open %s, Trusted Proxies, add %s to the Trusted Proxy List and set Proxy IP Header to the header it sets (usually X-Forwarded-For). Do not allow-list the proxy itself: that would admit every caller behind it.", ip, p.security, ip)
 		natStep := fmt.Sprintf("If %s is this host's public (NAT) address (`curl -s https://ifconfig.me` on this host prints it): open %s and under API IP Access Restriction click Add IP, enter %s, Save Changes. Single addresses only, no CIDR.", ip, p.security, ip)
 		steps := []string{natStep, proxyStep}
-		guess := "this host's public address behind NAT, or a proxy or load balancer in front of WHMCS that WHMCS is not told to look through"
+		guess := "It is either this host's public address behind NAT, or a proxy or load balancer in front of WHMCS that WHMCS is not told to look through."
 		if seen != nil && (seen.IsPrivate() || seen.IsLoopback()) {
 			// A private address WHMCS sees that is not ours is almost
 			// always the proxy's.
 			steps = []string{proxyStep, natStep}
-			guess = "most likely a reverse proxy or load balancer in front of WHMCS (a private address that is not this host's)"
+			guess = "Being a private address that is not this host's, it is most likely a reverse proxy or load balancer in front of WHMCS that WHMCS is not told to look through (Trusted Proxies)."
 		}
 		local := "unknown"
 		if rep.localIP != "" {
@@ -105,7 +105,7 @@ func (r *run) invalidIP(rep *reply, ip, msg string) *sdk.Diagnosis {
 		}
 		return &sdk.Diagnosis{
 			Code: "whmcs.invalid_ip", Severity: sdk.SeverityCritical,
-			Message:     fmt.Sprintf("WHMCS refuses the API call from %s, which is not an address of this host (this host connected from %s): %s (HTTP %d \"%s\").", ip, local, guess, rep.status, msg),
+			Message:     fmt.Sprintf("WHMCS refuses the API call from %s, which is not an address of this host (this host connected from %s). %s WHMCS answered HTTP %d \"%s\".", ip, local, guess, rep.status, msg),
 			Remediation: append(steps, r.accessKeyStep(p), rerun),
 			Details:     d,
 		}
