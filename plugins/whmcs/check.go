@@ -13,8 +13,9 @@ import (
 // checker is the plugin: Configure keeps the validated config, each Check
 // is one run.
 type checker struct {
-	cfg *config
-	now func() time.Time
+	cfg  *config
+	name string // the check's configured name, for "run pbxwatch check <name>"
+	now  func() time.Time
 }
 
 func (c *checker) Configure(ctx context.Context, cfg *sdk.Config) error {
@@ -25,7 +26,7 @@ func (c *checker) Configure(ctx context.Context, cfg *sdk.Config) error {
 	if conf.endpoint.Scheme == "http" {
 		sdk.Logger().Warn("the WHMCS API is configured over plain http: the API secret crosses the network unencrypted; use https", "url", conf.endpoint.String())
 	}
-	c.cfg = &conf
+	c.cfg, c.name = &conf, cfg.CheckName
 	return nil
 }
 
@@ -37,7 +38,7 @@ func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 	if c.now != nil {
 		now = c.now
 	}
-	r := &run{cfg: c.cfg, client: newClient(c.cfg), now: now, res: &sdk.Result{}}
+	r := &run{cfg: c.cfg, name: c.name, client: newClient(c.cfg), now: now, res: &sdk.Result{}}
 	defer r.client.close()
 	r.check(ctx)
 	return r.res, nil
@@ -46,6 +47,7 @@ func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 // run is the state of one check run.
 type run struct {
 	cfg    *config
+	name   string
 	client *client
 	now    func() time.Time
 	res    *sdk.Result

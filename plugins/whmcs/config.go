@@ -65,19 +65,19 @@ func (c *config) UnmarshalYAML(unmarshal func(any) error) error {
 	_ = unmarshal(&nodes) // the first decode succeeded, so this one does too
 	return c.validate(func(key string) string {
 		if n, ok := nodes[key]; ok {
-			return fmt.Sprintf("line %d: %s", n.Line, key)
+			return fmt.Sprintf("line %d: %s: ", n.Line, key)
 		}
-		return key
+		return "" // a missing key: the message names it
 	})
 }
 
 // validate checks every option and resolves URLs, secrets and TLS settings;
-// at names a key with its line.
+// at prefixes a problem with its key's line, or "" for a key not given.
 func (c *config) validate(at func(string) string) error {
 	var errs []error
 	add := func(key string, err error) {
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", at(key), err))
+			errs = append(errs, fmt.Errorf("%s%w", at(key), err))
 		}
 	}
 	add("url", c.resolveURL())
@@ -116,7 +116,7 @@ func secretKey(name, file string) string {
 // resolveURL accepts the install's root or the full .../includes/api.php.
 func (c *config) resolveURL() error {
 	if c.URL == "" {
-		return errors.New("is required: the WHMCS root (https://billing.example.com/) or its API endpoint (.../includes/api.php)")
+		return errors.New("url is required: the WHMCS root (https://billing.example.com/) or its API endpoint (.../includes/api.php)")
 	}
 	u, err := url.Parse(c.URL)
 	if err != nil {

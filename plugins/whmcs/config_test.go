@@ -58,7 +58,7 @@ func TestConfigErrorsNameLineAndFix(t *testing.T) {
 		name, yaml string
 		want       []string
 	}{
-		{"nothing set", "oidc: true\n", []string{"url: is required", "identifier is missing", "secret is missing"}},
+		{"nothing set", "oidc: true\n", []string{"url is required", "identifier is missing: set identifier_file", "secret is missing"}},
 		{"unknown key", "url: https://b.example.com/\nidentifer: x\n", []string{"pbxwatch.yml:2", "identifer"}},
 		{"write actions", "url: https://b.example.com/\nidentifier: abcdefgh\nsecret: abcdefgh\nrequired_actions: [GetClients, AddClient, ModuleCreate, UpdateClientProduct, AcceptOrder]\n", []string{
 			"pbxwatch.yml:4: required_actions: AddClient is refused: it changes WHMCS",

@@ -59,7 +59,7 @@ func (r *run) invalidIP(rep *reply, ip, msg string) *sdk.Diagnosis {
 	}
 	seen := net.ParseIP(ip)
 	allowStep := fmt.Sprintf("In the WHMCS admin area open %s. Under API IP Access Restriction click Add IP, enter %s, and Save Changes. The list takes single addresses only: no CIDR ranges, no wildcards (an empty list denies every caller).", p.security, ip)
-	rerun := "Run `pbxwatch check` for this check again: it reports the address WHMCS sees."
+	rerun := fmt.Sprintf("Run `pbxwatch check %s` again: it reports the address WHMCS sees.", r.name)
 	switch {
 	case seen != nil && r.isThisHost(seen, rep.localIP):
 		d["ip_is_this_host"] = "true"
@@ -83,7 +83,7 @@ func (r *run) invalidIP(rep *reply, ip, msg string) *sdk.Diagnosis {
 			Message: fmt.Sprintf("WHMCS refuses the API call because it sees the caller as %s, which is %s: WHMCS is behind Cloudflare and Trusted Proxies is not set up, so it sees Cloudflare's edge instead of this host (HTTP %d \"%s\"). Do not allow-list Cloudflare addresses: that would admit anyone whose traffic passes through Cloudflare.", ip, what, rep.status, msg),
 			Remediation: []string{
 				fmt.Sprintf("Open %s, Trusted Proxies: set Proxy IP Header to CF-Connecting-IP and add Cloudflare's ranges (https://www.cloudflare.com/ips/) to the Trusted Proxy List (CIDR notation is accepted there). Save Changes.", p.security),
-				"Run `pbxwatch check` again: WHMCS now reports this host's real public address; add that one under API IP Access Restriction (single address, Add IP).",
+				fmt.Sprintf("Run `pbxwatch check %s` again: WHMCS now reports this host's real public address; add that one under API IP Access Restriction (single address, Add IP).", r.name),
 				r.accessKeyStep(p),
 			},
 			Details: d,
