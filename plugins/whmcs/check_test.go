@@ -56,7 +56,7 @@ func TestInvalidIPOfThisHost(t *testing.T) {
 		"Configuration (wrench icon) > System Settings > General Settings, Security tab",
 		"WHMCS 7: Setup > General Settings, Security tab",
 		"API IP Access Restriction", "Add IP, enter 127.0.0.1", "no CIDR",
-		"$api_access_key", "access_key_file")
+		"$api_access_key", "access_key_file", "pbxwatch check whmcs_auth")
 	if strings.Contains(steps(d), "Trusted Prox") {
 		t.Error("Trusted Proxies suggested although WHMCS saw this host's own address")
 	}
