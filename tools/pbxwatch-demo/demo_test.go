@@ -1,0 +1,123 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pbxwatch/pbxwatch/internal/buildtest"
+)
+
+// TestDemoRunsConfigsDemoYAML runs what `make demo` runs — the demo tool,
+// the real agent and plugins, on configs/demo.yaml — and checks a newcomer
+// sees healthy and failing checks with their diagnoses.
+func TestDemoRunsConfigsDemoYAML(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, pkg := range []string{"agent", "plugins/whmcs", "plugins/freepbx", "plugins/logtail"} {
+		path := buildtest.Build(t, "github.com/pbxwatch/pbxwatch/"+pkg)
+		if err := os.Symlink(path, filepath.Join(bin, filepath.Base(path))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	demo := buildtest.Build(t, "github.com/pbxwatch/pbxwatch/tools/pbxwatch-demo")
+	cfg, err := os.ReadFile("../../configs/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "demo.yaml"), []byte(strings.Replace(string(cfg), "plugin_dir: bin", "plugin_dir: "+bin, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(demo, "--bin-dir="+bin, "--config=demo.yaml", "--data-dir=demo-data")
+	cmd.Dir = dir
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Error("demo did not stop on SIGTERM")
+		}
+		if t.Failed() {
+			t.Logf("demo output:\n%s", out.String())
+		}
+	}()
+
+	wants := []string{
+		"whmcs_billing OK", "whmcs_auth CRITICAL", "[CRITICAL] whmcs.invalid_ip",
+		"whmcs_role WARNING", "freepbx_api OK", "[CRITICAL] freepbx.missing_scope", "freepbx_log",
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		page := get("http://" + agentAddr + "/checks")
+		missing := ""
+		for _, w := range wants {
+			if !strings.Contains(page, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/checks never showed %q:\n%s", missing, page)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), "http://"+agentAddr+"/checks") {
+		t.Errorf("demo did not print the URL to open")
+	}
+	if _, err := exec.LookPath("prometheus-alertmanager"); err == nil {
+		for !strings.Contains(get("http://"+alertmanagerAddr+"/api/v2/alerts"), "whmcs.invalid_ip") {
+			if time.Now().After(deadline) {
+				t.Fatal("the demo's Alertmanager never got the whmcs.invalid_ip alert")
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+}
+
+func get(url string) string {
+	resp, err := http.Get(url)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
