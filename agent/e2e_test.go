@@ -396,3 +396,33 @@ func TestValidateReportsEveryError(t *testing.T) {
 		t.Fatalf("valid config: exit %d %s %s", code, out, stderr)
 	}
 }
+
+// TestShippedExampleConfigValidates keeps configs/pbxwatch.example.yaml
+// honest: with its secret files in place it passes `pbxwatch validate`,
+// plugins' own config checks included.
+func TestShippedExampleConfigValidates(t *testing.T) {
+	e := newEnv(t)
+	for _, p := range []string{"whmcs", "freepbx", "logtail"} {
+		e.link(p, buildtest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/"+p))
+	}
+	creds := t.TempDir()
+	for _, f := range []string{"whmcs.identifier", "whmcs.secret", "freepbx.secret"} {
+		if err := os.WriteFile(filepath.Join(creds, f), []byte("example-credential\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile("../configs/pbxwatch.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.NewReplacer("state_dir: /var/lib/pbxwatch", "state_dir: "+e.stateDir, "plugin_dir: /usr/libexec/pbxwatch", "plugin_dir: "+e.pluginDir).Replace(string(b))
+	if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(e.agent, "validate", "--config.file="+e.config)
+	cmd.Env = append(os.Environ(), "CREDENTIALS_DIRECTORY="+creds)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "3 checks, configuration valid") {
+		t.Fatalf("validate: %v\n%s", err, out)
+	}
+}
