@@ -384,7 +384,7 @@ func TestValidateReportsEveryError(t *testing.T) {
 	}
 	for _, want := range []string{
 		e.config + ":11: check rejected: invalid config:", "url is required",
-		e.config + ":18: field scrip_file not found",
+		e.config + ":18: unknown key \"scrip_file\"",
 		"to stdout before its handshake", "starting my plugin v1.2",
 	} {
 		if !strings.Contains(stderr, want) {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/pbxwatch/pbxwatch/internal/yamlerr"
 )
 
 // Config is what the agent hands a plugin: the check's `config:` block and
@@ -52,16 +54,15 @@ func (c *Config) Decode(v any) error {
 
 var lineRef = regexp.MustCompile(`line (\d+)`)
 
-// mapLines rewrites "line N" in err's text to "FILE:LINE" of the original.
+// mapLines rewrites each problem's line to "FILE:LINE" of the original.
 func (c *Config) mapLines(err error) error {
-	var te *yaml.TypeError
-	msgs := []string{err.Error()}
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
-	out := make([]error, 0, len(msgs))
-	for _, m := range msgs {
-		out = append(out, errors.New(c.Locate(m)))
+	var out []error
+	for _, p := range yamlerr.Split(err) {
+		if p.Line > 0 {
+			out = append(out, fmt.Errorf("%s: %s", c.Position(p.Line), c.Locate(p.Msg)))
+		} else {
+			out = append(out, errors.New(c.Locate(p.Msg)))
+		}
 	}
 	return errors.Join(out...)
 }

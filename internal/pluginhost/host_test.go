@@ -300,7 +300,7 @@ func TestConfigRejected(t *testing.T) {
 		SourceFile: "/etc/pbxwatch/pbxwatch.yml",
 		LineMap:    map[int]int{1: 20, 2: 21},
 	})
-	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "/etc/pbxwatch/pbxwatch.yml:21") || !strings.Contains(err.Error(), "field bogus not found") {
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "/etc/pbxwatch/pbxwatch.yml:21") || !strings.Contains(err.Error(), `unknown key "bogus"`) {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -71,7 +71,7 @@ func TestMissingBackup(t *testing.T) {
 
 func TestConfigErrorsNameTheLine(t *testing.T) {
 	_, err := start(t, "max_age: -1h\nglobb: x\n")
-	if err == nil || !sdktest.IsConfigError(err) || !strings.Contains(err.Error(), "config:2: field globb not found") {
+	if err == nil || !sdktest.IsConfigError(err) || !strings.Contains(err.Error(), "config:2: unknown key \"globb\"") {
 		t.Fatalf("err = %v", err)
 	}
 	_, err = start(t, "max_age: -1h\n")

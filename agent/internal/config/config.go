@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/alerting"
+	"github.com/pbxwatch/pbxwatch/internal/yamlerr"
 )
 
 // Defaults for the `agent:` block and for checks.
@@ -103,23 +104,16 @@ func Parse(path string, b []byte) (*Config, error) {
 	return cfg, nil
 }
 
-var lineRef = regexp.MustCompile(`(?m)^(?:yaml: (?:unmarshal errors:\n\s*)?)?\s*line (\d+): `)
-
-// prefixLines turns yaml.v3's "line N: msg" into "path:N: msg", one problem
-// per line.
+// prefixLines turns yaml.v3's errors into "path:N: msg", one problem per
+// line.
 func prefixLines(path string, err error) error {
-	var te *yaml.TypeError
-	msgs := []string{err.Error()}
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
 	var out []error
-	for _, m := range msgs {
-		if sub := lineRef.FindStringSubmatch(m); sub != nil {
-			out = append(out, fmt.Errorf("%s:%s: %s", path, sub[1], m[len(sub[0]):]))
-			continue
+	for _, p := range yamlerr.Split(err) {
+		if p.Line > 0 {
+			out = append(out, fmt.Errorf("%s:%d: %s", path, p.Line, p.Msg))
+		} else {
+			out = append(out, fmt.Errorf("%s: %s", path, p.Msg))
 		}
-		out = append(out, fmt.Errorf("%s: %s", path, m))
 	}
 	return errors.Join(out...)
 }

@@ -50,7 +50,7 @@ func TestUnknownKeysAreErrorsWithLines(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{"/etc/pbxwatch/pbxwatch.yml:3: field plugins_dir not found", "/etc/pbxwatch/pbxwatch.yml:7: field shedule not found"} {
+	for _, want := range []string{"/etc/pbxwatch/pbxwatch.yml:3: unknown key \"plugins_dir\"", "/etc/pbxwatch/pbxwatch.yml:7: unknown key \"shedule\""} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)
 		}
@@ -122,7 +122,7 @@ checks:
 	}
 	pc := sdk.NewConfig("a", "", cfg.File, ch.ConfigYAML, ch.LineMap)
 	err = pc.Decode(&got)
-	if err == nil || !strings.Contains(err.Error(), "/etc/pbxwatch/pbxwatch.yml:12: field typo_here not found") {
+	if err == nil || !strings.Contains(err.Error(), "/etc/pbxwatch/pbxwatch.yml:12: unknown key \"typo_here\"") {
 		t.Fatalf("plugin-side error not mapped to the file's line: %v\nblock:\n%s\nmap %v", err, ch.ConfigYAML, ch.LineMap)
 	}
 	if got.Secret != "0123" || got.Literal != "cost $5" || got.URL != "http://x/" {
