@@ -100,6 +100,30 @@ func TestPluginBinaryEveryDiagnosis(t *testing.T) {
 			if strings.HasPrefix(c.config, "url: http://") && !strings.Contains(p.Logs(), "plain http") {
 				t.Errorf("the plugin's warning did not reach its log, so the log check proves nothing: %q", p.Logs())
 			}
+
+			// The same through the agent: `pbxwatch check` prints the
+			// code, exits with the status, and leaks nothing, logs included.
+			run := agentCheck(t, c.config)
+			var out struct {
+				Status    string `json:"status"`
+				Diagnoses []struct {
+					Code string `json:"code"`
+				} `json:"diagnoses"`
+			}
+			if err := json.Unmarshal([]byte(run.stdout), &out); err != nil {
+				t.Fatalf("pbxwatch check: not JSON: %v\n%s\n%s", err, run.stdout, run.stderr)
+			}
+			if run.exit != int(c.status) || out.Status != c.status.String() {
+				t.Fatalf("pbxwatch check: exit %d status %s, want %s\n%s", run.exit, out.Status, c.status, run.stderr)
+			}
+			if c.code != "" && (len(out.Diagnoses) == 0 || out.Diagnoses[0].Code != c.code) {
+				t.Fatalf("pbxwatch check: diagnoses %+v, want %q first", out.Diagnoses, c.code)
+			}
+			assertAbsent(t, "pbxwatch check stdout", run.stdout, leaks)
+			assertAbsent(t, "pbxwatch check stderr", run.stderr, leaks)
+			if strings.HasPrefix(c.config, "url: http://") && !strings.Contains(run.stderr, "plain http") {
+				t.Errorf("the plugin's log did not reach the agent's stderr, so the leak check proves nothing: %q", run.stderr)
+			}
 		})
 	}
 }

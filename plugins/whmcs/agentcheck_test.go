@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pbxwatch/pbxwatch/internal/buildtest"
+)
+
+// agentCheck runs `pbxwatch check --output=json --log.level=debug` on a
+// one-check agent config whose whmcs `config:` block is block (flat YAML
+// lines), so every diagnosis is also seen through the agent an operator runs.
+func agentCheck(t *testing.T, block string) cliRun {
+	t.Helper()
+	agent := buildtest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
+	plugin := buildtest.Build(t, pluginPkg)
+	dir := t.TempDir()
+	pluginDir := filepath.Join(dir, "plugins")
+	if err := os.MkdirAll(pluginDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(plugin, filepath.Join(pluginDir, "pbxwatch-plugin-whmcs")); err != nil {
+		t.Fatal(err)
+	}
+	var indented strings.Builder
+	for _, line := range strings.Split(strings.TrimRight(block, "\n"), "\n") {
+		indented.WriteString("      " + line + "\n")
+	}
+	cfg := fmt.Sprintf("agent:\n  state_dir: %s\n  plugin_dir: %s\nchecks:\n  - name: whmcs_auth\n    plugin: whmcs\n    timeout: 20s\n    config:\n%s",
+		filepath.Join(dir, "state"), pluginDir, indented.String())
+	cfgFile := filepath.Join(dir, "pbxwatch.yml")
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(agent, "check", "--config.file="+cfgFile, "--output=json", "--log.level=debug", "whmcs_auth")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	run := cliRun{stdout: stdout.String(), stderr: stderr.String()}
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		run.exit = exitErr.ExitCode()
+	case err != nil:
+		t.Fatalf("pbxwatch check: %v", err)
+	}
+	return run
+}
