@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/internal/buildtest"
+	"github.com/pbxwatch/pbxwatch/plugins/freepbx/freepbxsim"
+	"github.com/pbxwatch/pbxwatch/plugins/whmcs/whmcssim"
 )
 
 // TestDemoRunsConfigsDemoYAML runs what `make demo` runs — the demo tool,
@@ -85,12 +87,30 @@ func TestDemoRunsConfigsDemoYAML(t *testing.T) {
 	if !strings.Contains(out.String(), "http://"+agentAddr+"/checks") {
 		t.Errorf("demo did not print the URL to open")
 	}
+	alerts := ""
 	if _, err := exec.LookPath("prometheus-alertmanager"); err == nil {
-		for !strings.Contains(get("http://"+alertmanagerAddr+"/api/v2/alerts"), "whmcs.invalid_ip") {
+		for !strings.Contains(alerts, "whmcs.invalid_ip") {
 			if time.Now().After(deadline) {
 				t.Fatal("the demo's Alertmanager never got the whmcs.invalid_ip alert")
 			}
 			time.Sleep(200 * time.Millisecond)
+			alerts = get("http://" + alertmanagerAddr + "/api/v2/alerts")
+		}
+	}
+
+	// The daemon holds real credentials of both simulators: none may show in
+	// what it serves, sends or logs.
+	surfaces := map[string]string{
+		"/metrics": get("http://" + agentAddr + "/metrics"),
+		"/checks":  get("http://" + agentAddr + "/checks"),
+		"alerts":   alerts,
+		"log":      out.String(),
+	}
+	for where, text := range surfaces {
+		for _, secret := range []string{whmcssim.DefaultSecret, whmcssim.DefaultIdentifier, freepbxsim.DefaultSecret} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s reveals a credential %q", where, secret)
+			}
 		}
 	}
 }
