@@ -18,14 +18,22 @@ import (
 // lines), so every diagnosis is also seen through the agent an operator runs.
 func agentCheck(t *testing.T, block string) cliRun {
 	t.Helper()
-	agent := buildtest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
-	plugin := buildtest.Build(t, pluginPkg)
+	agent, cfgFile := agentWithCheck(t, block)
+	return runAgent(t, agent, nil, "check", "--config.file="+cfgFile, "--output=json", "--log.level=debug", "whmcs_auth")
+}
+
+// agentWithCheck installs the agent and the plugin in a temp dir with a
+// config holding one check, whmcs_auth, whose `config:` block is block.
+// It returns the agent binary and the config file.
+func agentWithCheck(t *testing.T, block string) (agent, cfgFile string) {
+	t.Helper()
+	agent = buildtest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
 	dir := t.TempDir()
 	pluginDir := filepath.Join(dir, "plugins")
 	if err := os.MkdirAll(pluginDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(plugin, filepath.Join(pluginDir, "pbxwatch-plugin-whmcs")); err != nil {
+	if err := os.Symlink(buildtest.Build(t, pluginPkg), filepath.Join(pluginDir, "pbxwatch-plugin-whmcs")); err != nil {
 		t.Fatal(err)
 	}
 	var indented strings.Builder
@@ -34,11 +42,18 @@ func agentCheck(t *testing.T, block string) cliRun {
 	}
 	cfg := fmt.Sprintf("agent:\n  state_dir: %s\n  plugin_dir: %s\nchecks:\n  - name: whmcs_auth\n    plugin: whmcs\n    timeout: 20s\n    config:\n%s",
 		filepath.Join(dir, "state"), pluginDir, indented.String())
-	cfgFile := filepath.Join(dir, "pbxwatch.yml")
+	cfgFile = filepath.Join(dir, "pbxwatch.yml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(agent, "check", "--config.file="+cfgFile, "--output=json", "--log.level=debug", "whmcs_auth")
+	return agent, cfgFile
+}
+
+// runAgent runs the agent binary with args and extra environment.
+func runAgent(t *testing.T, agent string, env []string, args ...string) cliRun {
+	t.Helper()
+	cmd := exec.Command(agent, args...)
+	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -48,7 +63,7 @@ func agentCheck(t *testing.T, block string) cliRun {
 	case errors.As(err, &exitErr):
 		run.exit = exitErr.ExitCode()
 	case err != nil:
-		t.Fatalf("pbxwatch check: %v", err)
+		t.Fatalf("pbxwatch %v: %v", args, err)
 	}
 	return run
 }

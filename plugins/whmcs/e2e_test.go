@@ -4,17 +4,13 @@ package main
 // simulator, as an operator would with `pbxwatch check`.
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
 	"github.com/pbxwatch/pbxwatch/plugins/whmcs/whmcssim"
 )
 
@@ -30,52 +26,14 @@ type cliRun struct {
 // a file, as documented.
 func pbxwatchCheck(t *testing.T, path, output string) cliRun {
 	t.Helper()
-	agent := buildtest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
-	plugin := buildtest.Build(t, pluginPkg)
-	dir := t.TempDir()
-	pluginDir := filepath.Join(dir, "plugins")
-	if err := os.MkdirAll(pluginDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(plugin, filepath.Join(pluginDir, "pbxwatch-plugin-whmcs")); err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "whmcs.accesskey")
+	keyFile := filepath.Join(t.TempDir(), "whmcs.accesskey")
 	if err := os.WriteFile(keyFile, []byte(whmcssim.DefaultAccessKey+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := fmt.Sprintf(`agent:
-  state_dir: %s
-  plugin_dir: %s
-checks:
-  - name: whmcs_auth
-    plugin: whmcs
-    schedule: "@every 1m"
-    timeout: 20s
-    config:
-      url: %s%s
-      identifier: %s
-      secret: ${WHMCS_SECRET}
-      access_key_file: %s
-      oidc: true
-`, filepath.Join(dir, "state"), pluginDir, sim.url, path, whmcssim.DefaultIdentifier, keyFile)
-	cfgFile := filepath.Join(dir, "pbxwatch.yml")
-	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(agent, "check", "--config.file="+cfgFile, "--output="+output, "whmcs_auth")
-	cmd.Env = append(os.Environ(), "WHMCS_SECRET="+whmcssim.DefaultSecret)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exitErr *exec.ExitError
-	run := cliRun{stdout: stdout.String(), stderr: stderr.String()}
-	switch {
-	case errors.As(err, &exitErr):
-		run.exit = exitErr.ExitCode()
-	case err != nil:
-		t.Fatalf("pbxwatch check: %v", err)
-	}
+	block := fmt.Sprintf("url: %s%s\nidentifier: %s\nsecret: ${WHMCS_SECRET}\naccess_key_file: %s\noidc: true\n",
+		sim.url, path, whmcssim.DefaultIdentifier, keyFile)
+	agent, cfgFile := agentWithCheck(t, block)
+	run := runAgent(t, agent, []string{"WHMCS_SECRET=" + whmcssim.DefaultSecret}, "check", "--config.file="+cfgFile, "--output="+output, "whmcs_auth")
 	for _, secret := range []string{whmcssim.DefaultSecret, whmcssim.DefaultAccessKey, whmcssim.DefaultIdentifier} {
 		if strings.Contains(run.stdout+run.stderr, secret) {
 			t.Fatalf("pbxwatch check output contains %q:\nstdout:\n%s\nstderr:\n%s", secret, run.stdout, run.stderr)
