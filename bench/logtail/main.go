@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pbxwatch/pbxwatch/internal/fakelog"
 	"github.com/pbxwatch/pbxwatch/internal/pluginhost"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
@@ -261,39 +261,9 @@ func generate(path string, size int64) error {
 		return err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	rng := rand.New(rand.NewSource(42))
-	msgs := []string{
-		"Deprecated way to add Console commands, adding console commands this way can have negative performance impacts. Please use module.xml.",
-		"Generating CSS...Done",
-		"Running module install.php and install.sql",
-		"Updating tables admin, modules, featurecodes... Done",
-		"Module core version 17.0.19.2 has been installed",
-		"fwconsole reload: Retrieving conf files, reload complete",
-		"Starting Call Flow Control server",
-		"Retrieving extension 1001 from cache",
-	}
-	rare := []string{
-		"ajaxRequest declined [] []",
-		"Authentication failure for admin from 203.0.113.7 [] []",
-		"SQLSTATE[HY000] [2002] Connection refused [] []",
-		"Unable to connect to Asterisk Manager (127.0.0.1:5038) [] []",
-	}
-	levels := []string{"INFO", "INFO", "INFO", "INFO", "DEBUG", "NOTICE", "WARNING", "ERROR"}
-	var n int64
-	for i := 0; n < size; i++ {
-		ts := fmt.Sprintf("2024-05-%02d %02d:%02d:%02d", 1+i/86400%28, i/3600%24, i/60%60, i%60)
-		var k int
-		switch r := rng.Intn(1000); {
-		case r == 0:
-			k, _ = fmt.Fprintf(w, "[%s] [freepbx.WARNING]: %s\n", ts, rare[rng.Intn(len(rare))])
-		case r < 20:
-			k, _ = fmt.Fprintf(w, "[2019-Jul-25 14:28:31] [INFO] (libraries/modulefunctions.class.php:%d) - %s\n", rng.Intn(3000), msgs[rng.Intn(len(msgs))])
-		case r < 40:
-			k, _ = fmt.Fprintf(w, "#%d /var/www/html/admin/libraries/BMO/Hooks.class.php(%d): FreePBX\\Hooks->processHooks()\n", rng.Intn(20), rng.Intn(500))
-		default:
-			k, _ = fmt.Fprintf(w, "[%s] [freepbx.%s]: %s {\"id\":%d} []\n", ts, levels[rng.Intn(len(levels))], msgs[rng.Intn(len(msgs))], rng.Intn(100000))
-		}
-		n += int64(k)
+	if err := fakelog.Write(w, size); err != nil {
+		f.Close()
+		return err
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()

@@ -3,52 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"math/rand"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/pbxwatch/pbxwatch/internal/fakelog"
 )
 
-// freepbxLog returns n bytes of FreePBX-style log: mostly INFO lines, some
-// warnings and errors, a few legacy lines and stack-trace continuations,
-// and about one line in a thousand matching a default pattern. The same
-// mix as bench/logtail's generator.
+// freepbxLog returns about n bytes of FreePBX-style log, the same mix
+// bench/logtail reads.
 func freepbxLog(n int) []byte {
-	rng := rand.New(rand.NewSource(42))
-	msgs := []string{
-		"Deprecated way to add Console commands, adding console commands this way can have negative performance impacts. Please use module.xml.",
-		"Generating CSS...Done",
-		"Running module install.php and install.sql",
-		"Updating tables admin, modules, featurecodes... Done",
-		"Module core version 17.0.19.2 has been installed",
-		"fwconsole reload: Retrieving conf files, reload complete",
-		"Starting Call Flow Control server",
-		"Retrieving extension 1001 from cache",
-	}
-	rare := []string{
-		"ajaxRequest declined [] []",
-		"Authentication failure for admin from 203.0.113.7 [] []",
-		"SQLSTATE[HY000] [2002] Connection refused [] []",
-		"Unable to connect to Asterisk Manager (127.0.0.1:5038) [] []",
-	}
-	levels := []string{"INFO", "INFO", "INFO", "INFO", "DEBUG", "NOTICE", "WARNING", "ERROR"}
 	var b bytes.Buffer
 	b.Grow(n + 512)
-	for i := 0; b.Len() < n; i++ {
-		ts := fmt.Sprintf("2024-05-%02d %02d:%02d:%02d", 1+i/86400%28, i/3600%24, i/60%60, i%60)
-		switch r := rng.Intn(1000); {
-		case r == 0:
-			fmt.Fprintf(&b, "[%s] [freepbx.WARNING]: %s\n", ts, rare[rng.Intn(len(rare))])
-		case r < 20:
-			fmt.Fprintf(&b, "[2019-Jul-25 14:28:31] [INFO] (libraries/modulefunctions.class.php:%d) - %s\n", rng.Intn(3000), msgs[rng.Intn(len(msgs))])
-		case r < 40:
-			fmt.Fprintf(&b, "#%d /var/www/html/admin/libraries/BMO/Hooks.class.php(%d): FreePBX\\Hooks->processHooks()\n", rng.Intn(20), rng.Intn(500))
-		default:
-			fmt.Fprintf(&b, "[%s] [freepbx.%s]: %s {\"id\":%d} []\n", ts, levels[rng.Intn(len(levels))], msgs[rng.Intn(len(msgs))], rng.Intn(100000))
-		}
-	}
+	_ = fakelog.Write(&b, int64(n)) // a bytes.Buffer does not fail
 	return b.Bytes()
 }
 
