@@ -16,22 +16,8 @@ func TestAgentCheckEveryDiagnosis(t *testing.T) {
 	for _, c := range pluginCases(t) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			secret := c.secret
-			if secret == "" {
-				secret = e2eSecret
-			}
-			timeout := c.timeout
-			if timeout == 0 {
-				timeout = 10 * time.Second
-			}
-			var extra strings.Builder
-			for _, line := range strings.Split(strings.TrimRight(c.extra, "\n"), "\n") {
-				if line != "" {
-					extra.WriteString("      " + line + "\n")
-				}
-			}
-			checks := fmt.Sprintf("  - name: freepbx_api\n    plugin: freepbx\n    timeout: %s\n    config:\n      url: %s\n      client_id: %s\n      client_secret_file: %s\n%s",
-				timeout, sim(t), c.clientID, writeSecret(t, secret), extra.String())
+			secret := c.secretValue()
+			checks := c.agentCheck(t, "freepbx_api")
 			e := newAgentEnv(t, checks)
 			stdout, stderr, code := e.cli("check", "--config.file="+e.config, "--output=json", "--log.level=debug", "freepbx_api")
 			var out struct {
@@ -60,4 +46,30 @@ func TestAgentCheckEveryDiagnosis(t *testing.T) {
 			}
 		})
 	}
+}
+
+// secretValue is the client secret case c configures.
+func (c pluginCase) secretValue() string {
+	if c.secret == "" {
+		return e2eSecret
+	}
+	return c.secret
+}
+
+// agentCheck is the agent config's checks entry named name that runs case
+// c, its secret in a file.
+func (c pluginCase) agentCheck(t *testing.T, name string) string {
+	t.Helper()
+	timeout := c.timeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	var extra strings.Builder
+	for _, line := range strings.Split(strings.TrimRight(c.extra, "\n"), "\n") {
+		if line != "" {
+			extra.WriteString("      " + line + "\n")
+		}
+	}
+	return fmt.Sprintf("  - name: %s\n    plugin: freepbx\n    schedule: \"@every 1h\"\n    timeout: %s\n    config:\n      url: %s\n      client_id: %s\n      client_secret_file: %s\n%s",
+		name, timeout, sim(t), c.clientID, writeSecret(t, c.secretValue()), extra.String())
 }

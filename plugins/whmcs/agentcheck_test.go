@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -27,6 +29,13 @@ func agentCheck(t *testing.T, block string) cliRun {
 // It returns the agent binary and the config file.
 func agentWithCheck(t *testing.T, block string) (agent, cfgFile string) {
 	t.Helper()
+	return agentWithChecks(t, map[string]string{"whmcs_auth": block})
+}
+
+// agentWithChecks is agentWithCheck for several whmcs checks, keyed by
+// check name.
+func agentWithChecks(t *testing.T, blocks map[string]string) (agent, cfgFile string) {
+	t.Helper()
 	agent = buildtest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
 	dir := t.TempDir()
 	pluginDir := filepath.Join(dir, "plugins")
@@ -36,12 +45,14 @@ func agentWithCheck(t *testing.T, block string) (agent, cfgFile string) {
 	if err := os.Symlink(buildtest.Build(t, pluginPkg), filepath.Join(pluginDir, "pbxwatch-plugin-whmcs")); err != nil {
 		t.Fatal(err)
 	}
-	var indented strings.Builder
-	for _, line := range strings.Split(strings.TrimRight(block, "\n"), "\n") {
-		indented.WriteString("      " + line + "\n")
+	var checks strings.Builder
+	for _, name := range slices.Sorted(maps.Keys(blocks)) {
+		fmt.Fprintf(&checks, "  - name: %s\n    plugin: whmcs\n    schedule: \"@every 1h\"\n    timeout: 20s\n    config:\n", name)
+		for _, line := range strings.Split(strings.TrimRight(blocks[name], "\n"), "\n") {
+			checks.WriteString("      " + line + "\n")
+		}
 	}
-	cfg := fmt.Sprintf("agent:\n  state_dir: %s\n  plugin_dir: %s\nchecks:\n  - name: whmcs_auth\n    plugin: whmcs\n    timeout: 20s\n    config:\n%s",
-		filepath.Join(dir, "state"), pluginDir, indented.String())
+	cfg := fmt.Sprintf("agent:\n  state_dir: %s\n  plugin_dir: %s\nchecks:\n%s", filepath.Join(dir, "state"), pluginDir, checks.String())
 	cfgFile = filepath.Join(dir, "pbxwatch.yml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

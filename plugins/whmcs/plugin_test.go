@@ -40,8 +40,25 @@ func credFiles(t *testing.T, identifier, secret, accessKey string) string {
 	return b.String()
 }
 
-func TestPluginBinaryEveryDiagnosis(t *testing.T) {
-	bin := sdktest.Build(t, pluginPkg)
+// diagCase is one scenario per diagnosis code: the plugin config (YAML, top
+// level keys) that provokes it and the outcome expected of it. The sdktest
+// and the `pbxwatch check` tests share these cases.
+type diagCase struct {
+	name, code string
+	status     sdk.Status
+	config     string
+	secrets    []string // must appear nowhere, beside the default credentials
+}
+
+// leaks are the values that must appear in no output of case c.
+func (c diagCase) leaks() []string {
+	return append([]string{whmcssim.DefaultSecret, whmcssim.DefaultAccessKey, whmcssim.DefaultIdentifier}, c.secrets...)
+}
+
+// diagCases builds the cases against the shared simulator, a TLS simulator
+// whose certificate expires in 5 days and a closed port.
+func diagCases(t *testing.T) []diagCase {
+	t.Helper()
 	tlsURL, ca := tlsSim(t, time.Now().Add(5*24*time.Hour))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -52,12 +69,7 @@ func TestPluginBinaryEveryDiagnosis(t *testing.T) {
 
 	const wrongSecret, wrongKey = "not-the-right-secret-42", "not-the-right-key-42"
 	good := credFiles(t, whmcssim.DefaultIdentifier, whmcssim.DefaultSecret, whmcssim.DefaultAccessKey)
-	cases := []struct {
-		name, code string
-		status     sdk.Status
-		config     string
-		secrets    []string // must appear nowhere
-	}{
+	return []diagCase{
 		{"ok", "", sdk.StatusOK, "url: " + sim.url + "/\noidc: true\n" + good, nil},
 		{"invalid_ip", "whmcs.invalid_ip", sdk.StatusCritical, "url: " + sim.url + "/invalid_ip/\n" + credFiles(t, whmcssim.DefaultIdentifier, whmcssim.DefaultSecret, wrongKey), []string{wrongKey}},
 		{"auth_failed", "whmcs.auth_failed", sdk.StatusCritical, "url: " + sim.url + "/\n" + credFiles(t, whmcssim.DefaultIdentifier, wrongSecret, whmcssim.DefaultAccessKey), []string{wrongSecret}},
@@ -76,7 +88,11 @@ func TestPluginBinaryEveryDiagnosis(t *testing.T) {
 		{"oidc_discovery_failed", "whmcs.oidc_discovery_failed", sdk.StatusCritical, "url: " + sim.url + "/oidc_missing/\noidc: true\n" + good, nil},
 		{"oidc_keys_invalid", "whmcs.oidc_keys_invalid", sdk.StatusCritical, "url: " + sim.url + "/oidc_no_keys/\noidc: true\n" + good, nil},
 	}
-	for _, c := range cases {
+}
+
+func TestPluginBinaryEveryDiagnosis(t *testing.T) {
+	bin := sdktest.Build(t, pluginPkg)
+	for _, c := range diagCases(t) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			p, err := sdktest.Start(t, bin, sdktest.Options{Config: c.config, CheckName: "whmcs_auth"})
@@ -94,7 +110,7 @@ func TestPluginBinaryEveryDiagnosis(t *testing.T) {
 				t.Fatalf("diagnosis without message, remediation or details: %+v", res.Diagnoses[0])
 			}
 			p.Close() // flush its stderr
-			leaks := append([]string{whmcssim.DefaultSecret, whmcssim.DefaultAccessKey, whmcssim.DefaultIdentifier}, c.secrets...)
+			leaks := c.leaks()
 			assertAbsent(t, "result", resultText(t, res), leaks)
 			assertAbsent(t, "plugin log", p.Logs(), leaks)
 			if strings.HasPrefix(c.config, "url: http://") && !strings.Contains(p.Logs(), "plain http") {
@@ -116,7 +132,7 @@ func TestPluginBinaryEveryDiagnosis(t *testing.T) {
 			if run.exit != int(c.status) || out.Status != c.status.String() {
 				t.Fatalf("pbxwatch check: exit %d status %s, want %s\n%s", run.exit, out.Status, c.status, run.stderr)
 			}
-			if c.code != "" && (len(out.Diagnoses) == 0 || out.Diagnoses[0].Code != c.code) {
+			if c.code == "" && len(out.Diagnoses) != 0 || c.code != "" && (len(out.Diagnoses) == 0 || out.Diagnoses[0].Code != c.code) {
 				t.Fatalf("pbxwatch check: diagnoses %+v, want %q first", out.Diagnoses, c.code)
 			}
 			assertAbsent(t, "pbxwatch check stdout", run.stdout, leaks)
