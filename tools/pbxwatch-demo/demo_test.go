@@ -7,11 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/pbxwatch/pbxwatch/internal/agenttest"
 	"github.com/pbxwatch/pbxwatch/internal/buildtest"
 	"github.com/pbxwatch/pbxwatch/plugins/freepbx/freepbxsim"
 	"github.com/pbxwatch/pbxwatch/plugins/whmcs/whmcssim"
@@ -42,7 +42,7 @@ func TestDemoRunsConfigsDemoYAML(t *testing.T) {
 	}
 	cmd := exec.Command(demo, "--bin-dir="+bin, "--config=demo.yaml", "--data-dir=demo-data")
 	cmd.Dir = dir
-	out := &lockedBuffer{}
+	out := &agenttest.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -123,21 +123,4 @@ func get(url string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
