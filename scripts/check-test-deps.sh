@@ -10,6 +10,13 @@ need=(
   "prometheus-alertmanager:prometheus-alertmanager"
   "logrotate:logrotate"
   "/usr/lib/nagios/plugins/check_dummy:monitoring-plugins-basic"
+  "/usr/sbin/mariadbd:mariadb-server"
+  "/usr/sbin/apache2:apache2"
+  "chromium:chromium"
+  "/usr/bin/python3:python3"
+  "debootstrap:debootstrap"
+  "systemd-nspawn:systemd-container"
+  "lintian:lintian"
 )
 missing=()
 for item in "${need[@]}"; do
@@ -17,10 +24,11 @@ for item in "${need[@]}"; do
   if [[ $prog == /* ]]; then [[ -x $prog ]] && continue; else command -v "$prog" >/dev/null && continue; fi
   missing+=("$prog (Debian package $pkg)")
 done
+/usr/bin/python3 -c 'import grpc, google.protobuf' 2>/dev/null || missing+=("python3 grpc module (Debian packages python3-grpcio python3-protobuf)")
 if ((${#missing[@]})); then
   echo "make test: these programs are missing:" >&2
   printf '  - %s\n' "${missing[@]}" >&2
-  echo "Install them: sudo apt-get install prometheus prometheus-alertmanager logrotate monitoring-plugins-basic" >&2
+  echo "Install them: sudo apt-get install prometheus prometheus-alertmanager logrotate monitoring-plugins-basic mariadb-server apache2 chromium python3-grpcio python3-protobuf debootstrap systemd-container lintian" >&2
   if [[ -n ${PBXWATCH_SKIP_INTEGRATION:-} ]]; then
     echo "PBXWATCH_SKIP_INTEGRATION is set: the tests that need them will be SKIPPED." >&2
     exit 0
