@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pbxwatch/pbxwatch/internal/fakelog"
+	"github.com/pbxwatch/pbxwatch/internal/tailfile"
 )
 
 // freepbxLog returns about n bytes of FreePBX-style log, the same mix
@@ -32,12 +33,12 @@ func BenchmarkReadPath(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	lr := newLineReader(cfg.MaxLineBytes)
+	lr := tailfile.NewLineReader(cfg.MaxLineBytes)
 	b.SetBytes(int64(len(benchData)))
 	b.ReportAllocs()
 	for b.Loop() {
 		r := newRun(&cfg, m)
-		if _, err := lr.read(bytes.NewReader(benchData), 0, 0, false, func() bool { return false }, r); err != nil {
+		if _, err := lr.Read(bytes.NewReader(benchData), 0, 0, false, func() bool { return false }, r); err != nil {
 			b.Fatal(err)
 		}
 		if r.lineCount() == 0 || r.matches[0].count == 0 {

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pbxwatch/pbxwatch/internal/tailfile"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -26,7 +27,7 @@ type checker struct {
 	cfg      config
 	stateDir string
 	matcher  *matcher
-	tailer   *tailer
+	tailer   *tailfile.Tailer
 	// st is the state, loaded on the first run and kept in memory; the
 	// saved copy only matters after a restart.
 	st    *state
@@ -45,14 +46,14 @@ func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
 		return err
 	}
 	c.matcher, c.stateDir = m, cfg.StateDir
-	c.tailer = &tailer{path: c.cfg.Path, startAt: c.cfg.StartAt, lr: newLineReader(c.cfg.MaxLineBytes), log: sdk.Logger()}
+	c.tailer = tailfile.New(c.cfg.Path, c.cfg.StartAt, c.cfg.MaxLineBytes, sdk.Logger())
 	return nil
 }
 
 func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	file := stateFile(c.stateDir, c.cfg.Path)
+	file := tailfile.StateFile(c.stateDir, c.cfg.Path)
 	if c.st == nil {
 		st, err := loadState(file)
 		if err != nil {
@@ -66,9 +67,9 @@ func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 		c.st = st
 	}
 	r := newRun(&c.cfg, c.matcher)
-	pr, err := c.tailer.poll(c.st, c.fresh, r, stopper(ctx))
+	pr, err := c.tailer.Poll(&c.st.Position, &c.st.Totals.Counters, c.fresh, r, tailfile.Stopper(ctx))
 	r.addTo(&c.st.Totals)
-	var perm *errPermission
+	var perm *tailfile.PermissionError
 	if err != nil && !errors.As(err, &perm) {
 		// Lines read before the error are counted; save them with their
 		// offset before giving up on this run.
@@ -86,23 +87,6 @@ func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 	res := &sdk.Result{}
 	c.report(res, r, pr, perm)
 	return res, nil
-}
-
-// stopper tells the reader to stop, at a line boundary, when the run's
-// deadline is near, so that a large backlog is read over several runs
-// rather than lost to a timeout.
-func stopper(ctx context.Context) func() bool {
-	deadline, ok := ctx.Deadline()
-	if ok {
-		margin := time.Until(deadline) / 10
-		if margin < 500*time.Millisecond {
-			margin = 500 * time.Millisecond
-		}
-		deadline = deadline.Add(-margin)
-	}
-	return func() bool {
-		return ctx.Err() != nil || (ok && time.Now().After(deadline))
-	}
 }
 
 // run collects what one check run read.
@@ -133,7 +117,7 @@ func newRun(cfg *config, m *matcher) *run {
 	return r
 }
 
-func (r *run) lines(buf []byte) {
+func (r *run) Lines(buf []byte) {
 	for rest := buf; len(rest) > 0; {
 		i := bytes.IndexByte(rest, '\n')
 		line := rest[:i]
@@ -148,7 +132,7 @@ func (r *run) lines(buf []byte) {
 	r.matcher.scan(buf, r.max, r.found)
 }
 
-func (r *run) line(l []byte, oversized bool) {
+func (r *run) Line(l []byte, oversized bool) {
 	if len(l) > r.max {
 		l, oversized = l[:r.max], true
 	}
@@ -206,7 +190,7 @@ func (r *run) addTo(t *totals) {
 
 // report fills the result: metrics always, diagnoses for what needs a
 // person, events for matched lines.
-func (c *checker) report(res *sdk.Result, r *run, pr pollResult, perm *errPermission) {
+func (c *checker) report(res *sdk.Result, r *run, pr tailfile.Result, perm *tailfile.PermissionError) {
 	path := c.cfg.Path
 	c.addMetrics(res, pr)
 	for i := range r.events {
@@ -218,18 +202,18 @@ func (c *checker) report(res *sdk.Result, r *run, pr pollResult, perm *errPermis
 		res.Summary = "cannot read " + path + ": permission denied"
 		res.Diagnose(permissionDenied(path, perm))
 		return
-	case pr.missing:
+	case pr.Missing:
 		res.Summary = path + " does not exist"
 		res.Diagnose(fileMissing(path))
 	}
 	matched := c.diagnoseMatches(res, r)
-	for _, n := range pr.notes {
+	for _, n := range pr.Notes {
 		res.Diagnose(sdk.Diagnosis{Code: "logtail.previous_file_lost", Severity: sdk.SeverityInfo, Message: n,
 			Remediation: []string{"Prefer logrotate's create (rename) over copytruncate, and keep at least one uncompressed rotated file (delaycompress), so the rest of a rotated file can be read."},
 			Details:     map[string]string{"file": path}})
 	}
-	if pr.stopped {
-		lag := pr.size - c.currentOffset(pr)
+	if pr.Stopped {
+		lag := pr.Size - c.currentOffset(pr)
 		res.Diagnose(sdk.Diagnosis{Code: "logtail.behind", Severity: sdk.SeverityInfo,
 			Message:     fmt.Sprintf("The run ended before reaching the end of %s; the next runs read the rest (%d bytes behind).", path, lag),
 			Remediation: []string{"Nothing to do if it catches up; otherwise raise the check's timeout or run it more often."},
@@ -275,14 +259,14 @@ func (c *checker) diagnoseMatches(res *sdk.Result, r *run) string {
 	return strings.Join(parts, ", ")
 }
 
-func (c *checker) currentOffset(pr pollResult) int64 {
-	if c.st.File == nil || pr.missing {
+func (c *checker) currentOffset(pr tailfile.Result) int64 {
+	if c.st.File == nil || pr.Missing {
 		return 0
 	}
 	return c.st.Offset
 }
 
-func (c *checker) addMetrics(res *sdk.Result, pr pollResult) {
+func (c *checker) addMetrics(res *sdk.Result, pr tailfile.Result) {
 	path := c.cfg.Path
 	t := &c.st.Totals
 	file := map[string]string{"file": path}
@@ -301,8 +285,8 @@ func (c *checker) addMetrics(res *sdk.Result, pr pollResult) {
 	res.AddCounter("logtail_rotations_total", "Rotated files read to their end and left behind (rename or copytruncate).", float64(t.Rotations), file)
 	res.AddCounter("logtail_truncations_total", "Times the file was found truncated (copytruncate or by hand).", float64(t.Truncations), file)
 	res.AddCounter("logtail_oversized_lines_total", "Lines longer than max_line_bytes, counted once and cut.", float64(t.Oversized), file)
-	if !pr.missing {
-		res.AddGauge("logtail_file_size_bytes", "Size of the log file.", float64(pr.size), file)
+	if !pr.Missing {
+		res.AddGauge("logtail_file_size_bytes", "Size of the log file.", float64(pr.Size), file)
 		res.AddGauge("logtail_offset_bytes", "Offset read up to in the log file; size minus offset is the lag.", float64(c.currentOffset(pr)), file)
 	}
 }
@@ -320,7 +304,7 @@ func fileMissing(path string) sdk.Diagnosis {
 	}
 }
 
-func permissionDenied(path string, perm *errPermission) sdk.Diagnosis {
+func permissionDenied(path string, perm *tailfile.PermissionError) sdk.Diagnosis {
 	details := map[string]string{"file": path, "error": perm.Error()}
 	who := "the pbxwatch service user"
 	if u, err := user.Current(); err == nil {

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/pbxwatch/pbxwatch/internal/tailfile"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -175,7 +176,7 @@ func TestCheckCorruptStateIsCriticalAndNotGuessed(t *testing.T) {
 	dir, stateDir := t.TempDir(), t.TempDir()
 	path := filepath.Join(dir, "freepbx.log")
 	appendLines(t, path, 1, 5)
-	if err := os.WriteFile(stateFile(stateDir, path), []byte("\x00\x00\x00"), 0o600); err != nil {
+	if err := os.WriteFile(tailfile.StateFile(stateDir, path), []byte("\x00\x00\x00"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	res := runCheck(t, mustChecker(t, "path: "+path+"\n", stateDir))
@@ -275,4 +276,26 @@ func TestCheckPermissionDeniedNamesGroupAsterisk(t *testing.T) {
 
 func sdkConfig(yaml, stateDir string) *sdk.Config {
 	return sdk.NewConfig("logtail", stateDir, "pbxwatch.yml", []byte(yaml), nil)
+}
+
+// A position saved before the reading moved to internal/tailfile loads
+// with every field: the embedded structs keep the JSON keys.
+func TestStateSavedBeforeTheMoveStillLoads(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "position.json")
+	old := `{"version":1,"path":"/var/log/asterisk/freepbx.log","file":{"dev":2049,"ino":77,"fp_len":1024,"fp":"ab"},` +
+		`"offset":4096,"scanned":12,"known":[{"len":10,"fp":"cd"}],"sibling_sig":"ef",` +
+		`"totals":{"lines":{"info":7},"matches":{"sql_error":2},"read_bytes":4096,"rotations":3,"truncations":1,"oversized":5}}`
+	if err := os.WriteFile(file, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := loadState(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("%+v %d %d %+v %s %v %v %+v %d", *st.File, st.Offset, st.Scanned, st.Known, st.SibSig,
+		st.Totals.Lines, st.Totals.Matches, st.Totals.Counters, st.Totals.Oversized)
+	want := "{Dev:2049 Ino:77 FPLen:1024 FP:ab} 4096 12 [{Len:10 FP:cd}] ef map[info:7] map[sql_error:2] {ReadBytes:4096 Rotations:3 Truncations:1} 5"
+	if got != want {
+		t.Fatalf("loaded %s\nwant   %s", got, want)
+	}
 }

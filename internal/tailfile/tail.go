@@ -1,8 +1,14 @@
-package main
+// Package tailfile follows one log file across rotations and restarts and
+// hands every complete line to a sink exactly once. It keeps no file open
+// between polls: the caller saves a Position (and the Counters) after each
+// poll and passes it back, so a restarted process carries on exactly where
+// the last one stopped. logtail and accesslog both read through it.
+package tailfile
 
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -16,33 +22,58 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
-// tailer follows one log path across rotations. It keeps no file open
+// Tailer follows one log path across rotations. It keeps no file open
 // between runs: every run starts from the saved state alone, so a run after
 // a restart does exactly what a run in a long-lived process does.
-type tailer struct {
+type Tailer struct {
 	path    string
 	startAt string // "end" or "beginning", for a file never seen before
-	lr      *lineReader
+	lr      *LineReader
 	log     *slog.Logger
 }
 
-// pollResult describes the followed file after a run.
-type pollResult struct {
-	missing bool
-	size    int64 // size of the file at path
-	stopped bool  // out of time: the rest is read next run
-	notes   []string
+// New returns a Tailer of path. startAt ("end" or "beginning") says where
+// a file never seen before is read from; lines longer than maxLine bytes
+// are handed over cut to maxLine.
+func New(path, startAt string, maxLine int, log *slog.Logger) *Tailer {
+	return &Tailer{path: path, startAt: startAt, lr: NewLineReader(maxLine), log: log}
 }
 
-// errPermission marks a file the service user may not read.
-type errPermission struct{ err error }
+// Result describes the followed file after a poll.
+type Result struct {
+	Missing bool
+	Size    int64 // size of the file at path
+	Stopped bool  // out of time: the rest is read next run
+	Notes   []string
+}
 
-func (e *errPermission) Error() string { return e.err.Error() }
-func (e *errPermission) Unwrap() error { return e.err }
+// PermissionError marks a followed file the service user may not read.
+type PermissionError struct{ err error }
 
-// poll reads everything written since st was saved (fresh: there was no
+func (e *PermissionError) Error() string { return e.err.Error() }
+func (e *PermissionError) Unwrap() error { return e.err }
+
+// Stopper tells the reader to stop, at a line boundary, when the run's
+// deadline is near, so that a large backlog is read over several runs
+// rather than lost to a timeout.
+func Stopper(ctx context.Context) func() bool {
+	deadline, ok := ctx.Deadline()
+	if ok {
+		margin := time.Until(deadline) / 10
+		if margin < 500*time.Millisecond {
+			margin = 500 * time.Millisecond
+		}
+		deadline = deadline.Add(-margin)
+	}
+	return func() bool {
+		return ctx.Err() != nil || (ok && time.Now().After(deadline))
+	}
+}
+
+// Poll reads everything written since st was saved (fresh: there was no
 // saved state) and advances st. Rotations are handled as logrotate makes
 // them:
 //   - rename (create, with or without dateext): the old file, found among
@@ -57,30 +88,30 @@ func (e *errPermission) Unwrap() error { return e.err }
 //     last looked) is read whole. st.Known remembers the heads of the
 //     rotated files already seen; it is checked only when the listing of
 //     the rotated files changed.
-func (t *tailer) poll(st *state, fresh bool, s sink, stop func() bool) (pollResult, error) {
+func (t *Tailer) Poll(st *Position, c *Counters, fresh bool, s Sink, stop func() bool) (Result, error) {
 	f, err := os.Open(t.path)
 	if err != nil {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			return t.pollMissing(st, fresh, s, stop)
+			return t.pollMissing(st, c, fresh, s, stop)
 		case errors.Is(err, fs.ErrPermission):
-			return pollResult{}, &errPermission{err}
+			return Result{}, &PermissionError{err}
 		}
-		return pollResult{}, err
+		return Result{}, err
 	}
 	defer f.Close()
 	cur, err := describe(t.path, f, false)
 	if err != nil {
-		return pollResult{}, err
+		return Result{}, err
 	}
 	sibs, sig := t.siblings(cur)
-	res := pollResult{}
+	res := Result{}
 	done := true
 	switch {
 	case fresh:
 		// Rotated files from before we started are not ours to read.
 		st.Known, st.SibSig = knownHeads(sibs), sig
-		st.File, st.Offset, st.Scanned = &fileID{Dev: cur.dev, Ino: cur.ino}, 0, 0
+		st.File, st.Offset, st.Scanned = &FileID{Dev: cur.dev, Ino: cur.ino}, 0, 0
 		if t.startAt == "end" {
 			if st.Offset, err = lastLineEnd(f, cur.size); err != nil {
 				return res, err
@@ -88,34 +119,34 @@ func (t *tailer) poll(st *state, fresh bool, s sink, stop func() bool) (pollResu
 		}
 	case st.File == nil: // the path did not exist when we last looked
 		if sig != st.SibSig {
-			done, err = t.catchUp(st, cur, sibs, sig, false, s, stop, &res)
+			done, err = t.catchUp(st, c, cur, sibs, sig, false, s, stop, &res)
 		}
 		if done && err == nil {
-			st.File, st.Offset, st.Scanned = &fileID{Dev: cur.dev, Ino: cur.ino}, 0, 0
+			st.File, st.Offset, st.Scanned = &FileID{Dev: cur.dev, Ino: cur.ino}, 0, 0
 		}
 	case sameInode(cur, st.File):
 		switch {
 		case !sameContent(cur, st.File, st.Offset+st.Scanned):
-			st.Totals.Truncations++
+			c.Truncations++
 			t.log.Info("log truncated (copytruncate or by hand): reading the copy's rest, then the file from its start", "path", t.path, "offset", st.Offset)
-			done, err = t.catchUp(st, cur, sibs, sig, true, s, stop, &res)
+			done, err = t.catchUp(st, c, cur, sibs, sig, true, s, stop, &res)
 		case sig != st.SibSig:
-			done, err = t.catchUp(st, cur, sibs, sig, false, s, stop, &res)
+			done, err = t.catchUp(st, c, cur, sibs, sig, false, s, stop, &res)
 		}
 	default:
-		done, err = t.catchUp(st, cur, sibs, sig, true, s, stop, &res)
+		done, err = t.catchUp(st, c, cur, sibs, sig, true, s, stop, &res)
 	}
 	if err != nil || !done {
 		return res, err
 	}
-	r, err := t.readFile(cur, st, false, s, stop)
+	r, err := t.readFile(cur, st, c, false, s, stop)
 	if err != nil {
 		return res, err
 	}
-	res.stopped = r.stopped
-	res.size = cur.size
-	if fi, err := f.Stat(); err == nil && fi.Size() > res.size {
-		res.size = fi.Size()
+	res.Stopped = r.Stopped
+	res.Size = cur.size
+	if fi, err := f.Stat(); err == nil && fi.Size() > res.Size {
+		res.Size = fi.Size()
 	}
 	return res, nil
 }
@@ -123,8 +154,8 @@ func (t *tailer) poll(st *state, fresh bool, s sink, stop func() bool) (pollResu
 // pollMissing handles a path that does not exist: a rename rotation whose
 // new file is not there yet (the old one may still hold unread lines), a
 // deleted file, or one not created yet.
-func (t *tailer) pollMissing(st *state, fresh bool, s sink, stop func() bool) (pollResult, error) {
-	res := pollResult{missing: true}
+func (t *Tailer) pollMissing(st *Position, c *Counters, fresh bool, s Sink, stop func() bool) (Result, error) {
+	res := Result{Missing: true}
 	sibs, sig := t.siblings(nil)
 	if fresh {
 		st.Known, st.SibSig = knownHeads(sibs), sig
@@ -135,7 +166,7 @@ func (t *tailer) pollMissing(st *state, fresh bool, s sink, stop func() bool) (p
 	}
 	// The last file read stays the one st points at: when the new file
 	// appears, that one is found again (at its end) and counted as rotated.
-	_, err := t.catchUp(st, nil, sibs, sig, st.File != nil, s, stop, &res)
+	_, err := t.catchUp(st, c, nil, sibs, sig, st.File != nil, s, stop, &res)
 	return res, err
 }
 
@@ -145,7 +176,7 @@ func (t *tailer) pollMissing(st *state, fresh bool, s sink, stop func() bool) (p
 // points at cur's start when lookForOld, back where it was otherwise; with
 // cur nil (path missing) at the last file read. done is false when stop()
 // cut the reading short: st then points into the rotated file being read.
-func (t *tailer) catchUp(st *state, cur *logFile, sibs []*logFile, sig string, lookForOld bool, s sink, stop func() bool, res *pollResult) (bool, error) {
+func (t *Tailer) catchUp(st *Position, c *Counters, cur *logFile, sibs []*logFile, sig string, lookForOld bool, s Sink, stop func() bool, res *Result) (bool, error) {
 	oldIdx := -1
 	if lookForOld {
 		oldIdx = t.findOld(sibs, st)
@@ -172,7 +203,7 @@ func (t *tailer) catchUp(st *state, cur *logFile, sibs []*logFile, sig string, l
 		case cur != nil && sameInode(cur, st.File):
 			t.note(res, fmt.Sprintf("%s was truncated and no copy of it was found next to it; lines written after offset %d and before the truncation, if any, could not be read", t.path, st.Offset))
 		default:
-			st.Totals.Rotations++
+			c.Rotations++
 			t.note(res, fmt.Sprintf("the file read before (inode %d) was not found next to %s; lines written to it after offset %d, if any, could not be read", st.File.Ino, t.path, st.Offset))
 		}
 	}
@@ -181,20 +212,20 @@ func (t *tailer) catchUp(st *state, cur *logFile, sibs []*logFile, sig string, l
 	for k, i := range chain {
 		lf := sibs[i]
 		if i != oldIdx {
-			st.File, st.Offset, st.Scanned = &fileID{Dev: lf.dev, Ino: lf.ino}, 0, 0
+			st.File, st.Offset, st.Scanned = &FileID{Dev: lf.dev, Ino: lf.ino}, 0, 0
 		}
 		t.log.Info("reading rotated file", "file", lf.path, "from", st.Offset)
-		r, err := t.readFile(lf, st, true, s, stop)
+		r, err := t.readFile(lf, st, c, true, s, stop)
 		if err != nil {
 			return false, err
 		}
-		if r.stopped {
-			res.stopped = true
+		if r.Stopped {
+			res.Stopped = true
 			return false, nil
 		}
-		st.Known = append(st.Known, knownHead{Len: st.File.FPLen, FP: st.File.FP})
+		st.Known = append(st.Known, KnownHead{Len: st.File.FPLen, FP: st.File.FP})
 		if cur != nil || k < len(chain)-1 {
-			st.Totals.Rotations++
+			c.Rotations++
 		}
 	}
 	switch {
@@ -203,7 +234,7 @@ func (t *tailer) catchUp(st *state, cur *logFile, sibs []*logFile, sig string, l
 		back.Dev, back.Ino = cur.dev, cur.ino
 		st.File, st.Offset, st.Scanned = &back, backOff, backScanned
 	case lookForOld:
-		st.File, st.Offset, st.Scanned = &fileID{Dev: cur.dev, Ino: cur.ino}, 0, 0
+		st.File, st.Offset, st.Scanned = &FileID{Dev: cur.dev, Ino: cur.ino}, 0, 0
 	default:
 		st.File, st.Offset, st.Scanned = &back, backOff, backScanned
 	}
@@ -211,27 +242,27 @@ func (t *tailer) catchUp(st *state, cur *logFile, sibs []*logFile, sig string, l
 	return true, nil
 }
 
-func (t *tailer) note(res *pollResult, msg string) {
-	res.notes = append(res.notes, msg)
+func (t *Tailer) note(res *Result, msg string) {
+	res.Notes = append(res.Notes, msg)
 	t.log.Warn(msg)
 }
 
-func sameInode(lf *logFile, id *fileID) bool {
+func sameInode(lf *logFile, id *FileID) bool {
 	return id != nil && lf.dev == id.Dev && lf.ino == id.Ino
 }
 
-// knownHead is the fingerprint of a rotated file's first Len bytes.
-type knownHead struct {
+// KnownHead is the fingerprint of a rotated file's first Len bytes.
+type KnownHead struct {
 	Len int    `json:"len"`
 	FP  string `json:"fp"`
 }
 
 // knownHeads fingerprints the rotated files present now.
-func knownHeads(sibs []*logFile) []knownHead {
-	var out []knownHead
+func knownHeads(sibs []*logFile) []KnownHead {
+	var out []KnownHead
 	for _, lf := range sibs {
 		if h, err := lf.head(fpMax); err == nil && len(h) > 0 {
-			out = append(out, knownHead{Len: len(h), FP: fingerprint(h)})
+			out = append(out, KnownHead{Len: len(h), FP: fingerprint(h)})
 		}
 	}
 	return out
@@ -239,7 +270,7 @@ func knownHeads(sibs []*logFile) []knownHead {
 
 // isKnown says whether lf starts with content seen before (a file that grew
 // since is still known by its first bytes).
-func (st *state) isKnown(lf *logFile) bool {
+func (st *Position) isKnown(lf *logFile) bool {
 	h, err := lf.head(fpMax)
 	if err != nil {
 		return true // unreadable: nothing to read either
@@ -253,15 +284,15 @@ func (st *state) isKnown(lf *logFile) bool {
 }
 
 // readFile reads lf from st's offset and advances st.
-func (t *tailer) readFile(lf *logFile, st *state, final bool, s sink, stop func() bool) (readResult, error) {
+func (t *Tailer) readFile(lf *logFile, st *Position, c *Counters, final bool, s Sink, stop func() bool) (ReadResult, error) {
 	rc, err := lf.openAt(st.Offset)
 	if err != nil {
-		return readResult{}, fmt.Errorf("%s: %w", lf.path, err)
+		return ReadResult{}, fmt.Errorf("%s: %w", lf.path, err)
 	}
 	defer rc.Close()
-	r, err := t.lr.read(rc, st.Offset, st.Scanned, final, stop, s)
-	st.Totals.ReadBytes += uint64(r.offset - st.Offset)
-	st.Offset, st.Scanned = r.offset, r.scanned
+	r, err := t.lr.Read(rc, st.Offset, st.Scanned, final, stop, s)
+	c.ReadBytes += uint64(r.Offset - st.Offset)
+	st.Offset, st.Scanned = r.Offset, r.Scanned
 	if head, herr := lf.head(fpMax); herr == nil {
 		st.File.FPLen, st.File.FP = len(head), fingerprint(head)
 	}
@@ -275,7 +306,7 @@ func (t *tailer) readFile(lf *logFile, st *state, final bool, s sink, stop func(
 // device and inode (checking the fingerprint, as a deleted file's inode
 // number is soon reused), else by fingerprint alone (a copytruncate copy,
 // a compressed rotated file), the newest such file first.
-func (t *tailer) findOld(sibs []*logFile, st *state) int {
+func (t *Tailer) findOld(sibs []*logFile, st *Position) int {
 	for i, lf := range sibs {
 		if !lf.gz && lf.dev == st.File.Dev && lf.ino == st.File.Ino && sameContent(lf, st.File, st.Offset+st.Scanned) {
 			return i
@@ -294,7 +325,7 @@ func (t *tailer) findOld(sibs []*logFile, st *state) int {
 
 // sameContent says whether lf still holds what id fingerprinted, and at
 // least end bytes.
-func sameContent(lf *logFile, id *fileID, end int64) bool {
+func sameContent(lf *logFile, id *FileID, end int64) bool {
 	if !lf.gz && lf.size < end {
 		return false
 	}
@@ -392,7 +423,7 @@ func (lf *logFile) head(n int) ([]byte, error) {
 // are), and by modification time when both kinds are present. The file
 // at the path (cur, when not nil) is left out. sig changes whenever a
 // rotated file appears, goes, is renamed or changes size.
-func (t *tailer) siblings(cur *logFile) ([]*logFile, string) {
+func (t *Tailer) siblings(cur *logFile) ([]*logFile, string) {
 	dir, base := filepath.Split(t.path)
 	if dir == "" {
 		dir = "."

@@ -1,8 +1,9 @@
-package main
+package tailfile
 
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,7 +25,7 @@ type recorder struct {
 
 func newRecorder(t *testing.T) *recorder { return &recorder{t: t, seen: map[int]int{}} }
 
-func (r *recorder) lines(buf []byte) {
+func (r *recorder) Lines(buf []byte) {
 	for _, l := range bytes.SplitAfter(buf, []byte("\n")) {
 		if len(l) > 0 {
 			r.add(bytes.TrimSuffix(l, []byte("\n")))
@@ -32,7 +33,7 @@ func (r *recorder) lines(buf []byte) {
 	}
 }
 
-func (r *recorder) line(l []byte, oversized bool) {
+func (r *recorder) Line(l []byte, oversized bool) {
 	if oversized {
 		r.over++
 	}
@@ -105,8 +106,9 @@ type tailHarness struct {
 	t       *testing.T
 	dir     string
 	path    string
-	tl      *tailer
-	st      *state
+	tl      *Tailer
+	st      *Position
+	c       *Counters
 	fresh   bool
 	rec     *recorder
 	restart bool
@@ -115,29 +117,37 @@ type tailHarness struct {
 func newTailHarness(t *testing.T, startAt string, max int) *tailHarness {
 	dir := t.TempDir()
 	h := &tailHarness{t: t, dir: dir, path: filepath.Join(dir, "freepbx.log"), rec: newRecorder(t), fresh: true}
-	h.tl = &tailer{path: h.path, startAt: startAt, lr: newLineReader(max), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	h.st = &state{Version: stateVersion, Path: h.path}
-	h.st.Totals.init()
+	h.tl = New(h.path, startAt, max, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h.st, h.c = &Position{}, &Counters{}
 	return h
 }
 
-func (h *tailHarness) poll() pollResult { return h.pollUntil(func() bool { return false }) }
+func (h *tailHarness) poll() Result { return h.pollUntil(func() bool { return false }) }
 
-func (h *tailHarness) pollUntil(stop func() bool) pollResult {
+func (h *tailHarness) pollUntil(stop func() bool) Result {
 	h.t.Helper()
 	if h.restart && !h.fresh {
-		file := stateFile(h.dir, h.path)
-		if err := saveState(file, h.st); err != nil {
+		// Saved and loaded the way a plugin does, as one JSON document.
+		type saved struct {
+			Position
+			Totals Counters `json:"totals"`
+		}
+		file := StateFile(h.dir, h.path)
+		if err := SaveJSON(file, saved{*h.st, *h.c}); err != nil {
 			h.t.Fatal(err)
 		}
-		st, err := loadState(file)
-		if err != nil || st == nil {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		var back saved
+		if err := json.Unmarshal(b, &back); err != nil {
 			h.t.Fatalf("load state: %v", err)
 		}
-		h.st = st
-		h.tl.lr = newLineReader(h.tl.lr.max)
+		h.st, h.c = &back.Position, &back.Totals
+		h.tl.lr = NewLineReader(h.tl.lr.max)
 	}
-	res, err := h.tl.poll(h.st, h.fresh, h.rec, stop)
+	res, err := h.tl.Poll(h.st, h.c, h.fresh, h.rec, stop)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -206,8 +216,8 @@ func TestTailPartialLineWaitsForNewline(t *testing.T) {
 		appendRaw(t, h.path, "ial\n")
 		h.poll()
 		h.rec.want(3, 3)
-		if h.st.Totals.ReadBytes != uint64(fileSize(t, h.path)) {
-			t.Fatalf("read_bytes %d, file %d", h.st.Totals.ReadBytes, fileSize(t, h.path))
+		if h.c.ReadBytes != uint64(fileSize(t, h.path)) {
+			t.Fatalf("read_bytes %d, file %d", h.c.ReadBytes, fileSize(t, h.path))
 		}
 	})
 }
@@ -241,8 +251,8 @@ func TestTailRenameRotationReadsOldFileFirst(t *testing.T) {
 		appendLines(t, h.path, 21, 30)
 		h.poll()
 		h.rec.want(11, 30)
-		if h.st.Totals.Rotations != 1 || h.st.Totals.Truncations != 0 {
-			t.Fatalf("rotations %d truncations %d, want 1 0", h.st.Totals.Rotations, h.st.Totals.Truncations)
+		if h.c.Rotations != 1 || h.c.Truncations != 0 {
+			t.Fatalf("rotations %d truncations %d, want 1 0", h.c.Rotations, h.c.Truncations)
 		}
 		h.poll()
 		h.rec.want(0, -1)
@@ -298,8 +308,8 @@ func TestTailRotatedTwiceWhileDown(t *testing.T) {
 			appendLines(t, h.path, 21, 25)
 			h.poll()
 			h.rec.want(11, 25)
-			if h.st.Totals.Rotations != 2 {
-				t.Fatalf("rotations %d, want 2", h.st.Totals.Rotations)
+			if h.c.Rotations != 2 {
+				t.Fatalf("rotations %d, want 2", h.c.Rotations)
 			}
 		})
 	}
@@ -334,8 +344,8 @@ func TestTailCopytruncateGrownPastOldOffset(t *testing.T) {
 			if fmt.Sprint(h.rec.order) != fmt.Sprint(want) {
 				t.Fatalf("got %v\nwant %v", h.rec.order, want)
 			}
-			if h.st.Totals.Truncations != 1 || h.st.Totals.Rotations != 1 {
-				t.Fatalf("truncations %d rotations %d, want 1 1", h.st.Totals.Truncations, h.st.Totals.Rotations)
+			if h.c.Truncations != 1 || h.c.Rotations != 1 {
+				t.Fatalf("truncations %d rotations %d, want 1 1", h.c.Truncations, h.c.Rotations)
 			}
 		})
 	}
@@ -352,8 +362,8 @@ func TestTailTruncatedByHand(t *testing.T) {
 	appendLines(t, h.path, 11, 12) // shorter than before
 	res := h.poll()
 	h.rec.want(11, 12)
-	if h.st.Totals.Truncations != 1 || h.st.Totals.Rotations != 0 || len(res.notes) != 1 {
-		t.Fatalf("truncations %d rotations %d notes %q", h.st.Totals.Truncations, h.st.Totals.Rotations, res.notes)
+	if h.c.Truncations != 1 || h.c.Rotations != 0 || len(res.Notes) != 1 {
+		t.Fatalf("truncations %d rotations %d notes %q", h.c.Truncations, h.c.Rotations, res.Notes)
 	}
 }
 
@@ -386,15 +396,15 @@ func TestTailDeletedAndRecreated(t *testing.T) {
 		// With the inode number reused it looks like a truncation,
 		// otherwise like a rotation whose old file is gone: either way
 		// the new file is read whole and the possible loss is noted.
-		if h.st.Totals.Rotations+h.st.Totals.Truncations != 1 || len(res.notes) != 1 {
-			t.Fatalf("rotations %d truncations %d notes %q", h.st.Totals.Rotations, h.st.Totals.Truncations, res.notes)
+		if h.c.Rotations+h.c.Truncations != 1 || len(res.Notes) != 1 {
+			t.Fatalf("rotations %d truncations %d notes %q", h.c.Rotations, h.c.Truncations, res.Notes)
 		}
 	})
 }
 
 func TestTailMissingThenCreatedReadsFromStart(t *testing.T) {
 	h := newTailHarness(t, "end", 1024)
-	if res := h.poll(); !res.missing {
+	if res := h.poll(); !res.Missing {
 		t.Fatal("missing file not reported")
 	}
 	appendLines(t, h.path, 1, 3)
@@ -411,7 +421,7 @@ func TestTailRotatedWithoutCreate(t *testing.T) {
 	h.rec.want(1, 3)
 	appendLines(t, h.path, 4, 5)
 	h.rename("freepbx.log", "freepbx.log.1")
-	if res := h.poll(); !res.missing {
+	if res := h.poll(); !res.Missing {
 		t.Fatal("not missing")
 	}
 	h.rec.want(4, 5)
@@ -420,8 +430,8 @@ func TestTailRotatedWithoutCreate(t *testing.T) {
 	appendLines(t, h.path, 6, 7)
 	h.poll()
 	h.rec.want(6, 7)
-	if h.st.Totals.Rotations != 1 {
-		t.Fatalf("rotations %d, want 1", h.st.Totals.Rotations)
+	if h.c.Rotations != 1 {
+		t.Fatalf("rotations %d, want 1", h.c.Rotations)
 	}
 }
 

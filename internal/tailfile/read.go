@@ -1,4 +1,4 @@
-package main
+package tailfile
 
 import (
 	"bytes"
@@ -6,13 +6,13 @@ import (
 	"io"
 )
 
-// sink receives the lines read.
-type sink interface {
-	// lines gets whole lines, each ending in '\n'.
-	lines(buf []byte)
-	// line gets one line without its newline: the head of an overlong line
+// Sink receives the lines read.
+type Sink interface {
+	// Lines gets whole lines, each ending in '\n'.
+	Lines(buf []byte)
+	// Line gets one line without its newline: the head of an overlong line
 	// (oversized), or a rotated file's unfinished last line.
-	line(l []byte, oversized bool)
+	Line(l []byte, oversized bool)
 }
 
 // chunkSize is how much one read asks for: large enough that the per-read
@@ -20,31 +20,32 @@ type sink interface {
 // of lines, small enough to stay in L2 cache.
 const chunkSize = 256 << 10
 
-// lineReader cuts a stream into lines with a fixed buffer, so memory does
+// LineReader cuts a stream into lines with a fixed buffer, so memory does
 // not depend on the file's size or its longest line.
-type lineReader struct {
+type LineReader struct {
 	max  int
 	buf  []byte // chunkSize+max: a partial line (≤ max) plus a full read
 	head []byte // the first max bytes of an overlong line
 }
 
-func newLineReader(max int) *lineReader {
-	return &lineReader{max: max, buf: make([]byte, chunkSize+max), head: make([]byte, 0, max)}
+// NewLineReader returns a LineReader for lines of up to max bytes.
+func NewLineReader(max int) *LineReader {
+	return &LineReader{max: max, buf: make([]byte, chunkSize+max), head: make([]byte, 0, max)}
 }
 
-// readResult says where reading stopped.
-type readResult struct {
-	offset  int64 // end of the last line handed to the sink
-	scanned int64 // bytes after offset known to hold no newline (overlong line)
-	stopped bool  // stop() said so before the end of the stream
+// ReadResult says where reading stopped.
+type ReadResult struct {
+	Offset  int64 // end of the last line handed to the sink
+	Scanned int64 // bytes after offset known to hold no newline (overlong line)
+	Stopped bool  // stop() said so before the end of the stream
 }
 
-// read hands the lines of r to s. r is positioned at off, the start of a
+// Read hands the lines of r to s. r is positioned at off, the start of a
 // line; scanned > 0 says the line at off is overlong and its first
 // scanned bytes hold no newline. The unfinished line at the end is left
 // for the next read (offset stays before it) unless final is set, for a
 // file nobody writes to any more, whose last line will never be finished.
-func (lr *lineReader) read(r io.Reader, off, scanned int64, final bool, stop func() bool, s sink) (readResult, error) {
+func (lr *LineReader) Read(r io.Reader, off, scanned int64, final bool, stop func() bool, s Sink) (ReadResult, error) {
 	skipping := false
 	cur := off // stream offset just past the bytes read so far
 	if scanned > 0 {
@@ -52,11 +53,11 @@ func (lr *lineReader) read(r io.Reader, off, scanned int64, final bool, stop fun
 		// already scanned.
 		n, err := io.ReadFull(r, lr.head[:lr.max])
 		if err != nil || int64(n) > scanned {
-			return readResult{offset: off, scanned: scanned}, fmt.Errorf("re-read overlong line at %d: %v", off, err)
+			return ReadResult{Offset: off, Scanned: scanned}, fmt.Errorf("re-read overlong line at %d: %v", off, err)
 		}
 		lr.head = lr.head[:n]
 		if _, err := io.CopyN(io.Discard, r, scanned-int64(n)); err != nil {
-			return readResult{offset: off, scanned: scanned}, fmt.Errorf("skip overlong line at %d: %v", off, err)
+			return ReadResult{Offset: off, Scanned: scanned}, fmt.Errorf("skip overlong line at %d: %v", off, err)
 		}
 		skipping, cur = true, off+scanned
 	}
@@ -75,7 +76,7 @@ func (lr *lineReader) read(r io.Reader, off, scanned int64, final bool, stop fun
 			if i < 0 {
 				n = 0
 			} else {
-				s.line(lr.head, true)
+				s.Line(lr.head, true)
 				skipping = false
 				committed = cur - int64(len(data)) + int64(i) + 1
 				data = data[i+1:]
@@ -83,7 +84,7 @@ func (lr *lineReader) read(r io.Reader, off, scanned int64, final bool, stop fun
 		}
 		if !skipping {
 			if last := bytes.LastIndexByte(data, '\n'); last >= 0 {
-				s.lines(data[:last+1])
+				s.Lines(data[:last+1])
 				committed = cur - int64(len(data)) + int64(last) + 1
 				data = data[last+1:]
 			}
@@ -104,19 +105,19 @@ func (lr *lineReader) read(r io.Reader, off, scanned int64, final bool, stop fun
 	if final {
 		switch {
 		case skipping:
-			s.line(lr.head, true)
+			s.Line(lr.head, true)
 		case n > 0:
-			s.line(lr.buf[:n], false)
+			s.Line(lr.buf[:n], false)
 		}
-		return readResult{offset: cur}, nil
+		return ReadResult{Offset: cur}, nil
 	}
 	return lr.result(committed, cur, skipping, false), nil
 }
 
-func (lr *lineReader) result(committed, cur int64, skipping, stopped bool) readResult {
-	res := readResult{offset: committed, stopped: stopped}
+func (lr *LineReader) result(committed, cur int64, skipping, stopped bool) ReadResult {
+	res := ReadResult{Offset: committed, Stopped: stopped}
 	if skipping {
-		res.scanned = cur - committed
+		res.Scanned = cur - committed
 	}
 	return res
 }
