@@ -41,7 +41,7 @@ func main() {
 }
 
 // grepPattern is the default pattern set in POSIX ERE (no (?:)).
-const grepPattern = `ajaxRequest declined|Authentication failure for \S* from \S+|(Unable|Failed) to connect to (the )?(Asterisk )?[Mm]anager|Asterisk Manager unreachable|SQLSTATE\[[0-9A-Z]{5}\]`
+const grepPattern = `Authentication failure for \S* from \S+|(Unable|Failed) to connect to (the )?(Asterisk )?[Mm]anager|Asterisk Manager unreachable|SQLSTATE\[[0-9A-Z]{5}\]`
 
 type measure struct {
 	name    string

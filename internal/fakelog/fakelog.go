@@ -24,7 +24,7 @@ var (
 	}
 	// rare lines match the default patterns.
 	rare = []string{
-		"ajaxRequest declined [] []",
+		"Failed to connect to the Asterisk Manager [] []",
 		"Authentication failure for admin from 203.0.113.7 [] []",
 		"SQLSTATE[HY000] [2002] Connection refused [] []",
 		"Unable to connect to Asterisk Manager (127.0.0.1:5038) [] []",

@@ -81,28 +81,28 @@ func TestCheckStatusByHighestSeverityWithCountsSampleAndEvents(t *testing.T) {
 		t.Fatalf("quiet log: %v %q %v", res.Status, res.Summary, res.Diagnoses)
 	}
 
-	appendRaw(t, path, "[2024-05-01 10:00:01] [freepbx.WARNING]: ajaxRequest declined [] []\n"+
-		"[2024-05-01 10:00:02] [freepbx.WARNING]: ajaxRequest declined - Referrer token=abc123secretvalue [] []\n")
+	appendRaw(t, path, "[2024-05-01 10:00:01] [freepbx.WARNING]: Authentication failure for admin from 203.0.113.7 [] []\n"+
+		"[2024-05-01 10:00:02] [freepbx.WARNING]: Authentication failure for unknown from 203.0.113.8 token=abc123secretvalue [] []\n")
 	res = runCheck(t, c)
 	if res.Status != sdk.StatusWarning {
 		t.Fatalf("status %v, want WARNING", res.Status)
 	}
 	d := diagnosis(res, "logtail.pattern_matched")
-	if d == nil || d.Details["pattern"] != "ajax_declined" || d.Details["count"] != "2" || !strings.Contains(d.Details["sample"], "ajaxRequest declined") {
+	if d == nil || d.Details["pattern"] != "auth_failure" || d.Details["count"] != "2" || !strings.Contains(d.Details["sample"], "Authentication failure for admin") {
 		t.Fatalf("diagnosis %+v", d)
 	}
-	if len(res.Events) != 2 || res.Events[0].Name != "ajax_declined" || res.Events[0].Labels["file"] != path || res.Events[1].Labels["level"] != "warning" {
+	if len(res.Events) != 2 || res.Events[0].Name != "auth_failure" || res.Events[0].Labels["file"] != path || res.Events[1].Labels["level"] != "warning" {
 		t.Fatalf("events %+v", res.Events)
 	}
 
 	appendRaw(t, path, "[2024-05-01 10:00:03] [freepbx.ERROR]: SQLSTATE[HY000] [2002] Connection refused, password=Db!Pa55w0rd [] []\n"+
-		"[2024-05-01 10:00:04] [freepbx.WARNING]: ajaxRequest declined [] []\n")
+		"[2024-05-01 10:00:04] [freepbx.WARNING]: Authentication failure for admin from 203.0.113.7 [] []\n")
 	res = runCheck(t, c)
 	if res.Status != sdk.StatusCritical || res.Diagnoses[0].Details["pattern"] != "sql_error" {
 		t.Fatalf("status %v diagnoses %+v, want CRITICAL led by sql_error", res.Status, res.Diagnoses)
 	}
-	if v, _ := metricValue(res, "logtail_pattern_matches_total", map[string]string{"pattern": "ajax_declined"}); v != 3 {
-		t.Fatalf("ajax_declined total %v, want 3", v)
+	if v, _ := metricValue(res, "logtail_pattern_matches_total", map[string]string{"pattern": "auth_failure"}); v != 3 {
+		t.Fatalf("auth_failure total %v, want 3", v)
 	}
 	if v, _ := metricValue(res, "logtail_lines_total", map[string]string{"level": "warning"}); v != 3 {
 		t.Fatalf("warning lines %v, want 3", v)
@@ -298,4 +298,37 @@ func TestStateSavedBeforeTheMoveStillLoads(t *testing.T) {
 	if got != want {
 		t.Fatalf("loaded %s\nwant   %s", got, want)
 	}
+}
+
+// Every built-in pattern waits for a line FreePBX writes, quoted here from
+// the source that writes it; none waits for "ajaxRequest declined", which
+// the framework's ajaxError() sends to the client without logging it (nor
+// does the API module log a 401 or invalid_client).
+func TestDefaultPatternsWaitForLinesFreePBXWrites(t *testing.T) {
+	written := map[string]string{
+		// framework gui_auth.php / UCP User.class.php, via freepbx_log_security()
+		"auth_failure": "[2024-05-01 10:00:00] [freepbx_security.NOTICE]: Authentication failure for admin from 203.0.113.7 [] []",
+		// PDOException messages logged by the framework's exception handler
+		"sql_error": "[2024-05-01 10:00:00] [freepbx.ERROR]: SQLSTATE[HY000] [2002] No such file or directory [] []",
+		// the manager connection failure (text inferred, see docs/logtail.md)
+		"ami_unreachable": "[2024-05-01 10:00:00] [freepbx.ERROR]: Unable to connect to Asterisk Manager [] []",
+	}
+	m, err := newMatcher(defaultPatterns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range defaultPatterns {
+		line, ok := written[p.Name]
+		if !ok {
+			t.Errorf("built-in pattern %s has no line FreePBX writes: remove it or quote the line here", p.Name)
+			continue
+		}
+		var got []string
+		m.matchLine([]byte(line), func(i int, _ []byte) { got = append(got, defaultPatterns[i].Name) })
+		if len(got) != 1 || got[0] != p.Name {
+			t.Errorf("%q matched %v, want only %s", line, got, p.Name)
+		}
+	}
+	declined := []byte(`[2024-05-01 10:00:00] [freepbx.WARNING]: {"error":"ajaxRequest declined"} [] []`)
+	m.matchLine(declined, func(i int, _ []byte) { t.Errorf("a built-in pattern (%s) still waits for ajaxRequest declined", defaultPatterns[i].Name) })
 }

@@ -36,15 +36,12 @@ const (
 )
 
 // defaultPatterns is the FreePBX set used when `patterns:` is not given.
-// Every regex has a literal the prefilter can look for first.
+// Every regex has a literal the prefilter can look for first, and every
+// one waits for a line FreePBX really writes to a log file. There is no
+// pattern for "ajaxRequest declined", 401 or invalid_client: the framework's
+// ajaxError() and the API module answer those without logging anything;
+// only the web server's access log shows them (the accesslog plugin).
 var defaultPatterns = []patternConfig{
-	{
-		Name: "ajax_declined", Regex: `ajaxRequest declined`, Severity: "warning", Event: true,
-		Remediation: []string{
-			"A FreePBX module refused an ajax/API command: \"ajaxRequest declined\" means the command name is not one the module accepts (a typo or wrong path such as /admin/api/api/graphql), \"- Referrer\" means CHECKREFERER rejected a request without a matching Referer.",
-			"Compare the client's request path and command with the module's documentation; for the API module use /admin/api/api/gql or /admin/api/api/rest.",
-		},
-	},
 	{
 		Name: "auth_failure", Regex: `Authentication failure for \S* from \S+`, Severity: "warning", Event: true,
 		Remediation: []string{

@@ -20,7 +20,7 @@ var demoLines = []struct {
 	{false, "[%s] [freepbx.DEBUG]: Reloading dialplan"},
 	{false, "[%s] [freepbx.INFO]: Module core: dialplan generated"},
 	{false, "[%s] [freepbx.NOTICE]: Backup job 'nightly' finished"},
-	{true, "[%s] [freepbx.WARNING]: ajaxRequest declined - Referrer"},
+	{true, "[%s] [freepbx.ERROR]: SQLSTATE[HY000] [2002] No such file or directory"},
 	{true, "[%s] [freepbx_security.WARNING]: Authentication failure for admin from 203.0.113.45"},
 	{true, "[%s] [freepbx.ERROR]: Unable to connect to Asterisk Manager from /var/www/html/admin/libraries/BMO/Astman.class.php"},
 }
