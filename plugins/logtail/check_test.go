@@ -330,5 +330,7 @@ func TestDefaultPatternsWaitForLinesFreePBXWrites(t *testing.T) {
 		}
 	}
 	declined := []byte(`[2024-05-01 10:00:00] [freepbx.WARNING]: {"error":"ajaxRequest declined"} [] []`)
-	m.matchLine(declined, func(i int, _ []byte) { t.Errorf("a built-in pattern (%s) still waits for ajaxRequest declined", defaultPatterns[i].Name) })
+	m.matchLine(declined, func(i int, _ []byte) {
+		t.Errorf("a built-in pattern (%s) still waits for ajaxRequest declined", defaultPatterns[i].Name)
+	})
 }
