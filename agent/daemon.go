@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -17,11 +18,13 @@ import (
 )
 
 type daemonOptions struct {
-	configFile string
-	web        *web.FlagConfig
-	grace      time.Duration
-	killGrace  time.Duration
-	logger     *slog.Logger
+	configFile  string
+	web         *web.FlagConfig
+	grace       time.Duration
+	killGrace   time.Duration
+	lifecycle   bool
+	externalURL *url.URL
+	logger      *slog.Logger
 }
 
 // runDaemon runs the agent until SIGTERM or SIGINT; SIGHUP reloads.
@@ -41,8 +44,9 @@ func runDaemon(o daemonOptions) int {
 		log.Error("cannot load configuration; not starting", "err", err)
 		return 1
 	}
-	reloads := make(chan chan error)
-	srv := &http.Server{Handler: newMux(d, m, log, reloads), ReadHeaderTimeout: 10 * time.Second}
+	reloads, quit := make(chan chan error), make(chan struct{})
+	handler := newMux(d, m, log, webOptions{lifecycle: o.lifecycle, externalURL: o.externalURL, reloads: reloads, quit: quit})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(srv, o.web, log) }()
 
@@ -58,21 +62,29 @@ func runDaemon(o daemonOptions) int {
 			return 1
 		case reply := <-reloads:
 			reply <- reload(d, o.configFile, log)
+		case <-quit:
+			log.Info("stopping", "reason", "POST /-/quit")
+			return stop(d, srv, log)
 		case sig := <-signals:
 			if sig == syscall.SIGHUP {
 				_ = reload(d, o.configFile, log)
 				continue
 			}
 			log.Info("stopping", "signal", sig.String())
-			notify(log, sddaemon.SdNotifyStopping)
-			d.Shutdown()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_ = srv.Shutdown(ctx)
-			cancel()
-			log.Info("stopped")
-			return 0
+			return stop(d, srv, log)
 		}
 	}
+}
+
+// stop shuts the daemon and the web server down; exit code 0.
+func stop(d *daemon.Daemon, srv *http.Server, log *slog.Logger) int {
+	notify(log, sddaemon.SdNotifyStopping)
+	d.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_ = srv.Shutdown(ctx)
+	cancel()
+	log.Info("stopped")
+	return 0
 }
 
 // reload swaps in the config file's current contents; on any error the

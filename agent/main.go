@@ -18,13 +18,35 @@ import (
 // Prometheus default port list at the time of writing).
 const defaultListenAddress = ":9851"
 
+// Exit codes of usage errors (unknown flag or command, bad value): 1, and
+// 3 (UNKNOWN) for `check`, which Nagios runs and reads by exit code.
+const (
+	exitUsage      = 1
+	exitUsageCheck = 3
+)
+
 func main() { os.Exit(run(os.Args[1:])) }
 
-func run(args []string) int {
+// terminated is what kingpin's --help and --version actions panic with, so
+// that they end the parse instead of falling through into the command.
+type terminated struct{ code int }
+
+func run(args []string) (code int) {
 	app := kingpin.New("pbxwatch", "Monitoring agent for FreePBX hosts: scheduled check plugins, Prometheus metrics, Alertmanager alerts.")
 	app.HelpFlag.Short('h')
-	app.UsageWriter(os.Stderr)
-	app.Terminate(nil) // we exit ourselves, with the code each command promises
+	app.Version(version.Print("pbxwatch"))
+	app.UsageWriter(os.Stdout)
+	app.ErrorWriter(os.Stderr)
+	app.Terminate(func(code int) { panic(terminated{code}) })
+	defer func() {
+		if r := recover(); r != nil {
+			t, ok := r.(terminated)
+			if !ok {
+				panic(r)
+			}
+			code = t.code
+		}
+	}()
 	logCfg := &promslog.Config{}
 	promslogflag.AddFlags(app, logCfg)
 
@@ -33,6 +55,8 @@ func run(args []string) int {
 	webFlags := kingpinflag.AddFlags(runCmd, defaultListenAddress)
 	grace := runCmd.Flag("shutdown.grace-period", "How long a stop or reload waits for check runs in progress before cancelling them.").Default("30s").Duration()
 	killGrace := runCmd.Flag("plugin.kill-grace-period", "How long a run may overstay its timeout before its plugin is killed as unresponsive.").Default("2s").Duration()
+	lifecycle := runCmd.Flag("web.enable-lifecycle", "Enable reload and shutdown over HTTP (POST /-/reload, POST /-/quit).").Bool()
+	externalURL := runCmd.Flag("web.external-url", "The URL under which the agent is reached by people (behind a reverse proxy, say). Used in alerts' generatorURL and as the route prefix. Default: http://<hostname>:<port>/.").String()
 
 	validateCmd := app.Command("validate", "Validate the configuration, including every plugin's own config. Exits 1 listing every error.")
 	validateConfig := configFlag(validateCmd)
@@ -42,24 +66,38 @@ func run(args []string) int {
 	output := checkCmd.Flag("output", "Output format: text or json.").Default("text").Enum("text", "json")
 	checkName := checkCmd.Arg("name", "Name of the check to run.").Required().String()
 
+	listCmd := app.Command("list", "List the configured checks with their plugin, schedule and next run.")
+	listConfig := configFlag(listCmd)
+	listOutput := listCmd.Flag("output", "Output format: text or json.").Default("text").Enum("text", "json")
+
 	app.Command("version", "Print the version.")
 
+	if len(args) == 0 { // no command: a usage error, not a request for help
+		app.UsageWriter(os.Stderr)
+		app.Usage(nil)
+		return exitUsage
+	}
 	selected, err := app.Parse(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "pbxwatch: %v (try --help)\n", err)
 		return usageExit(args)
 	}
-	if selected == "" { // --help
-		return 0
-	}
 	logger := promslog.New(logCfg)
 	switch selected {
 	case runCmd.FullCommand():
-		return runDaemon(daemonOptions{configFile: *runConfig, web: webFlags, grace: *grace, killGrace: *killGrace, logger: logger})
+		ext, err := externalURLOf(*externalURL, webFlags)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "pbxwatch: --web.external-url: %v\n", err)
+			return exitUsage
+		}
+		return runDaemon(daemonOptions{configFile: *runConfig, web: webFlags, grace: *grace, killGrace: *killGrace,
+			lifecycle: *lifecycle, externalURL: ext, logger: logger})
 	case validateCmd.FullCommand():
 		return validate(*validateConfig, logger)
 	case checkCmd.FullCommand():
 		return checkOnce(*checkConfig, *checkName, *output, logger)
+	case listCmd.FullCommand():
+		return list(*listConfig, *listOutput)
 	default:
 		fmt.Println(version.Print("pbxwatch"))
 		return 0
@@ -70,16 +108,15 @@ func configFlag(cmd *kingpin.CmdClause) *string {
 	return cmd.Flag("config.file", "Configuration file.").Default("/etc/pbxwatch/pbxwatch.yml").String()
 }
 
-// usageExit is 3 (UNKNOWN) for `check`, which Nagios runs and reads by exit
-// code, and 1 otherwise.
+// usageExit is the exit code of a usage error for the command in args.
 func usageExit(args []string) int {
 	for _, a := range args {
 		if len(a) > 0 && a[0] != '-' {
 			if a == "check" {
-				return 3
+				return exitUsageCheck
 			}
 			break
 		}
 	}
-	return 1
+	return exitUsage
 }

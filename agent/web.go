@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -15,7 +18,15 @@ import (
 	"github.com/pbxwatch/pbxwatch/agent/internal/report"
 )
 
-func newMux(d *daemon.Daemon, m *metrics.Metrics, log *slog.Logger, reloads chan chan error) *http.ServeMux {
+// webOptions is what the HTTP handlers need from the daemon's options.
+type webOptions struct {
+	lifecycle   bool            // --web.enable-lifecycle
+	externalURL *url.URL        // --web.external-url; its path is the route prefix
+	reloads     chan chan error // POST /-/reload asks the main loop through here
+	quit        chan struct{}   // POST /-/quit closes it (once)
+}
+
+func newMux(d *daemon.Daemon, m *metrics.Metrics, log *slog.Logger, o webOptions) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{
 		// One bad plugin metric must not cost the whole scrape.
@@ -33,15 +44,20 @@ func newMux(d *daemon.Daemon, m *metrics.Metrics, log *slog.Logger, reloads chan
 		}
 		_, _ = w.Write([]byte("Ready.\n"))
 	})
-	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("/-/reload", lifecycleHandler(o.lifecycle, func(w http.ResponseWriter, _ *http.Request) {
 		reply := make(chan error, 1)
-		reloads <- reply
+		o.reloads <- reply
 		if err := <-reply; err != nil {
 			http.Error(w, "reload failed: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
 		_, _ = w.Write([]byte("Reloaded.\n"))
-	})
+	}))
+	var quitOnce sync.Once
+	mux.Handle("/-/quit", lifecycleHandler(o.lifecycle, func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("Requesting termination... Goodbye!\n"))
+		quitOnce.Do(func() { close(o.quit) })
+	}))
 	mux.HandleFunc("/checks", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write(renderChecks(d.LastRuns()))
@@ -56,11 +72,45 @@ func newMux(d *daemon.Daemon, m *metrics.Metrics, log *slog.Logger, reloads chan
 			{Address: "/-/healthy", Text: "Health"},
 			{Address: "/-/ready", Text: "Readiness"},
 		},
+		// The agent serves no /debug/pprof: a profile is not worth the
+		// exposure on an operator's PBX (docs/design.md).
+		Profiling:   "false",
+		RoutePrefix: o.externalURL.Path,
 	})
 	if err == nil {
 		mux.Handle("/", landing)
 	}
-	return mux
+	return withRoutePrefix(o.externalURL.Path, mux)
+}
+
+// lifecycleHandler guards an endpoint that changes the daemon's state the
+// way Prometheus does: POST or PUT only (405 otherwise), and only with
+// --web.enable-lifecycle (403 otherwise).
+func lifecycleHandler(enabled bool, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost && r.Method != http.MethodPut {
+			w.Header().Set("Allow", "POST, PUT")
+			http.Error(w, "Only POST or PUT requests allowed.", http.StatusMethodNotAllowed)
+			return
+		}
+		if !enabled {
+			http.Error(w, "Lifecycle API is not enabled (start pbxwatch with --web.enable-lifecycle).", http.StatusForbidden)
+			return
+		}
+		h(w, r)
+	})
+}
+
+// withRoutePrefix serves h under prefix (the path of --web.external-url),
+// redirecting / there, as Prometheus does behind a reverse proxy.
+func withRoutePrefix(prefix string, h http.Handler) http.Handler {
+	if prefix == "/" || prefix == "" {
+		return h
+	}
+	outer := http.NewServeMux()
+	outer.Handle(prefix, http.StripPrefix(strings.TrimSuffix(prefix, "/"), h))
+	outer.Handle("/{$}", http.RedirectHandler(prefix, http.StatusFound))
+	return outer
 }
 
 // renderChecks is the /checks page: every check's latest result as
