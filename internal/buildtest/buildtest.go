@@ -38,7 +38,9 @@ func build(pkg string) (string, error) {
 	if p, ok := built[pkg]; ok {
 		return p, nil
 	}
-	sum := sha256.Sum256([]byte(pkg))
+	// The module's directory is part of the key: several checkouts (git
+	// worktrees) on one machine must not run each other's binaries.
+	sum := sha256.Sum256([]byte(moduleDir() + "\x00" + pkg))
 	dir := filepath.Join(os.TempDir(), "pbxwatch-buildtest", hex.EncodeToString(sum[:6]))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -62,6 +64,23 @@ func build(pkg string) (string, error) {
 	}
 	built[pkg] = out
 	return out, nil
+}
+
+// moduleDir is the directory of the go.mod above the test's working
+// directory, or the working directory itself.
+func moduleDir() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return wd
+		}
+	}
 }
 
 // BinaryName is the file name `make build` gives pkg's binary:
