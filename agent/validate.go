@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -12,22 +13,23 @@ import (
 )
 
 // validate loads the config and has every plugin check its own block,
-// without running any check or touching the state directory.
+// without running any check or touching the state directory. It lists
+// every problem at once: the file's, each check's, each plugin's.
 func validate(path string, logger *slog.Logger) int {
-	cfg, err := config.Load(path)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%v\n", err)
+	cfg, fileErr := config.LoadLenient(path)
+	if cfg == nil {
+		fmt.Fprintf(os.Stderr, "%v\n", fileErr)
 		return 1
 	}
-	hosts, err := daemon.StartPlugins(context.Background(), cfg, func(cfg *config.Config, ch config.Check) (pluginhost.Spec, error) {
+	hosts, failed := daemon.StartEach(context.Background(), cfg, func(cfg *config.Config, ch config.Check) (pluginhost.Spec, error) {
 		return daemon.SpecFor(cfg, ch, cfg.StateDir(ch.Name), logger), nil
 	})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%v\n", err)
-		return 1
-	}
 	for _, h := range hosts {
 		h.Close()
+	}
+	if err := errors.Join(fileErr, daemon.JoinInOrder(cfg, failed)); err != nil {
+		fmt.Fprintf(os.Stderr, "%v\n", err)
+		return 1
 	}
 	fmt.Printf("%s: %d checks, configuration valid\n", path, len(cfg.Checks))
 	return 0

@@ -58,7 +58,12 @@ type Check struct {
 	Config   yaml.Node           `yaml:"config"`
 
 	// Filled in by Load.
-	Line       int         `yaml:"-"` // where the check starts in File
+	Line int `yaml:"-"` // where the check starts in File
+	// Invalid holds this check's own problems (plugin missing, bad
+	// schedule, unknown key in its entry...), each "file:line: msg". The
+	// daemon still starts the other checks and reports this one UNKNOWN.
+	Invalid    error `yaml:"-"`
+	decodeErr  error
 	Binary     string      `yaml:"-"` // resolved plugin executable
 	ConfigYAML []byte      `yaml:"-"` // Config after ${ENV} expansion, re-encoded
 	LineMap    map[int]int `yaml:"-"` // line of ConfigYAML -> line of File
@@ -72,11 +77,20 @@ func (a *Agent) UnmarshalYAML(unmarshal func(any) error) error {
 	return unmarshal((*plain)(a))
 }
 
-// UnmarshalYAML applies the check defaults.
+// UnmarshalYAML applies the check defaults. A check's decode problems
+// (unknown key, wrong type) stay with the check rather than failing the
+// file, so the daemon can run the other checks; yaml.v3 would otherwise
+// drop the entry from the list.
 func (c *Check) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = Check{Schedule: DefaultSchedule, Timeout: DefaultTimeout}
 	type plain Check
-	return unmarshal((*plain)(c))
+	err := unmarshal((*plain)(c))
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		c.decodeErr = err
+		return nil
+	}
+	return err
 }
 
 // Load reads, decodes, expands and validates the config at path. Every
@@ -91,24 +105,64 @@ func Load(path string) (*Config, error) {
 
 // Parse is Load for a config already read.
 func Parse(path string, b []byte) (*Config, error) {
-	cfg := &Config{Agent: Agent{StateDir: DefaultStateDir, PluginDir: DefaultPluginDir}, File: path}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) { // EOF: an empty file
-		return nil, prefixLines(path, err)
+	cfg, err := ParseLenient(path, b)
+	if cfg == nil {
+		return nil, err
 	}
-	cfg.File = path
-	if errs := cfg.finish(checkLines(b)); len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	errs := []error{err}
+	for _, ch := range cfg.Checks {
+		if ch.Invalid != nil {
+			errs = append(errs, ch.Invalid)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }
 
-// prefixLines turns yaml.v3's errors into "path:N: msg", one problem per
+// LoadLenient is Load for the daemon, which starts with every check it can
+// run: a check's own problems are left in its Invalid field. The error
+// holds the problems of the file as a whole (unparsable YAML, the `agent:`
+// or `alerting:` blocks, check names); with it, the returned config is nil
+// if the file could not be decoded at all, else decoded as far as it
+// could be (for `pbxwatch validate` to go on to the plugins' blocks).
+func LoadLenient(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	return ParseLenient(path, b)
+}
+
+// ParseLenient is LoadLenient for a config already read.
+func ParseLenient(path string, b []byte) (*Config, error) {
+	cfg := &Config{Agent: Agent{StateDir: DefaultStateDir, PluginDir: DefaultPluginDir}, File: path}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var fatal []error
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) { // EOF: an empty file
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, prefixLines(path, yamlerr.Split(err))
+		}
+		// A TypeError leaves the rest decoded (the checks' own problems
+		// are kept in each check): report it with the rest.
+		fatal = append(fatal, prefixLines(path, yamlerr.Split(err)))
+	}
+	cfg.File = path
+	fatal = append(fatal, cfg.finish(checkLines(b))...)
+	if len(fatal) > 0 {
+		return cfg, errors.Join(fatal...)
+	}
+	return cfg, nil
+}
+
+// prefixLines turns yaml.v3's problems into "path:N: msg", one problem per
 // line.
-func prefixLines(path string, err error) error {
+func prefixLines(path string, problems []yamlerr.Problem) error {
 	var out []error
-	for _, p := range yamlerr.Split(err) {
+	for _, p := range problems {
 		if p.Line > 0 {
 			out = append(out, fmt.Errorf("%s:%d: %s", path, p.Line, p.Msg))
 		} else {
@@ -124,11 +178,16 @@ var (
 )
 
 // finish validates the decoded config and derives what the agent needs:
-// plugin paths, expanded config blocks and their line maps.
+// plugin paths, expanded config blocks and their line maps. It returns the
+// problems of the file as a whole; each check's own go to its Invalid.
 func (c *Config) finish(lines checkPositions) []error {
 	var errs []error
 	at := func(line int, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s:%d: %s", c.File, line, fmt.Sprintf(format, args...)))
+	}
+	var checkErrs []error
+	atCheck := func(line int, format string, args ...any) {
+		checkErrs = append(checkErrs, fmt.Errorf("%s:%d: %s", c.File, line, fmt.Sprintf(format, args...)))
 	}
 	if c.Agent.StateDir == "" {
 		errs = append(errs, fmt.Errorf("%s: agent.state_dir is empty: set a writable directory such as %s", c.File, DefaultStateDir))
@@ -137,6 +196,10 @@ func (c *Config) finish(lines checkPositions) []error {
 	for i := range c.Checks {
 		ch := &c.Checks[i]
 		ch.Line = lines.of(i)
+		checkErrs = nil
+		if ch.decodeErr != nil {
+			checkErrs = append(checkErrs, prefixLines(c.File, yamlerr.Split(ch.decodeErr)))
+		}
 		switch {
 		case ch.Name == "":
 			at(ch.Line, "check #%d has no name: add `name:` ([a-z0-9_], unique)", i+1)
@@ -148,23 +211,24 @@ func (c *Config) finish(lines checkPositions) []error {
 			seen[ch.Name] = ch.Line
 		}
 		if err := c.resolvePlugin(ch); err != nil {
-			at(ch.Line, "check %q: %v", ch.Name, err)
+			atCheck(ch.Line, "check %q: %v", ch.Name, err)
 		}
 		if _, err := ParseSchedule(ch.Schedule); err != nil {
-			at(ch.Line, "check %q: schedule %q: %v (use 5 cron fields such as \"*/5 * * * *\" or a descriptor such as \"@every 1m\")", ch.Name, ch.Schedule, err)
+			atCheck(ch.Line, "check %q: schedule %q: %v (use 5 cron fields such as \"*/5 * * * *\" or a descriptor such as \"@every 1m\")", ch.Name, ch.Schedule, err)
 		}
 		if ch.Timeout <= 0 {
-			at(ch.Line, "check %q: timeout must be positive, such as 30s", ch.Name)
+			atCheck(ch.Line, "check %q: timeout must be positive, such as 30s", ch.Name)
 		}
 		if ch.SHA256 != "" && !sha256Hex.MatchString(ch.SHA256) {
-			at(ch.Line, "check %q: sha256 must be 64 hex digits (sha256sum of the plugin binary)", ch.Name)
+			atCheck(ch.Line, "check %q: sha256 must be 64 hex digits (sha256sum of the plugin binary)", ch.Name)
 		}
 		block, lineMap, err := encodeBlock(&ch.Config)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s:%v", c.File, err))
-			continue
+			checkErrs = append(checkErrs, fmt.Errorf("%s:%v", c.File, err))
+		} else {
+			ch.ConfigYAML, ch.LineMap = block, lineMap
 		}
-		ch.ConfigYAML, ch.LineMap = block, lineMap
+		ch.Invalid = errors.Join(checkErrs...)
 	}
 	return errs
 }

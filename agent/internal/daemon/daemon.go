@@ -124,7 +124,10 @@ func (d *Daemon) Alive(wait time.Duration) bool {
 func (d *Daemon) load(ctx context.Context, path string) error {
 	d.busy.Store(true)
 	defer d.busy.Store(false)
-	cfg, err := config.Load(path)
+	// A check's own problems do not stop the others (it reports
+	// pbxwatch.check_invalid instead); a file that cannot be read as a
+	// whole does.
+	cfg, err := config.LoadLenient(path)
 	if err != nil {
 		return err
 	}
@@ -152,17 +155,24 @@ func (d *Daemon) load(ctx context.Context, path string) error {
 }
 
 // prepare starts and configures every check's plugin, concurrently, and
-// schedules them (not yet started). On any failure it stops what it started
-// and returns every error.
+// schedules them (not yet started). A check that cannot start (its config
+// or plugin is wrong) is scheduled to report pbxwatch.check_invalid.
 func (d *Daemon) prepare(ctx context.Context, cfg *config.Config) (*generation, error) {
-	hosts, err := StartPlugins(ctx, cfg, d.spec)
-	if err != nil {
-		return nil, err
-	}
+	hosts, failed := StartEach(ctx, cfg, d.spec)
 	gen := &generation{cfg: cfg, hosts: hosts, sched: schedule.New(d.skipped)}
 	for _, ch := range cfg.Checks {
 		ch, h := ch, hosts[ch.Name]
-		if err := gen.sched.Add(ch.Name, ch.Schedule, func(ctx context.Context) { d.run(ctx, ch, h) }); err != nil {
+		job := func(ctx context.Context) { d.run(ctx, ch, h) }
+		spec := ch.Schedule
+		if err := failed[ch.Name]; err != nil {
+			d.log.Error("check cannot run; reporting it UNKNOWN until a reload fixes it", "check", ch.Name, "err", err)
+			res := InvalidResult(cfg, ch, err)
+			job = func(context.Context) { d.observe(ch, res, 0) }
+			if _, perr := config.ParseSchedule(spec); perr != nil {
+				spec = config.DefaultSchedule
+			}
+		}
+		if err := gen.sched.Add(ch.Name, spec, job); err != nil {
 			gen.close()
 			return nil, fmt.Errorf("%s:%d: check %q: %w", cfg.File, ch.Line, ch.Name, err)
 		}
@@ -211,10 +221,26 @@ type SpecFunc func(cfg *config.Config, ch config.Check) (pluginhost.Spec, error)
 // StartPlugins starts every check's plugin concurrently. If any fails, all
 // are stopped and every error is returned, joined, in config order.
 func StartPlugins(ctx context.Context, cfg *config.Config, specFor SpecFunc) (map[string]*pluginhost.Host, error) {
+	hosts, failed := StartEach(ctx, cfg, specFor)
+	if err := JoinInOrder(cfg, failed); err != nil {
+		closeAll(hosts)
+		return nil, err
+	}
+	return hosts, nil
+}
+
+// StartEach starts the plugin of every check without problems of its own
+// (config.Check.Invalid), concurrently. It returns the hosts started and,
+// by check name, why each other check cannot run.
+func StartEach(ctx context.Context, cfg *config.Config, specFor SpecFunc) (map[string]*pluginhost.Host, map[string]error) {
 	hosts := make([]*pluginhost.Host, len(cfg.Checks))
 	errs := make([]error, len(cfg.Checks))
 	var wg sync.WaitGroup
 	for i, ch := range cfg.Checks {
+		if ch.Invalid != nil {
+			errs[i] = ch.Invalid
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -229,16 +255,27 @@ func StartPlugins(ctx context.Context, cfg *config.Config, specFor SpecFunc) (ma
 	}
 	wg.Wait()
 	out := make(map[string]*pluginhost.Host, len(hosts))
+	failed := map[string]error{}
 	for i, h := range hosts {
 		if h != nil {
 			out[cfg.Checks[i].Name] = h
 		}
+		if errs[i] != nil {
+			failed[cfg.Checks[i].Name] = errs[i]
+		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		closeAll(out)
-		return nil, err
+	return out, failed
+}
+
+// JoinInOrder joins the errors of StartEach in the config's order.
+func JoinInOrder(cfg *config.Config, failed map[string]error) error {
+	var errs []error
+	for _, ch := range cfg.Checks {
+		if err := failed[ch.Name]; err != nil {
+			errs = append(errs, err)
+		}
 	}
-	return out, nil
+	return errors.Join(errs...)
 }
 
 func closeAll(hosts map[string]*pluginhost.Host) {
@@ -288,6 +325,11 @@ func (d *Daemon) run(ctx context.Context, ch config.Check, h *pluginhost.Host) {
 		// Cut short by a stop or reload: not a finding about the check.
 		return
 	}
+	d.observe(ch, res, took)
+}
+
+// observe records a result on every surface: metrics, status, alerts.
+func (d *Daemon) observe(ch config.Check, res *sdk.Result, took time.Duration) {
 	now := time.Now()
 	if d.opts.Metrics != nil {
 		d.opts.Metrics.ObserveRun(ch.Name, ch.Plugin, res, now, took)
