@@ -1,0 +1,206 @@
+package python
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pbxwatch/pbxwatch/internal/buildtest"
+	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
+)
+
+// secret is full of characters that break naive quoting or encoding.
+const secret = `p@ss w0rd"'&<>%2F\n$` + "`x`"
+
+// plugin returns the Python plugin's path, failing (not skipping) when
+// Debian's Python gRPC is missing: scripts/check-test-deps.sh names it.
+func plugin(t *testing.T) string {
+	t.Helper()
+	if err := exec.Command("/usr/bin/python3", "-c", "import grpc, google.protobuf").Run(); err != nil {
+		if os.Getenv("PBXWATCH_SKIP_INTEGRATION") != "" {
+			t.Skip("python3-grpcio not installed; PBXWATCH_SKIP_INTEGRATION set")
+		}
+		t.Fatalf("/usr/bin/python3 cannot import grpc (%v): install python3-grpcio python3-protobuf", err)
+	}
+	p, err := filepath.Abs("pbxwatch-plugin-ami")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func secretFile(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "ami.secret")
+	if err := os.WriteFile(p, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func check(t *testing.T, cfg string) (*sdk.Result, *sdktest.Plugin) {
+	t.Helper()
+	p, err := sdktest.Start(t, plugin(t), sdktest.Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Check(context.Background()), p
+}
+
+func codes(res *sdk.Result) string {
+	var c []string
+	for _, d := range res.Diagnoses {
+		c = append(c, d.Code)
+	}
+	return strings.Join(c, ",")
+}
+
+func gauge(res *sdk.Result, name string) (float64, bool) {
+	for _, m := range res.Metrics {
+		if m.Name == name {
+			return m.Value, true
+		}
+	}
+	return 0, false
+}
+
+func TestAMIAnswersAndLoginWorks(t *testing.T) {
+	sim := startAMISim(t, &amiSim{user: "pbxwatch", secret: secret})
+	res, p := check(t, fmt.Sprintf("host: 127.0.0.1\nport: %s\nusername: pbxwatch\nsecret_file: %s\n", sim.port(), secretFile(t)))
+	if res.Status != sdk.StatusOK || codes(res) != "" || !strings.Contains(res.Summary, "Asterisk Call Manager/5.0.2") || !strings.Contains(res.Summary, "login as pbxwatch works") {
+		t.Fatalf("%v %q %+v", res.Status, res.Summary, res.Diagnoses)
+	}
+	if up, ok := gauge(res, "asterisk_ami_up"); !ok || up != 1 {
+		t.Fatalf("up %v %v", up, ok)
+	}
+	if strings.Contains(p.Logs(), "secret") && strings.Contains(p.Logs(), secret) {
+		t.Fatal("secret in logs")
+	}
+	// Runs repeat on one process.
+	if res := p.Check(context.Background()); res.Status != sdk.StatusOK {
+		t.Fatalf("second run: %v %q", res.Status, res.Summary)
+	}
+}
+
+func TestAMIDiagnoses(t *testing.T) {
+	good := startAMISim(t, &amiSim{user: "pbxwatch", secret: "right-one"})
+	echo := startAMISim(t, &amiSim{user: "pbxwatch", secret: "right-one", echoSecretOnFail: true})
+	web := httptest.NewServer(http.NotFoundHandler())
+	defer web.Close()
+	_, webPort, _ := net.SplitHostPort(strings.TrimPrefix(web.URL, "http://"))
+	banner := startAMISim(t, &amiSim{banner: "SSH-2.0-OpenSSH_9.2"})
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	_, closedPort, _ := net.SplitHostPort(l.Addr().String())
+	l.Close()
+	sf := secretFile(t)
+	cases := []struct {
+		name, cfg, code string
+	}{
+		{"wrong secret", "port: " + good.port() + "\nusername: pbxwatch\nsecret_file: " + sf + "\n", "ami.auth_failed"},
+		{"unrecognised answer quoting the secret", "port: " + echo.port() + "\nusername: pbxwatch\nsecret_file: " + sf + "\n", "ami.login_unrecognised"},
+		{"nothing listening", "port: " + closedPort + "\n", "ami.refused"},
+		{"another program", "port: " + banner.port() + "\n", "ami.not_ami"},
+		{"a web server that waits for a request", "port: " + webPort + "\n", "ami.timeout"},
+	}
+	for _, c := range cases {
+		p, err := sdktest.Start(t, plugin(t), sdktest.Options{Config: c.cfg, Timeout: 3e9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := p.Check(context.Background())
+		if res.Status != sdk.StatusCritical || codes(res) != c.code {
+			t.Errorf("%s: %v %q %s", c.name, res.Status, res.Summary, codes(res))
+		}
+		if up, ok := gauge(res, "asterisk_ami_up"); !ok || up != 0 {
+			t.Errorf("%s: up %v %v", c.name, up, ok)
+		}
+		b, _ := json.Marshal(res)
+		if strings.Contains(string(b), "p@ss w0rd") || strings.Contains(p.Logs(), "p@ss w0rd") {
+			t.Errorf("%s: secret leaked: %s\n%s", c.name, b, p.Logs())
+		}
+		if c.code == "ami.login_unrecognised" && !strings.Contains(res.Diagnoses[0].Details["answer"], "no such secret <secret>") {
+			t.Errorf("the echoed secret was not scrubbed to <secret>: %+v", res.Diagnoses)
+		}
+	}
+}
+
+func TestAMIConfigErrorsNameTheLine(t *testing.T) {
+	_, err := sdktest.Start(t, plugin(t), sdktest.Options{Config: "host: 127.0.0.1\nport: 99999\nusername: x\nprot: 1\n"})
+	if err == nil || !sdktest.IsConfigError(err) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, want := range []string{"config:2: port must be between 1 and 65535", "config:3: secret is missing: set secret_file", `config:4: unknown key "prot"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%v\nlacks %q", err, want)
+		}
+	}
+}
+
+// TestPythonPluginThroughPbxwatchCheck installs the script in a plugin dir
+// as an operator would (with its library beside it) and runs the agent.
+func TestPythonPluginThroughPbxwatchCheck(t *testing.T) {
+	sim := startAMISim(t, &amiSim{user: "pbxwatch", secret: secret})
+	dir := t.TempDir()
+	pluginDir := filepath.Join(dir, "plugins")
+	creds := filepath.Join(dir, "creds")
+	for _, d := range []string{pluginDir, creds} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for src, dst := range map[string]string{plugin(t): "pbxwatch-plugin-ami", pyLib: "pbxwatch_plugin.py"} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(pluginDir, dst), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(creds, "ami.secret"), []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf("agent:\n  state_dir: %s\n  plugin_dir: %s\nchecks:\n  - name: asterisk_ami\n    plugin: ami\n    config:\n      port: %s\n      username: pbxwatch\n      secret_file: ami.secret\n",
+		filepath.Join(dir, "state"), pluginDir, sim.port())
+	cfgFile := filepath.Join(dir, "pbxwatch.yml")
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	agent := buildtest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
+	cmd := exec.Command(agent, "check", "--config.file="+cfgFile, "--output=json", "--log.level=debug", "asterisk_ami")
+	cmd.Env = append(os.Environ(), "CREDENTIALS_DIRECTORY="+creds)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v\n%s\n%s", err, out, stderr.String())
+	}
+	var run struct{ Status, Summary string }
+	if err := json.Unmarshal(out, &run); err != nil || run.Status != "OK" || !strings.Contains(run.Summary, "login as pbxwatch works") {
+		t.Fatalf("%v %s", err, out)
+	}
+	if strings.Contains(string(out)+stderr.String(), "p@ss w0rd") {
+		t.Fatal("secret leaked")
+	}
+	// A wrong port, seen through validate: the plugin's line, in the agent's file.
+	bad := strings.Replace(cfg, "port: "+sim.port(), "port: 0", 1)
+	if err := os.WriteFile(cfgFile, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd = exec.Command(agent, "validate", "--config.file="+cfgFile)
+	cmd.Env = append(os.Environ(), "CREDENTIALS_DIRECTORY="+creds)
+	vout, err := cmd.CombinedOutput()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || !strings.Contains(string(vout), cfgFile+":8: port must be between 1 and 65535") {
+		t.Fatalf("%v\n%s", err, vout)
+	}
+}
