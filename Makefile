@@ -13,7 +13,7 @@ PLUGINS  := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 
 all: build
 
-## build: bin/pbxwatch, bin/pbxwatch-plugin-<name> for every plugins/<name>, and the demo tool
+## build: bin/pbxwatch, bin/pbxwatch-plugin-<name> for every plugins/<name>, the demo tool, and every example in bin/examples/
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/pbxwatch ./agent
 	@for p in $(PLUGINS); do \
@@ -21,6 +21,13 @@ build:
 		$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/pbxwatch-plugin-$$p ./plugins/$$p || exit 1; \
 	done
 	@if [ -d tools/pbxwatch-demo ]; then $(GO) build -o $(BIN)/pbxwatch-demo ./tools/pbxwatch-demo; fi
+	@# The examples, so they never rot, in a plugin dir of their own (they
+	@# are not shipped): the SDK's, the template (its own module, built as a
+	@# plugin author builds it) and the Python plugin with its library.
+	$(GO) build -o $(BIN)/examples/pbxwatch-plugin-backup ./sdk/example
+	cd examples/tlscheck && $(GO) build -o $(CURDIR)/$(BIN)/examples/pbxwatch-plugin-tlscheck .
+	install -m 0755 examples/python/pbxwatch-plugin-ami $(BIN)/examples/pbxwatch-plugin-ami
+	install -m 0644 sdk/python/pbxwatch_plugin.py $(BIN)/examples/pbxwatch_plugin.py
 
 ## generate: regenerate the plugin protocol's Go code (needs protoc, protoc-gen-go, protoc-gen-go-grpc)
 generate:
