@@ -9,13 +9,21 @@ import (
 // meaning and numbering, so it doubles as an exit code.
 type Status int
 
+// The four statuses, numbered as Nagios exit codes.
 const (
-	StatusOK       Status = 0
-	StatusWarning  Status = 1
+	// StatusOK: the check found what it expects, on positive evidence.
+	StatusOK Status = 0
+	// StatusWarning: something needs attention soon.
+	StatusWarning Status = 1
+	// StatusCritical: something is broken now.
 	StatusCritical Status = 2
-	StatusUnknown  Status = 3
+	// StatusUnknown: the check could not decide (it failed, timed out, or
+	// saw an answer it does not recognise).
+	StatusUnknown Status = 3
 )
 
+// String returns "OK", "WARNING", "CRITICAL" or "UNKNOWN" (any value
+// outside 0..3 is UNKNOWN).
 func (s Status) String() string {
 	switch s {
 	case StatusOK:
@@ -64,9 +72,13 @@ func Worse(a, b Status) Status {
 // Severity grades one diagnosis.
 type Severity string
 
+// The severities a diagnosis or event may have.
 const (
-	SeverityInfo     Severity = "info"
-	SeverityWarning  Severity = "warning"
+	// SeverityInfo is worth showing but raises no status and fires no alert.
+	SeverityInfo Severity = "info"
+	// SeverityWarning makes the check WARNING and fires a warning alert.
+	SeverityWarning Severity = "warning"
+	// SeverityCritical makes the check CRITICAL and fires a critical alert.
 	SeverityCritical Severity = "critical"
 )
 
@@ -99,13 +111,16 @@ type Diagnosis struct {
 // MetricType tells how the agent exports a plugin metric.
 type MetricType int
 
+// The metric types a plugin may report.
 const (
+	// Gauge values may go up and down (a size, a temperature, a timestamp).
 	Gauge MetricType = iota
 	// Counter values are cumulative totals owned by the plugin: it must
 	// persist them (in its state directory) if they are to survive restarts.
 	Counter
 )
 
+// String returns "gauge" or "counter".
 func (t MetricType) String() string {
 	if t == Counter {
 		return "counter"

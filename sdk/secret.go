@@ -14,10 +14,19 @@ type Secret string
 
 const redacted = "<secret>"
 
-func (s Secret) String() string               { return redacted }
-func (s Secret) GoString() string             { return redacted }
+// String returns "<secret>", so fmt's %s and %v never print the value.
+func (s Secret) String() string { return redacted }
+
+// GoString returns "<secret>", for %#v.
+func (s Secret) GoString() string { return redacted }
+
+// MarshalJSON encodes "<secret>".
 func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
-func (s Secret) MarshalYAML() (any, error)    { return redacted, nil }
+
+// MarshalYAML encodes "<secret>".
+func (s Secret) MarshalYAML() (any, error) { return redacted, nil }
+
+// MarshalText encodes "<secret>" (encoding.TextMarshaler users, slog).
 func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
 // Reveal returns the secret's value.
