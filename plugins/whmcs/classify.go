@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pbxwatch/pbxwatch/internal/frontlayer"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -15,8 +16,9 @@ import (
 type kind int
 
 const (
-	// kindAllowed: success, or a business error at HTTP 200 ("Client Not
-	// Found"), which WHMCS only gives after IP, credential and role passed.
+	// kindAllowed: success, or a lookup or validation error of the action
+	// itself ("Client Not Found"), which WHMCS only gives after IP,
+	// credential and role passed.
 	kindAllowed kind = iota
 	// kindDenied: Invalid Permissions, the API role does not allow it.
 	kindDenied
@@ -24,6 +26,9 @@ const (
 	kindNoAction
 	// kindFatal: the API cannot be used; diag says why.
 	kindFatal
+	// kindUnknown: WHMCS answered with an error nobody documents: the
+	// action is neither proven allowed nor denied; diag quotes it.
+	kindUnknown
 )
 
 // verdict is the classification of one reply.
@@ -45,8 +50,6 @@ type envelope struct {
 var (
 	invalidIP   = regexp.MustCompile(`^(?:Invalid|Forbidden) IP (\S+)`)
 	permission  = regexp.MustCompile(`^Invalid Permissions: API action "([^"]*)" is not allowed`)
-	titleRE     = regexp.MustCompile(`(?is)<title>\s*(.*?)\s*</title>`)
-	whitespaces = regexp.MustCompile(`\s+`)
 	cfCodeRE    = regexp.MustCompile(`(?:Error code|cf-error-code">)\s*(\d{3,4})`)
 )
 
@@ -85,39 +88,57 @@ func (e envelope) version() string {
 	return ""
 }
 
-// classify judges one API reply. Order matters: a transport failure or a
-// redirect has no WHMCS answer; a CDN's own error must not be read as
-// WHMCS's; WHMCS's JSON decides whatever the status (its 403s carry the
-// reason, and also a cf-ray header when the site is behind Cloudflare);
-// only then do status code and page shape speak.
+// classify judges one API reply by what it says before what its status
+// says. WHMCS's own JSON decides whatever the status (its 403s carry the
+// reason, and also a cf-ray header when the site is behind Cloudflare). A
+// body that is not WHMCS's JSON is never explained as a WHMCS error: a page
+// naming a CDN, WAF or bot protection is that product even at HTTP 200;
+// only then do the status code and the page's shape speak, and what none
+// of them explains is reported as unrecognised, with the evidence.
 func (run *run) classify(r *reply) verdict {
 	if r.status == 0 {
 		return fatal(run.transportDiagnosis(r))
+	}
+	if e, ok := parseEnvelope(r.body); ok {
+		return run.classifyEnvelope(r, e)
 	}
 	if r.status >= 300 && r.status < 400 {
 		return fatal(run.redirected(r))
 	}
 	if cf, ok := cloudflareSignal(r); ok {
-		if r.status >= 500 {
+		if r.status >= 500 && cf.layer == "cloudflare" {
 			return fatal(run.serverError(r, cf))
 		}
 		return fatal(run.edgeBlocked(r, cf))
 	}
-	if e, ok := parseEnvelope(r.body); ok {
-		return run.classifyEnvelope(r, e)
+	if l, ok := frontlayer.Identify(r.header, r.body); ok && l.Refuses() {
+		return fatal(run.edgeBlocked(r, edge{layer: l.ID, product: l.Product}))
 	}
 	switch {
 	case r.status == http.StatusUnauthorized || r.status == http.StatusForbidden ||
-		r.status == http.StatusNotAcceptable || r.status == http.StatusTooManyRequests:
+		r.status == http.StatusNotAcceptable || r.status == http.StatusTooManyRequests ||
+		r.status == http.StatusUnsupportedMediaType:
 		return fatal(run.edgeBlocked(r, originLayer(r)))
 	case r.status == http.StatusNotFound || r.status == http.StatusGone:
 		return fatal(run.notFound(r))
 	case r.status >= 500:
 		return fatal(run.serverError(r, edge{}))
-	case r.status == http.StatusOK && looksHTML(r):
+	case r.status == http.StatusOK && looksHTML(r) && whmcsOrLoginPage(r.body):
 		return fatal(run.htmlPage(r))
 	}
 	return fatal(run.unexpected(r, ""))
+}
+
+// whmcsOrLoginPage recognises a web page that explains why the API did not
+// answer: WHMCS's own client area or maintenance page, or a login form.
+func whmcsOrLoginPage(body []byte) bool {
+	b := bytes.ToLower(body)
+	for _, m := range []string{"whmcs", "maintenance", `type="password"`, "type='password'"} {
+		if bytes.Contains(b, []byte(m)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (run *run) classifyEnvelope(r *reply, e envelope) verdict {
@@ -137,26 +158,48 @@ func (run *run) classifyEnvelope(r *reply, e envelope) verdict {
 		v.kind, v.diag = kindFatal, run.authFailed(r, msg)
 	case permission.MatchString(msg):
 		v.kind = kindDenied
-	case strings.HasPrefix(msg, "Invalid API Action") || strings.HasPrefix(msg, "API Function Not Found"):
+	case noSuchAction.MatchString(msg):
 		v.kind = kindNoAction
 	case strings.HasPrefix(msg, "An admin user is required"):
 		v.kind, v.diag = kindFatal, run.doubledPath(r, msg)
 	case r.status >= 500:
 		v.kind, v.diag = kindFatal, run.serverError(r, edge{whmcsMessage: msg})
-	case r.status == http.StatusOK:
-		// A business or validation error: authorisation passed.
+	case r.status < 500 && provesAllowed(msg):
+		// A lookup or validation error of the action itself: WHMCS only
+		// runs the action after the IP, the credential and the role passed.
 		v.kind = kindAllowed
 	default:
-		v.kind, v.diag = kindFatal, run.unexpected(r, msg)
+		// An error WHMCS documents nowhere proves nothing either way.
+		v.kind, v.diag = kindUnknown, run.unexpected(r, msg)
 	}
 	return v
+}
+
+var (
+	// noSuchAction: the names WHMCS versions give "no such action".
+	noSuchAction = regexp.MustCompile(`(?i)^(?:Invalid API Action|API Function Not Found|Command Not Found|Unknown (?:API )?(?:action|command|function)|(?:API )?Action Not Found|.*\bis not a valid API action)`)
+	// notProof: words of messages about the caller, never of a lookup.
+	notProof = regexp.MustCompile(`(?i)\b(?:action|command|function|permissions?|access|auth\w*|ip|credentials?|login|session|admin|key|token|licen[cs]e|denied|forbidden|blocked|banned|disabled)\b`)
+	// entityError: a lookup of a record that does not exist, or a
+	// parameter the action validates, as the API reference documents them
+	// ("Client Not Found", "Invoice ID Not Found", "Parameter setting is
+	// required", "Domain not valid", "Invalid module name").
+	entityError = regexp.MustCompile(`(?i)^(?:the )?(?:(?:client|user|invoice|ticket|project|domain|service|product|order|quote|transaction|contact|addon|department|module|gateway|payment method|pay ?method|server|currency|affiliate|announcement|registrar|tld|email|credit|note|promotion|setting|group)s?(?: ?id)? (?:not found|does not exist|doesn't exist|is invalid|not valid|invalid)|invalid (?:client|user|invoice|ticket|project|domain|service|product|order|quote|transaction|contact|addon|department|module|gateway|server|currency|setting|status|date)(?: ?(?:id|name))?\b|(?:parameter |field )?['"]?\w+['"]? (?:is|are) required\b|missing required (?:parameter|field)s?\b|no (?:\w+ )?(?:found|matching)\b)`)
+)
+
+// provesAllowed tells whether an error message can only come from the
+// action's own code, after the role check passed.
+func provesAllowed(msg string) bool {
+	msg = strings.TrimSpace(msg)
+	return msg != "" && len(msg) < 200 && !notProof.MatchString(msg) && entityError.MatchString(msg)
 }
 
 func fatal(d *sdk.Diagnosis) verdict { return verdict{kind: kindFatal, diag: d} }
 
 // edge names the layer in front of WHMCS that answered.
 type edge struct {
-	layer        string // cloudflare, cloudflare_challenge, apache, nginx, litespeed, modsecurity, empty, unknown
+	layer        string // cloudflare, cloudflare_challenge, apache, nginx, litespeed, modsecurity, imunify360, ..., empty, unknown
+	product      string // the product's name, for people
 	cfRay        string
 	cfErrorCode  string
 	cfTitle      string
@@ -201,46 +244,24 @@ func cloudflareSignal(r *reply) (edge, bool) {
 
 // originLayer names the web server or WAF from a non-WHMCS error page.
 func originLayer(r *reply) edge {
-	b := string(r.body)
-	server := strings.ToLower(r.header.Get("Server"))
-	switch {
-	case len(bytes.TrimSpace(r.body)) == 0:
+	if len(bytes.TrimSpace(r.body)) == 0 {
 		return edge{layer: "empty"}
-	case strings.Contains(b, "Mod_Security") || strings.Contains(b, "ModSecurity") || strings.Contains(b, "Not Acceptable!"):
-		return edge{layer: "modsecurity"}
-	case strings.Contains(b, "Proudly powered by") && strings.Contains(b, "LiteSpeed") || strings.Contains(server, "litespeed"):
-		return edge{layer: "litespeed"}
-	case strings.Contains(b, "<center>nginx") || strings.HasPrefix(server, "nginx") || strings.HasPrefix(server, "openresty"):
-		return edge{layer: "nginx"}
-	case strings.Contains(b, "<address>Apache") || strings.HasPrefix(server, "apache") || strings.Contains(b, "You don't have permission to access"):
-		return edge{layer: "apache"}
-	case strings.Contains(strings.ToLower(b), "imunify360"):
-		return edge{layer: "imunify360"}
+	}
+	if l, ok := frontlayer.Identify(r.header, r.body); ok {
+		return edge{layer: l.ID, product: l.Product}
+	}
+	if strings.Contains(string(r.body), "You don't have permission to access") {
+		return edge{layer: "apache", product: "Apache httpd"}
 	}
 	return edge{layer: "unknown"}
 }
 
-func looksHTML(r *reply) bool {
-	ct := strings.ToLower(r.header.Get("Content-Type"))
-	if strings.Contains(ct, "html") {
-		return true
-	}
-	head := strings.ToLower(string(r.body[:min(len(r.body), 512)]))
-	return strings.Contains(head, "<html") || strings.Contains(head, "<!doctype html")
-}
+func looksHTML(r *reply) bool { return frontlayer.LooksHTML(r.header, r.body) }
 
-func pageTitle(body []byte) string {
-	if m := titleRE.FindSubmatch(body); m != nil {
-		return whitespaces.ReplaceAllString(string(m[1]), " ")
-	}
-	return ""
-}
+func pageTitle(body []byte) string { return frontlayer.Title(body) }
 
-// excerpt is the start of a body for evidence, on one line.
-func excerpt(body []byte) string {
-	s := whitespaces.ReplaceAllString(strings.TrimSpace(string(body)), " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
+// excerpt is the start of a body for evidence: one line, bounded, valid
+// UTF-8, without the credentials in any encoding a page may echo them in.
+func (r *run) excerpt(body []byte) string {
+	return frontlayer.Excerpt(body, r.cfg.Secret.Reveal(), r.cfg.AccessKey.Reveal(), r.cfg.Identifier.Reveal())
 }

@@ -242,7 +242,7 @@ func (r *run) invalidAction() *sdk.Diagnosis {
 		"Check the spelling against the WHMCS API index (https://developers.whmcs.com/api/api-index/); names are case-insensitive but must exist on this WHMCS version.",
 		fmt.Sprintf("If it is a custom API action of an addon module, check the addon is activated in %s and tick the action in the API role (%s, API Roles tab).", p.addons, p.apiCreds),
 	)
-	msg := fmt.Sprintf("%s %s not a WHMCS API action on this install.", strings.Join(names, ", "), isAre(len(names)))
+	msg := fmt.Sprintf("%s %s not a WHMCS API action on this install (WHMCS %s), so the integration's calls to %s fail; WHMCS answered %s.", strings.Join(names, ", "), isAre(len(names)), orUnknown(r.version), itThem(len(names)), strings.Join(evidence, "; "))
 	for _, a := range names {
 		if strings.HasPrefix(r.missing[a], "Invalid Permissions") {
 			msg += " WHMCS answers Invalid Permissions for names that do not exist when the API role is restricted, so that answer does not prove the action exists."
@@ -250,6 +250,9 @@ func (r *run) invalidAction() *sdk.Diagnosis {
 		}
 	}
 	d := map[string]string{"actions": strings.Join(names, ", "), "whmcs_messages": strings.Join(evidence, "; "), "url": r.cfg.endpoint.String()}
+	if r.version != "" {
+		d["whmcs_version"] = r.version
+	}
 	if len(fixes) > 0 {
 		d["suggestions"] = strings.Join(fixes, ", ")
 	}
@@ -272,6 +275,13 @@ func (r *run) doubledPath(rep *reply, msg string) *sdk.Diagnosis {
 		},
 		Details: d,
 	}
+}
+
+func itThem(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }
 
 func isAre(n int) string {

@@ -14,6 +14,9 @@ import (
 func (r *run) edgeBlocked(rep *reply, e edge) *sdk.Diagnosis {
 	d := r.details(rep, "")
 	d["layer"] = e.layer
+	if e.product != "" {
+		d["product"] = e.product
+	}
 	if e.cfRay != "" {
 		d["cf_ray"] = e.cfRay
 	}
@@ -25,7 +28,7 @@ func (r *run) edgeBlocked(rep *reply, e edge) *sdk.Diagnosis {
 	} else if e.cfTitle != "" {
 		d["page_title"] = e.cfTitle
 	}
-	if ex := excerpt(rep.body); ex != "" {
+	if ex := r.excerpt(rep.body); ex != "" {
 		d["body_excerpt"] = ex
 	}
 	host := r.cfg.endpoint.Hostname()
@@ -81,6 +84,47 @@ func (r *run) edgeBlocked(rep *reply, e edge) *sdk.Diagnosis {
 			"Unban the address and whitelist it in the tool that banned it (fail2ban ignoreip, csf.allow).",
 			"Each pbxwatch run uses a fresh connection, so this is not a stale keep-alive connection: the block is on the address. If the web server's access log does not show the request, the block is before the web server (firewall, CDN).",
 		}
+	case "imunify360":
+		diag.Message = fmt.Sprintf("Imunify360 (the hosting server's security suite) refused the API call as a bot: %s. Its bot protection answers API clients with its own page, often at HTTP 200 or 415.", fmt.Sprintf(before, "Imunify360"))
+		diag.Remediation = []string{
+			"On the WHMCS server (or ask the hosting provider): whitelist this host's public IP in Imunify360, `imunify360-agent whitelist ip add <this host's IP> --comment pbxwatch`, or in the panel under Imunify360 > Firewall > White List.",
+			"If the IP must not be whitelisted, ask the provider to exclude " + api + " from Imunify360's bot protection (WebShield / anti-bot challenge) for this address.",
+		}
+	case "sucuri":
+		diag.Message = fmt.Sprintf("The Sucuri WebSite Firewall refused the API call: %s.", fmt.Sprintf(before, "Sucuri"))
+		diag.Remediation = []string{
+			"In the Sucuri dashboard for " + host + " open Firewall > Access Control and add this host's IP to the Whitelist IP addresses (or whitelist the URL path " + api + ").",
+			"The block page's details name the reason (block ID); check Firewall > Audit Trails for this IP.",
+			"Or point url: at the origin server directly (a hostname that bypasses the Sucuri proxy) reachable only from trusted addresses.",
+		}
+	case "wordfence":
+		diag.Message = fmt.Sprintf("Wordfence (a WordPress firewall) refused the API call: %s. WHMCS sits inside or beside a WordPress site whose Wordfence firewall (extended protection via auto_prepend_file) covers WHMCS's files too.", fmt.Sprintf(before, "Wordfence"))
+		diag.Remediation = []string{
+			"In the WordPress admin open Wordfence > Firewall > All Firewall Options and add this host's IP under Allowlisted IP addresses that bypass all rules; check Wordfence > Tools > Live Traffic for the block reason.",
+			"Better, keep WHMCS out of Wordfence's reach: remove the auto_prepend_file of wordfence-waf.php from WHMCS's directory (.user.ini or .htaccess), or move WHMCS to its own (sub)domain.",
+		}
+	case "bitninja":
+		diag.Message = fmt.Sprintf("BitNinja (the hosting server's security suite) refused the API call: %s.", fmt.Sprintf(before, "BitNinja"))
+		diag.Remediation = []string{
+			"On the WHMCS server: `bitninjacli --whitelist --add=<this host's IP>` (or in the BitNinja console, Firewall > Whitelist), or ask the hosting provider to.",
+		}
+	case "litespeed_recaptcha":
+		diag.Message = fmt.Sprintf("LiteSpeed's anti-bot reCAPTCHA answered instead of WHMCS: %s. The server is under (or configured for) bot protection and challenges every client, and an API client cannot solve a CAPTCHA.", fmt.Sprintf(before, "LiteSpeed"))
+		diag.Remediation = []string{
+			"Ask the hosting provider (or in WHM, LiteSpeed Web Server > Configuration > Security > reCAPTCHA Protection) to add this host's IP to the trusted list, or lower the connection limit that triggers the challenge.",
+		}
+	case "cpanel_suspended":
+		diag.Message = fmt.Sprintf("The hosting account serving WHMCS is suspended: the panel's suspension page answered (%s).", fmt.Sprintf(before, "cPanel"))
+		diag.Remediation = []string{
+			"Ask the hosting provider why the account of " + host + " was suspended (unpaid, abuse, resource limits) and have it unsuspended.",
+		}
+	case "imperva", "akamai", "aws_waf", "ddos_guard":
+		diag.Message = fmt.Sprintf("%s, the CDN/WAF in front of WHMCS, refused the API call: %s.", e.product, fmt.Sprintf(before, e.product))
+		diag.Remediation = []string{
+			fmt.Sprintf("In %s's console for %s, look up this request (the block page's reference or incident ID is in the details) to see which rule matched.", e.product, host),
+			fmt.Sprintf("Add an exception for this host's IP and the path %s (or an allow rule placed before the blocking one).", api),
+			"Or point url: at a hostname that bypasses the CDN and is reachable only from trusted addresses.",
+		}
 	default:
 		diag.Message = fmt.Sprintf("Something in front of WHMCS refused the API call: %s (server %q, page %q).", fmt.Sprintf(before, "an unidentified layer"), rep.header.Get("Server"), pageTitle(rep.body))
 		diag.Remediation = []string{
@@ -114,7 +158,7 @@ func (r *run) htmlPage(rep *reply) *sdk.Diagnosis {
 	if title != "" {
 		d["page_title"] = title
 	}
-	d["body_excerpt"] = excerpt(rep.body)
+	d["body_excerpt"] = r.excerpt(rep.body)
 	return &sdk.Diagnosis{
 		Code: "whmcs.wrong_endpoint", Severity: sdk.SeverityCritical,
 		Message: fmt.Sprintf("The API endpoint answered HTTP %d with a web page (%q) instead of the API's JSON: WHMCS is in maintenance mode, or url leads to a login or landing page, or a proxy serves its own page.", rep.status, title),

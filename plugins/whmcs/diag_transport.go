@@ -116,7 +116,7 @@ func (r *run) serverError(rep *reply, e edge) *sdk.Diagnosis {
 	if t := pageTitle(rep.body); t != "" {
 		d["page_title"] = t
 	}
-	if ex := excerpt(rep.body); ex != "" {
+	if ex := r.excerpt(rep.body); ex != "" {
 		d["body_excerpt"] = ex
 	}
 	diag := &sdk.Diagnosis{Code: "whmcs.server_error", Severity: sdk.SeverityCritical, Details: d}
@@ -154,20 +154,45 @@ func (r *run) serverError(rep *reply, e edge) *sdk.Diagnosis {
 	return diag
 }
 
+// unexpected is the diagnosis of an answer no known cause explains. It
+// does not guess: it quotes what came back so a person can tell.
 func (r *run) unexpected(rep *reply, msg string) *sdk.Diagnosis {
 	d := r.details(rep, msg)
 	d["content_type"] = rep.header.Get("Content-Type")
-	d["body_excerpt"] = excerpt(rep.body)
-	what := "an answer that is not WHMCS's API JSON"
+	if ex := r.excerpt(rep.body); ex != "" {
+		d["body_excerpt"] = ex
+	} else {
+		d["body_excerpt"] = "(empty)"
+	}
+	title := pageTitle(rep.body)
+	if title != "" {
+		d["page_title"] = title
+	}
+	what := "an answer that is neither WHMCS's API JSON nor a page pbxwatch recognises"
 	if msg != "" {
-		what = fmt.Sprintf("an error WHMCS documents nowhere (%q)", msg)
+		what = fmt.Sprintf("an error WHMCS documents nowhere, %q, which proves neither that the action is allowed nor that it is refused", msg)
+	}
+	seen := []string{fmt.Sprintf("HTTP %d", rep.status)}
+	if s := rep.header.Get("Server"); s != "" {
+		seen = append(seen, fmt.Sprintf("server %q", s))
+	}
+	if title != "" {
+		seen = append(seen, fmt.Sprintf("title %q", title))
+	}
+	if msg == "" {
+		seen = append(seen, fmt.Sprintf("body %q", d["body_excerpt"]))
+	}
+	action := ""
+	if rep.action != "" {
+		action = " to " + rep.action
 	}
 	return &sdk.Diagnosis{
 		Code: "whmcs.unexpected_response", Severity: sdk.SeverityCritical,
-		Message: fmt.Sprintf("The API endpoint answered HTTP %d with %s.", rep.status, what),
+		Message: fmt.Sprintf("Unrecognised answer%s (cause unknown): %s with %s.", action, strings.Join(seen, ", "), what),
 		Remediation: []string{
-			"Compare with the answer to `curl -s -d action=WhmcsDetails -d responsetype=json " + rep.url + "`: WHMCS answers {\"result\":\"error\",...} JSON.",
-			"If something other than WHMCS answers at this address (a proxy, another application), set url: to the WHMCS root.",
+			"Compare with the answer to `curl -si -d action=WhmcsDetails -d responsetype=json " + rep.url + "` from this host: WHMCS answers {\"result\":...} JSON, at HTTP 403 without credentials.",
+			"If something other than WHMCS answers at this address (a proxy, a firewall or bot protection, another application), find it from the server header and page title in the details, and let this host's API calls through, or set url: to the WHMCS root.",
+			"If WHMCS itself answered, look for the call in WHMCS's Activity Log and System Logs (and any hook or addon that intercepts API calls).",
 		},
 		Details: d,
 	}

@@ -68,7 +68,7 @@ func (r *run) readDiscovery(rep *reply) (*discoveryDoc, []string) {
 	}
 	var doc discoveryDoc
 	if err := json.Unmarshal(rep.body, &doc); err != nil {
-		return nil, []string{"the answer is not JSON: " + excerpt(rep.body)}
+		return nil, []string{"the answer is not JSON: " + r.excerpt(rep.body)}
 	}
 	var problems []string
 	for name, v := range map[string]string{"issuer": doc.Issuer, "authorization_endpoint": doc.AuthorizationEndpoint, "token_endpoint": doc.TokenEndpoint, "jwks_uri": doc.JWKSURI} {
@@ -142,7 +142,7 @@ func (r *run) checkKeys(ctx context.Context, jwksURI string) *sdk.Diagnosis {
 		Keys []jwk `json:"keys"`
 	}
 	if err := json.Unmarshal(rep.body, &set); err != nil {
-		return r.keysInvalid(jwksURI, rep, []string{"the answer is not a JSON Web Key Set: " + excerpt(rep.body)})
+		return r.keysInvalid(jwksURI, rep, []string{"the answer is not a JSON Web Key Set: " + r.excerpt(rep.body)})
 	}
 	if len(set.Keys) == 0 {
 		return r.keysInvalid(jwksURI, rep, []string{"the key set is empty"})
