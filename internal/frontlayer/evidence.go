@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/pbxwatch/pbxwatch/sdk"
@@ -39,12 +40,18 @@ func Title(body []byte) string {
 // with the SDK and every key=value credential removed.
 func Excerpt(body []byte, secrets ...string) string {
 	s := string(body[:min(len(body), 64<<10)])
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ToValidUTF8(s, " ")
 	if strings.HasPrefix(strings.TrimSpace(s), "<") {
 		s = scriptRE.ReplaceAllString(s, " ")
 		s = html.UnescapeString(tagRE.ReplaceAllString(s, " "))
 	}
 	s = Scrub(s, secrets...)
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return ' '
+		}
+		return r
+	}, s)
 	return clip(oneLine(s), MaxExcerpt)
 }
 
@@ -89,4 +96,18 @@ func clip(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// Field makes one value from an answer (a header, a message the server
+// wrote) fit for a diagnosis: valid UTF-8, no control characters, one
+// line, at most n bytes, secrets removed.
+func Field(s string, n int, secrets ...string) string {
+	s = strings.ToValidUTF8(s[:min(len(s), 4*n+64)], " ")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return clip(oneLine(Scrub(s, secrets...)), n)
 }

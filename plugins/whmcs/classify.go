@@ -48,9 +48,9 @@ type envelope struct {
 }
 
 var (
-	invalidIP   = regexp.MustCompile(`^(?:Invalid|Forbidden) IP (\S+)`)
-	permission  = regexp.MustCompile(`^Invalid Permissions: API action "([^"]*)" is not allowed`)
-	cfCodeRE    = regexp.MustCompile(`(?:Error code|cf-error-code">)\s*(\d{3,4})`)
+	invalidIP  = regexp.MustCompile(`^(?:Invalid|Forbidden) IP (\S+)`)
+	permission = regexp.MustCompile(`^Invalid Permissions: API action "([^"]*)" is not allowed`)
+	cfCodeRE   = regexp.MustCompile(`(?:Error code|cf-error-code">)\s*(\d{3,4})`)
 )
 
 // parseEnvelope decodes a WHMCS answer. Both "result" and "status" carry
@@ -209,7 +209,7 @@ type edge struct {
 // cloudflareSignal recognises Cloudflare's own answers (not WHMCS's
 // answers relayed by Cloudflare: cf-ray alone is on every proxied reply).
 func cloudflareSignal(r *reply) (edge, bool) {
-	e := edge{layer: "cloudflare", cfRay: r.header.Get("Cf-Ray")}
+	e := edge{layer: "cloudflare", cfRay: frontlayer.Field(r.header.Get("Cf-Ray"), 80)}
 	if strings.EqualFold(r.header.Get("Cf-Mitigated"), "challenge") {
 		e.layer = "cloudflare_challenge"
 		return e, true
@@ -224,9 +224,9 @@ func cloudflareSignal(r *reply) (edge, bool) {
 		if cf.ErrorCode != 0 {
 			e.cfErrorCode = strconv.Itoa(cf.ErrorCode)
 		}
-		e.cfTitle = cf.Title
+		e.cfTitle = frontlayer.Field(cf.Title, 120)
 		if cf.RayID != "" {
-			e.cfRay = cf.RayID
+			e.cfRay = frontlayer.Field(cf.RayID, 80)
 		}
 		return e, true
 	}
@@ -263,5 +263,13 @@ func pageTitle(body []byte) string { return frontlayer.Title(body) }
 // excerpt is the start of a body for evidence: one line, bounded, valid
 // UTF-8, without the credentials in any encoding a page may echo them in.
 func (r *run) excerpt(body []byte) string {
-	return frontlayer.Excerpt(body, r.cfg.Secret.Reveal(), r.cfg.AccessKey.Reveal(), r.cfg.Identifier.Reveal())
+	return frontlayer.Excerpt(body, r.secrets()...)
+}
+
+// field makes a header or message fit for a diagnosis (bounded, valid
+// UTF-8, one line, no credential).
+func (r *run) field(s string) string { return frontlayer.Field(s, 300, r.secrets()...) }
+
+func (r *run) secrets() []string {
+	return []string{r.cfg.Secret.Reveal(), r.cfg.AccessKey.Reveal(), r.cfg.Identifier.Reveal()}
 }

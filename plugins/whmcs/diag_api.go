@@ -22,10 +22,10 @@ func (r *run) details(rep *reply, whmcsMessage string) map[string]string {
 		d["action"] = rep.action
 	}
 	if whmcsMessage != "" {
-		d["whmcs_message"] = whmcsMessage
+		d["whmcs_message"] = r.field(whmcsMessage)
 	}
 	if s := rep.header.Get("Server"); s != "" {
-		d["server"] = s
+		d["server"] = r.field(s)
 	}
 	if r.version != "" {
 		d["whmcs_version"] = r.version
@@ -71,7 +71,7 @@ func (r *run) invalidIP(rep *reply, ip, msg string) *sdk.Diagnosis {
 		}
 	case seen != nil && (isCloudflareIP(seen) || rep.header.Get("Cf-Ray") != ""):
 		d["proxy"] = "cloudflare"
-		if cf := rep.header.Get("Cf-Ray"); cf != "" {
+		if cf := r.field(rep.header.Get("Cf-Ray")); cf != "" {
 			d["cf_ray"] = cf
 		}
 		what := "a Cloudflare address"

@@ -126,7 +126,7 @@ func (r *run) edgeBlocked(rep *reply, e edge) *sdk.Diagnosis {
 			"Or point url: at a hostname that bypasses the CDN and is reachable only from trusted addresses.",
 		}
 	default:
-		diag.Message = fmt.Sprintf("Something in front of WHMCS refused the API call: %s (server %q, page %q).", fmt.Sprintf(before, "an unidentified layer"), rep.header.Get("Server"), pageTitle(rep.body))
+		diag.Message = fmt.Sprintf("Something in front of WHMCS refused the API call: %s (server %q, page %q).", fmt.Sprintf(before, "an unidentified layer"), r.field(rep.header.Get("Server")), pageTitle(rep.body))
 		diag.Remediation = []string{
 			"Find which component produced the page (the page title and server header are in the details): CDN, WAF, reverse proxy or the web server.",
 			"Allow POST requests from this host's IP to " + api + " in that component, then run the check again.",
@@ -173,7 +173,7 @@ func (r *run) htmlPage(rep *reply) *sdk.Diagnosis {
 
 func (r *run) redirected(rep *reply) *sdk.Diagnosis {
 	d := r.details(rep, "")
-	loc := rep.header.Get("Location")
+	loc := r.field(rep.header.Get("Location"))
 	target := loc
 	if base, err := url.Parse(rep.url); err == nil {
 		if u, err := base.Parse(loc); err == nil {

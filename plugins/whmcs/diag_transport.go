@@ -135,7 +135,7 @@ func (r *run) serverError(rep *reply, e edge) *sdk.Diagnosis {
 			"Look up the Ray ID under Security > Events / Cloudflare's error documentation for the exact code.",
 		}
 	case rep.status == 502 || rep.status == 504:
-		diag.Message = fmt.Sprintf("The reverse proxy in front of WHMCS could not get an answer from PHP (HTTP %d, server %q).", rep.status, rep.header.Get("Server"))
+		diag.Message = fmt.Sprintf("The reverse proxy in front of WHMCS could not get an answer from PHP (HTTP %d, server %q).", rep.status, r.field(rep.header.Get("Server")))
 		diag.Remediation = []string{
 			"On the WHMCS server check PHP-FPM (`systemctl status php*-fpm`) and its log; a full pool or a crashed worker gives 502/504.",
 			"Check the proxy's error log for the upstream error (connect() failed, upstream timed out).",
@@ -158,7 +158,7 @@ func (r *run) serverError(rep *reply, e edge) *sdk.Diagnosis {
 // does not guess: it quotes what came back so a person can tell.
 func (r *run) unexpected(rep *reply, msg string) *sdk.Diagnosis {
 	d := r.details(rep, msg)
-	d["content_type"] = rep.header.Get("Content-Type")
+	d["content_type"] = r.field(rep.header.Get("Content-Type"))
 	if ex := r.excerpt(rep.body); ex != "" {
 		d["body_excerpt"] = ex
 	} else {
@@ -168,12 +168,12 @@ func (r *run) unexpected(rep *reply, msg string) *sdk.Diagnosis {
 	if title != "" {
 		d["page_title"] = title
 	}
-	what := "an answer that is neither WHMCS's API JSON nor a page pbxwatch recognises"
+	what := "neither WHMCS's API JSON nor a page pbxwatch recognises"
 	if msg != "" {
 		what = fmt.Sprintf("an error WHMCS documents nowhere, %q, which proves neither that the action is allowed nor that it is refused", msg)
 	}
 	seen := []string{fmt.Sprintf("HTTP %d", rep.status)}
-	if s := rep.header.Get("Server"); s != "" {
+	if s := d["server"]; s != "" {
 		seen = append(seen, fmt.Sprintf("server %q", s))
 	}
 	if title != "" {
@@ -188,7 +188,7 @@ func (r *run) unexpected(rep *reply, msg string) *sdk.Diagnosis {
 	}
 	return &sdk.Diagnosis{
 		Code: "whmcs.unexpected_response", Severity: sdk.SeverityCritical,
-		Message: fmt.Sprintf("Unrecognised answer%s (cause unknown): %s with %s.", action, strings.Join(seen, ", "), what),
+		Message: fmt.Sprintf("Unrecognised answer%s (cause unknown): %s: %s.", action, strings.Join(seen, ", "), what),
 		Remediation: []string{
 			"Compare with the answer to `curl -si -d action=WhmcsDetails -d responsetype=json " + rep.url + "` from this host: WHMCS answers {\"result\":...} JSON, at HTTP 403 without credentials.",
 			"If something other than WHMCS answers at this address (a proxy, a firewall or bot protection, another application), find it from the server header and page title in the details, and let this host's API calls through, or set url: to the WHMCS root.",

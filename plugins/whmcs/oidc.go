@@ -62,7 +62,7 @@ func (r *run) readDiscovery(rep *reply) (*discoveryDoc, []string) {
 	case rep.status == 0:
 		return nil, []string{"request failed: " + rootCause(rep.err)}
 	case rep.status >= 300 && rep.status < 400:
-		return nil, []string{fmt.Sprintf("HTTP %d redirect to %s", rep.status, rep.header.Get("Location"))}
+		return nil, []string{fmt.Sprintf("HTTP %d redirect to %s", rep.status, r.field(rep.header.Get("Location")))}
 	case rep.status != 200:
 		return nil, []string{fmt.Sprintf("HTTP %d %s", rep.status, pageTitle(rep.body))}
 	}

@@ -117,6 +117,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func splitScenario(path string) (*scenario, string, string) {
 	p := strings.TrimPrefix(path, "/")
 	first, rest, _ := strings.Cut(p, "/")
+	if first == "answer" {
+		name, below, _ := strings.Cut(rest, "/")
+		if a, ok := answers[name]; ok {
+			return answerScenario(a), "/answer/" + name + "/", below
+		}
+	}
 	if sc, ok := scenarios[first]; ok {
 		return sc, "/" + first + "/", rest
 	}
