@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pbxwatch/pbxwatch/internal/frontlayer"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -71,8 +72,12 @@ func run(parent context.Context, c *config, client *http.Client, rec *recorder) 
 	tok, ex, err := fetchToken(ctx, client, rec, c)
 	observe(res, "token", ex)
 	if err != nil {
-		res.Diagnose(classifyToken(ctx, c, ex, err))
-		return scrub(finish(res, false))
+		d := classifyToken(ctx, c, ex, err)
+		if d.Code == codeAPIRoutingBroken && ex.status == http.StatusNotFound {
+			d = confirmRouting(ctx, client, rec, ex, d)
+		}
+		res.Diagnose(d)
+		return scrub(c, finish(res, false))
 	}
 	res.AddGauge("freepbx_token_expiry_timestamp_seconds", "Expiry (exp claim) of the access token FreePBX issued.", float64(tok.expiry.Unix()), nil)
 	scopeMetrics(res, tok.scopes, c.RequiredScopes)
@@ -107,25 +112,85 @@ func run(parent context.Context, c *config, client *http.Client, rec *recorder) 
 	if res.Status == sdk.StatusOK {
 		res.Summary = okSummary(tok, pr)
 	}
-	return scrub(res)
+	return scrub(c, res)
 }
 
-// scrub removes the client secret from every text of the result. Error
-// texts quote server bodies, and a server may echo what it was sent; the
-// SDK scrubs again at the transport, this keeps the core safe on its own.
-func scrub(res *sdk.Result) *sdk.Result {
-	res.Summary = sdk.Scrub(res.Summary)
+// scrub removes the client secret, in any encoding a server may echo it
+// in, from every text of the result. Error texts quote server bodies, and
+// a server may echo what it was sent; the SDK scrubs again at the
+// transport, this keeps the core safe on its own.
+func scrub(c *config, res *sdk.Result) *sdk.Result {
+	secret := c.ClientSecret.Reveal()
+	clean := func(s string) string { return frontlayer.Scrub(s, secret) }
+	res.Summary = clean(res.Summary)
 	for i := range res.Diagnoses {
 		d := &res.Diagnoses[i]
-		d.Message = sdk.Scrub(d.Message)
+		d.Message = clean(d.Message)
 		for j := range d.Remediation {
-			d.Remediation[j] = sdk.Scrub(d.Remediation[j])
+			d.Remediation[j] = clean(d.Remediation[j])
 		}
 		for k, v := range d.Details {
-			d.Details[k] = sdk.Scrub(v)
+			d.Details[k] = clean(v)
 		}
 	}
 	return res
+}
+
+// confirmRouting tells a missing rewrite from a URL without FreePBX after
+// the token URL answered 404. It asks FreePBX's ajax.php, which needs no
+// rewrite, for the API module's token command with a GET: that issues no
+// token and sends no credential. Any answer of FreePBX's proves the
+// framework is there; an exception naming the Api class proves the module
+// is missing; a 404 there too proves nothing FreePBX answers at url.
+func confirmRouting(ctx context.Context, client *http.Client, rec *recorder, tokenEx *exchange, d sdk.Diagnosis) sdk.Diagnosis {
+	u := baseOf(tokenEx.url) + "/admin/ajax.php?module=api&command=token"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return d
+	}
+	req.Header.Set("Accept", "application/json")
+	if resp, err := client.Do(req); err == nil {
+		resp.Body.Close() // the recorder already holds the body
+	}
+	ex := rec.lastExchange()
+	if ex == nil || ex.url != u || ex.err != nil || ex.status == 0 {
+		d.Details["ajax_url"] = u
+		d.Details["ajax_answer"] = "no answer"
+		return d
+	}
+	b := parseBody(ex.body)
+	if w, ok := b.exception(); ok {
+		if m := missingClass.FindStringSubmatch(w.Message); m != nil && strings.EqualFold(m[1]+m[2], "api") {
+			return diagAPIModuleMissing(ex, w.Message)
+		}
+	}
+	switch {
+	case freepbxAnswered(ex, b):
+		d.Details["ajax_url"] = u
+		d.Details["ajax_answer"] = fmt.Sprintf("HTTP %d %s", ex.status, excerpt(ex.body))
+		d.Message += fmt.Sprintf(" Confirmed: FreePBX's ajax.php answers for the API module at %s (HTTP %d), so the module is installed and only the rewrite is missing.", u, ex.status)
+		return d
+	case ex.status == http.StatusNotFound:
+		return diagNotFreePBX(tokenEx, ex)
+	}
+	return diagUnexpected("token", tokenEx, fmt.Sprintf("the token URL answered 404, and %s answered HTTP %d %q, which is not FreePBX's either", u, ex.status, excerpt(ex.body)))
+}
+
+// freepbxAnswered recognises an answer of FreePBX's framework or API
+// module: its ajax.php errors, a Whoops exception, OAuth's error JSON or
+// the API router's "Method not allowed".
+func freepbxAnswered(ex *exchange, b apiBody) bool {
+	if _, ok := b.exception(); ok {
+		return true
+	}
+	if b.errorCode() != "" || b.server() != "" {
+		return true
+	}
+	text := strings.TrimSpace(b.Message)
+	if text == "" {
+		text = strings.TrimSpace(string(ex.body[:min(len(ex.body), 200)]))
+	}
+	return strings.HasPrefix(text, "Method not allowed") || (frontlayer.LooksHTML(ex.header, ex.body) && strings.Contains(frontlayer.Title(ex.body), "Method not allowed"))
 }
 
 // probe runs probe_query with the bearer token.

@@ -7,14 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"net"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/pbxwatch/pbxwatch/internal/frontlayer"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -74,26 +73,10 @@ func evidence(ex *exchange) map[string]string {
 	return d
 }
 
-var htmlTag = regexp.MustCompile(`(?s)<[^>]*>`)
-
-// excerpt keeps a body short and printable for a detail field.
-func excerpt(b []byte) string {
-	const max = 300
-	// Scrub before cutting: a cut secret no longer matches. Debug error
-	// pages echo the POST data, client_secret included.
-	s := string(b)
-	if strings.HasPrefix(strings.TrimSpace(s), "<") {
-		s = html.UnescapeString(htmlTag.ReplaceAllString(s, " "))
-	}
-	s = strings.Join(strings.Fields(sdk.Scrub(s)), " ")
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "?")
-	}
-	if len(s) > max {
-		s = strings.ToValidUTF8(s[:max], "") + "…"
-	}
-	return s
-}
+// excerpt keeps a body short and printable for a detail field: markup
+// stripped, valid UTF-8, bounded, credentials removed (debug error pages
+// echo the POST data, client_secret included).
+func excerpt(b []byte) string { return frontlayer.Excerpt(b) }
 
 func pathOf(raw string) string {
 	u, err := url.Parse(raw)
@@ -130,20 +113,6 @@ func classifyTransport(ctx context.Context, endpoint string, ex *exchange) sdk.D
 	}
 }
 
-// classifyFramework recognises ajax.php's own refusals, which any
-// /admin/api URL can get before the API module sees the request.
-func classifyFramework(ex *exchange, b apiBody) (sdk.Diagnosis, bool) {
-	switch b.errorCode() {
-	case "ajaxRequest declined - Referrer":
-		return diagReferrer(ex), true
-	case "ajaxRequest declined":
-		return diagAjaxDeclined(ex), true
-	case "Not Authenticated":
-		return diagNotAuthenticated(ex), true
-	}
-	return sdk.Diagnosis{}, false
-}
-
 var scopeHint = regexp.MustCompile("Check the `([^`]*)` scope")
 
 // classifyToken turns a failed token request into its diagnosis.
@@ -155,30 +124,35 @@ func classifyToken(ctx context.Context, c *config, ex *exchange, err error) sdk.
 		return classifyTransport(ctx, "token", ex)
 	}
 	b := parseBody(ex.body)
-	if d, ok := classifyFramework(ex, b); ok {
-		return d
-	}
-	switch {
-	case ex.status == 401 && b.errorCode() == "invalid_client":
+	switch b.errorCode() {
+	case "invalid_client":
 		return diagInvalidClient(c, ex, b)
-	case ex.status == 400 && b.errorCode() == "unsupported_grant_type":
+	case "unsupported_grant_type":
 		return diagUnsupportedGrant(ex, b)
-	case ex.status == 400 && b.errorCode() == "invalid_scope":
+	case "invalid_scope":
 		scope := ""
 		if m := scopeHint.FindStringSubmatch(b.Hint); m != nil {
 			scope = m[1]
 		}
 		return diagInvalidScope(c, ex, b, scope)
+	}
+	if d, ok := classifyAnswer("token", ex, b); ok {
+		return d
+	}
+	switch {
 	case ex.status == 404:
-		return diagAPIModuleMissing(ex)
-	case ex.status >= 500:
-		return diagServerError("token", ex)
-	case ex.status >= 300 && ex.status < 400:
-		return diagRedirect("token", ex)
+		// The token URL exists only through FreePBX's rewrite rule; run()
+		// confirms through ajax.php whether FreePBX is there at all.
+		return diagRoutingBroken("token", ex, fmt.Sprintf("the web server answered HTTP 404 %s for the token URL", orQuoted(frontlayer.Title(ex.body))))
+	case b.server() != "":
+		// OAuth's error shape with an error nobody expects here.
+		return diagUnexpected("token", ex, fmt.Sprintf("FreePBX's OAuth server refused the token request with %q (%s)", b.errorCode(), b.Message+" "+b.Hint))
 	case errors.Is(err, errNotJWT):
-		return diagUnexpected("token", ex, fmt.Sprintf("FreePBX's token endpoint answered %d, but %v", ex.status, err))
+		return diagUnexpected("token", ex, fmt.Sprintf("the answer is not a token FreePBX issues: %v", err))
+	case ex.status == 200:
+		return diagUnexpected("token", ex, "no access token FreePBX would issue")
 	default:
-		return diagUnexpected("token", ex, fmt.Sprintf("the token endpoint answered %d without an access token FreePBX would issue (%s)", ex.status, strings.TrimPrefix(err.Error(), "oauth2: ")))
+		return diagUnexpected("token", ex, "neither FreePBX's OAuth JSON nor a page pbxwatch recognises")
 	}
 }
 
@@ -221,16 +195,7 @@ func classifyProbe(ctx context.Context, c *config, tok *grantedToken, ex *exchan
 	case b.errorCode() == "access_denied" || strings.Contains(body, "OAuthServerException") || strings.Contains(body, "denied the request"):
 		return set(diagTokenRejected(ex, b, tok))
 	}
-	if d, ok := classifyFramework(ex, b); ok {
-		return set(d)
-	}
 	switch {
-	case ex.status >= 500:
-		return set(diagServerError("gql", ex))
-	case ex.status >= 300 && ex.status < 400:
-		return set(diagRedirect("gql", ex))
-	case ex.status == 404 || ex.status == 405:
-		return set(diagUnexpected("gql", ex, fmt.Sprintf("graphql_url answered %d: it must be FreePBX's %s, called with POST", ex.status, gqlPath)))
 	case len(b.Errors) == 1 && b.Errors[0].Message == noExtensionMsg:
 		// FreePBX answers an empty extension list as a failed resolver.
 		pr.ok, pr.haveExtensions = true, true
@@ -238,15 +203,36 @@ func classifyProbe(ctx context.Context, c *config, tok *grantedToken, ex *exchan
 	case len(b.Errors) > 0:
 		msgs := make([]string, len(b.Errors))
 		for i, e := range b.Errors {
-			msgs[i] = e.Message
+			msgs[i] = frontlayer.Field(e.Message, 200)
 		}
 		return set(diagUnexpected("gql", ex, fmt.Sprintf("probe_query failed: %s", strings.Join(msgs, "; "))))
-	case ex.status == 200 && len(b.Data) > 0 && string(b.Data) != "null":
+	case ex.status == 200 && hasData(b.Data):
 		pr.ok = true
 		readExtensions(&pr, b.Data)
 		return pr
 	}
-	return set(diagUnexpected("gql", ex, fmt.Sprintf("the GraphQL endpoint answered %d without data or errors", ex.status)))
+	if d, ok := classifyAnswer("gql", ex, b); ok {
+		return set(d)
+	}
+	if ex.status == 404 || ex.status == 405 {
+		return set(diagUnexpected("gql", ex, fmt.Sprintf("graphql_url must be FreePBX's %s, called with POST", gqlPath)))
+	}
+	return set(diagUnexpected("gql", ex, "neither GraphQL data nor errors"))
+}
+
+// hasData is GraphQL's positive evidence: a data object with at least one
+// field that resolved to something other than null.
+func hasData(raw json.RawMessage) bool {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return false
+	}
+	for _, v := range fields {
+		if len(v) > 0 && string(v) != "null" {
+			return true
+		}
+	}
+	return false
 }
 
 func readExtensions(pr *probeResult, data json.RawMessage) {

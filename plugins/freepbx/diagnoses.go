@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pbxwatch/pbxwatch/internal/frontlayer"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -195,12 +196,13 @@ func diagNotAuthenticated(ex *exchange) sdk.Diagnosis {
 		stepUseAPIEndpoints, stepFixOverrides)
 }
 
-func diagAPIModuleMissing(ex *exchange) sdk.Diagnosis {
+func diagAPIModuleMissing(ex *exchange, exception string) sdk.Diagnosis {
+	d := evidence(ex)
+	d["exception"] = frontlayer.Field(exception, 300)
 	return critical(codeAPIModuleMissing,
-		fmt.Sprintf("The token endpoint %s answered 404: the FreePBX API module is not installed or not enabled, or url does not point at FreePBX.", ex.url), evidence(ex),
+		fmt.Sprintf("FreePBX's framework cannot load the API module at %s: %s. The module is not installed, or its files are gone.", ex.url, d["exception"]), d,
 		"In Admin → Module Admin install and enable \"API\" (or `fwconsole ma downloadinstall api && fwconsole ma enable api && fwconsole reload`), then create the Machine-to-Machine application in "+apps+".",
-		stepCheckSchemeHostPort,
-		"Apache must apply FreePBX's /admin/api rewrite rules (.htaccess needs AllowOverride All).")
+		"If Module Admin lists it as enabled, reinstall it (`fwconsole ma install api`) and run `fwconsole chown`: the files under /var/www/html/admin/modules/api must exist and be readable by Apache.")
 }
 
 func diagUnreachable(ex *exchange, d map[string]string) sdk.Diagnosis {
@@ -237,11 +239,29 @@ func diagRedirect(endpoint string, ex *exchange) sdk.Diagnosis {
 		"Set url (or token_url/graphql_url) to the address the redirect points at, typically https:// instead of http://.")
 }
 
+// diagUnexpected reports an answer no known cause explains, quoting what
+// came back (status, server, title, an excerpt) instead of guessing.
 func diagUnexpected(endpoint string, ex *exchange, what string) sdk.Diagnosis {
 	d := evidence(ex)
 	d["endpoint"] = endpoint
-	return critical(codeUnexpectedResponse, fmt.Sprintf("Unexpected answer from %s: %s.", ex.url, what), d,
-		"Open the URL from the pbxwatch host (curl -i) and check it reaches FreePBX's API and not a login page, proxy or another application.",
+	addPageEvidence(d, ex)
+	var seen []string
+	if ex.status != 0 {
+		seen = append(seen, fmt.Sprintf("HTTP %d", ex.status))
+	}
+	if s := d["server_header"]; s != "" {
+		seen = append(seen, fmt.Sprintf("server %q", s))
+	}
+	if t := d["page_title"]; t != "" {
+		seen = append(seen, fmt.Sprintf("title %q", t))
+	}
+	if b := d["body"]; b != "" {
+		seen = append(seen, fmt.Sprintf("body %q", frontlayer.Field(b, 120)))
+	} else if ex.status != 0 {
+		seen = append(seen, "empty body")
+	}
+	return critical(codeUnexpectedResponse, fmt.Sprintf("Unrecognised answer from %s (cause unknown): %s; %s.", ex.url, strings.Join(seen, ", "), what), d,
+		"Open the URL from the pbxwatch host (`curl -si -X POST "+ex.url+"`) and find out what answers there: FreePBX's API answers JSON (OAuth errors such as invalid_client, GraphQL {\"data\"} or {\"errors\"}); a proxy, firewall, login page or another application does not.",
 		stepFixOverrides)
 }
 

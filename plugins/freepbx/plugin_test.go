@@ -87,7 +87,8 @@ func pluginCases(t *testing.T) []pluginCase {
 		{name: "timeout", clientID: "16-slow", status: sdk.StatusCritical, code: "freepbx.timeout", timeout: 1500 * time.Millisecond},
 		{name: "tls_error", clientID: "17-ok", extra: "token_url: " + strings.Replace(base, "http:", "https:", 1) + "/admin/api/api/token\ntls: {insecure_skip_verify: false}\n", status: sdk.StatusCritical, code: "freepbx.tls_error"},
 		{name: "server_error echoing the secret", clientID: "17-debug_page", status: sdk.StatusCritical, code: "freepbx.server_error"},
-		{name: "unexpected_response", clientID: "16-html_login", status: sdk.StatusCritical, code: "freepbx.unexpected_response"},
+		{name: "unexpected_response", clientID: "16-sso_login", status: sdk.StatusCritical, code: "freepbx.unexpected_response"},
+		{name: "api_routing_broken", clientID: "17-rewrite_off", status: sdk.StatusCritical, code: "freepbx.api_routing_broken"},
 	}
 }
 

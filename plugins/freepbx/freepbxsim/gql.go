@@ -67,8 +67,7 @@ type gqlLocation struct {
 // gql answers POST /admin/api/api/gql.
 func (s *Server) gql(w http.ResponseWriter, r *http.Request, v Version, sc scenario) {
 	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		http.Error(w, "Method not allowed. Must be one of: POST", http.StatusMethodNotAllowed)
+		methodNotAllowed(w, v)
 		return
 	}
 	scopes, hint := s.bearer(r, v)

@@ -115,11 +115,14 @@ func jsonString(s string) string {
 // client_credentials grant.
 func (s *Server) token(w http.ResponseWriter, r *http.Request, v Version, sc scenario) {
 	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		http.Error(w, "Method not allowed. Must be one of: POST", http.StatusMethodNotAllowed)
+		methodNotAllowed(w, v)
 		return
 	}
 	switch {
+	case sc.ssoLogin:
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		fmt.Fprint(w, "<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><form method=\"post\" action=\"/sso/login\"><input name=\"user\"><input name=\"pass\" type=\"password\"></form></body></html>\n")
+		return
 	case sc.slow:
 		select {
 		case <-time.After(s.opts.SlowDelay):
@@ -179,6 +182,18 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, v Version, sc sce
 		}
 		s.issue(w, v, sc, id, scopes)
 	}
+}
+
+// methodNotAllowed is the API router's answer to a GET of a POST route:
+// Slim 3 (FreePBX 16) answers 405 itself; Slim 4 (17) throws, and the
+// framework's Whoops handler answers 500.
+func methodNotAllowed(w http.ResponseWriter, v Version) {
+	if v == V16 {
+		w.Header().Set("Allow", "POST")
+		http.Error(w, "Method not allowed. Must be one of: POST", http.StatusMethodNotAllowed)
+		return
+	}
+	whoopsJSON(w, `Slim\Exception\HttpMethodNotAllowedException`, "Method not allowed. Must be one of: POST", "/var/www/html/admin/modules/api/vendor/slim/slim/Slim/Middleware/RoutingMiddleware.php", 79)
 }
 
 // grantScopes is ScopeRepository: validate the requested scopes and decide

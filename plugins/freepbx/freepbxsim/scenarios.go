@@ -16,11 +16,15 @@ type scenario struct {
 	allowed  []string // the application's allowed scopes; empty means unrestricted
 
 	coreDisabled    bool // core module disabled: its scopes and GraphQL fields vanish
-	noAPIModule     bool // api module missing: /admin/api answers 404
+	noAPIModule     bool // api module missing: ajax.php's Whoops JSON 500 for module api
+	rewriteOff      bool // Apache ignores admin/api/.htaccess: /admin/api/... answers 404
+	multiViews      bool // ... with MultiViews on: ajax.php without a module declines
+	notFreePBX      bool // no FreePBX at this address: 404 everywhere
 	noCCGrant       bool // token endpoint without the client_credentials grant
 	brokenKey       bool // api_oauth.key unreadable: token endpoint 500
 	debugPage       bool // the 500 comes as PHP's debug page, which echoes the POST data
-	htmlLogin       bool // a login page answers the token request with 200 HTML
+	htmlLogin       bool // FreePBX's GUI login page answers the token request with 200 HTML
+	ssoLogin        bool // a proxy's sign-on page answers the token request with 200 HTML
 	slow            bool // token endpoint stalls for Options.SlowDelay
 	revoked         bool // tokens are not stored, so FreePBX treats them as revoked
 	keyChanged      bool // tokens are signed with a key FreePBX no longer has
@@ -67,8 +71,24 @@ var scenarios = map[string]scenario{
 		expect16:    "freepbx.token_rejected", expect17: "freepbx.token_rejected", allowed: []string{"gql"}, keyChanged: true,
 	},
 	"no_api_module": {
-		description: "The API module is not installed or disabled: /admin/api answers 404.",
+		description: "The API module is not installed: ajax.php cannot load its class and answers with the framework's Whoops exception JSON (500).",
 		expect16:    "freepbx.api_module_missing", expect17: "freepbx.api_module_missing", noAPIModule: true,
+	},
+	"rewrite_off": {
+		description: "Apache ignores /admin/api/.htaccess (AllowOverride None or mod_rewrite off): /admin/api/api/token answers Apache's 404, /admin/ajax.php works.",
+		expect16:    "freepbx.api_routing_broken", expect17: "freepbx.api_routing_broken", rewriteOff: true, allowed: []string{"gql"},
+	},
+	"multiviews": {
+		description: "As rewrite_off with MultiViews on: /admin/api/api/token reaches ajax.php without module and command, which answers 403 ajaxRequest declined.",
+		expect16:    "freepbx.api_routing_broken", expect17: "freepbx.api_routing_broken", multiViews: true, allowed: []string{"gql"},
+	},
+	"not_freepbx": {
+		description: "url reaches a web server without FreePBX: 404 for the token URL and for /admin/ajax.php.",
+		expect16:    "freepbx.not_freepbx", expect17: "freepbx.not_freepbx", notFreePBX: true,
+	},
+	"sso_login": {
+		description: "A proxy's single sign-on page answers the token request with 200 HTML that names no known product.",
+		expect16:    "freepbx.unexpected_response", expect17: "freepbx.unexpected_response", ssoLogin: true,
 	},
 	"broken_key": {
 		description: "The OAuth private key is unreadable: the token endpoint answers 500.",
@@ -79,8 +99,8 @@ var scenarios = map[string]scenario{
 		expect16:    "freepbx.server_error", expect17: "freepbx.server_error", brokenKey: true, debugPage: true,
 	},
 	"html_login": {
-		description: "A login page (proxy, SSO) answers the token request with 200 HTML.",
-		expect16:    "freepbx.unexpected_response", expect17: "freepbx.unexpected_response", htmlLogin: true,
+		description: "FreePBX's administration login page answers the token request with 200 HTML: a proxy or rewrite sends /admin/api/... to the GUI.",
+		expect16:    "freepbx.api_routing_broken", expect17: "freepbx.api_routing_broken", htmlLogin: true,
 	},
 	"slow": {
 		description: "The token endpoint stalls (Options.SlowDelay).",

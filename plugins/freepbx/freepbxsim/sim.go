@@ -66,6 +66,7 @@ type Server struct {
 
 	mu     sync.Mutex
 	issued map[string]time.Time // jti -> expiry, the api_access_tokens table
+	byConn map[string]string    // remote address -> last client id seen
 }
 
 // New returns a simulator with a fresh RSA key pair.
@@ -85,7 +86,7 @@ func New(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Server{opts: o, key: mustKey(), otherKey: mustKey(), issued: map[string]time.Time{}}
+	return &Server{opts: o, key: mustKey(), otherKey: mustKey(), issued: map[string]time.Time{}, byConn: map[string]string{}}
 }
 
 func mustKey() *rsa.PrivateKey {
@@ -116,10 +117,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, sc := s.scenarioOf(r)
-	if sc.noAPIModule {
-		// Without the module (or with the framework's rewrite rules off)
-		// Apache itself answers.
+	viaRewrite := strings.HasPrefix(r.URL.Path, "/admin/api/")
+	switch {
+	case sc.notFreePBX:
 		notFound(w)
+		return
+	case viaRewrite && sc.rewriteOff:
+		// Apache ignores admin/api/.htaccess: /admin/api/api/token is a
+		// path to a file that does not exist.
+		notFound(w)
+		return
+	case viaRewrite && sc.multiViews:
+		// ... and MultiViews maps /admin/api/api/<x> to admin/api/api.php
+		// with PATH_INFO: ajax.php gets no module, uses "framework" with
+		// command "unset", which the framework declines.
+		ajaxError(w, http.StatusForbidden, "ajaxRequest declined")
+		return
+	case sc.noAPIModule && module == "api":
+		// ajax.php cannot load admin/modules/api/Api.class.php: Self_Helper
+		// throws, and ajax.php's Whoops JsonResponseHandler answers.
+		whoopsJSON(w, "Exception", "Attempted to load Api with a hint of /var/www/html/admin/modules/api/Api.class.php and it didn't exist", "/var/www/html/admin/libraries/BMO/Self_Helper.class.php", 132)
 		return
 	}
 	switch {
@@ -182,6 +199,14 @@ func notFound(w http.ResponseWriter) {
 `)
 }
 
+// whoopsJSON writes what the framework's Whoops JsonResponseHandler sends
+// for an exception ajax.php did not catch.
+func whoopsJSON(w http.ResponseWriter, class, msg, file string, line int) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusInternalServerError)
+	fmt.Fprintf(w, `{"error":{"type":%s,"message":%s,"code":0,"file":%s,"line":%d}}`, jsonString(class), jsonString(msg), jsonString(file), line)
+}
+
 // scenarioOf finds the scenario from the client_id of a token request or the
 // aud claim of a bearer token.
 func (s *Server) scenarioOf(r *http.Request) (Version, scenario) {
@@ -199,6 +224,15 @@ func (s *Server) scenarioOf(r *http.Request) (Version, scenario) {
 	if id == "" {
 		id = audience(r.Header.Get("Authorization"))
 	}
+	// A request without credentials (the check's GET of ajax.php after a
+	// 404) belongs to the scenario the same connection used last.
+	s.mu.Lock()
+	if id == "" {
+		id = s.byConn[r.RemoteAddr]
+	} else {
+		s.byConn[r.RemoteAddr] = id
+	}
+	s.mu.Unlock()
 	return s.lookup(id)
 }
 

@@ -195,7 +195,7 @@ func TestAjaxRouting(t *testing.T) {
 			t.Errorf("%s: %d %s", c.path, code, body)
 		}
 	}
-	if code, body := do(t, tokenReq(creds("16-no_api_module", ""))); code != 404 || !strings.Contains(body, "Not Found") {
+	if code, body := do(t, tokenReq(creds("16-no_api_module", ""))); code != 500 || !strings.Contains(body, "Attempted to load Api") {
 		t.Errorf("no api module: %d %s", code, body)
 	}
 }

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/pbxwatch/pbxwatch/internal/frontlayer"
+	"github.com/pbxwatch/pbxwatch/sdk"
+)
+
+// Answers that are not the API module's OAuth or GraphQL JSON: FreePBX's
+// framework (ajax.php refusals, Whoops exception JSON, Slim's not-found
+// answers, the GUI's login page), the layers in front of FreePBX (CDN, WAF,
+// reverse proxy, the web server's own pages), and what nobody explains.
+// What the answer says decides before its status does.
+
+// whoops is the framework's Whoops JsonResponseHandler output:
+// {"error":{"type":"<exception class>","message":"...","file":...,"line":...}}.
+type whoops struct {
+	Type    string `json:"type"`
+	Message string `json:"message"`
+}
+
+func (a apiBody) exception() (whoops, bool) {
+	var w whoops
+	if json.Unmarshal(a.Error, &w) != nil || (w.Type == "" && w.Message == "") {
+		return whoops{}, false
+	}
+	return w, true
+}
+
+var (
+	// missingClass: Self_Helper's exceptions when ajax.php cannot load a
+	// module's class: the module is not installed (or its files are gone).
+	missingClass = regexp.MustCompile(`(?:Attempted to load (\w+) with a hint of .* and it didn't exist|Unable to locate the FreePBX BMO Class '(\w+)')`)
+	// slimNotFound: Slim saw a path it has no route for; the rewrite that
+	// turns /admin/api/api/<command>/<route> into module, command and
+	// route did not happen as FreePBX's .htaccess says.
+	slimNotFound = regexp.MustCompile(`(?i)(HttpNotFoundException|HttpMethodNotAllowedException|^not found\.?$|^method not allowed)`)
+)
+
+// classifyAnswer explains an answer that is not the API module's own JSON
+// for endpoint ("token" or "gql"). ok is false for nothing it recognises;
+// the caller then reports it as unrecognised.
+func classifyAnswer(endpoint string, ex *exchange, b apiBody) (sdk.Diagnosis, bool) {
+	switch b.errorCode() {
+	case "ajaxRequest declined":
+		if onAPIPath(ex.url) {
+			// ajax.php saw no api module or no token/gql command although
+			// the URL names them: the rewrite did not run (Apache served
+			// admin/api/api.php through MultiViews, or a proxy dropped the
+			// query string).
+			return diagRoutingBroken(endpoint, ex, "FreePBX's ajax.php answered {\"error\":\"ajaxRequest declined\"}: it received no module=api&command="+endpoint+", so the /admin/api rewrite rule did not run"), true
+		}
+		return diagAjaxDeclined(ex), true
+	case "ajaxRequest declined - Referrer":
+		return diagReferrer(ex), true
+	case "Not Authenticated":
+		return diagNotAuthenticated(ex), true
+	}
+	if w, ok := b.exception(); ok {
+		switch m := missingClass.FindStringSubmatch(w.Message); {
+		case m != nil && strings.EqualFold(m[1]+m[2], "api"):
+			return diagAPIModuleMissing(ex, w.Message), true
+		case slimNotFound.MatchString(w.Type) || slimNotFound.MatchString(w.Message):
+			return diagRoutingBroken(endpoint, ex, fmt.Sprintf("the API module's router did not find the route (%s: %s): the path it received is not /%s", shortType(w.Type), w.Message, endpoint)), true
+		}
+		return diagServerError(endpoint, ex), true
+	}
+	if slimNotFound.MatchString(strings.TrimSpace(b.Message)) || strings.Contains(string(ex.body), "The page you are looking for could not be found") {
+		return diagRoutingBroken(endpoint, ex, "the API module's router (Slim) answered that it has no such route: the path it received is not /"+endpoint), true
+	}
+	if l, ok := frontlayer.Identify(ex.header, ex.body); ok && l.Refuses() {
+		return diagEdgeBlocked(endpoint, ex, l), true
+	}
+	if frontlayer.LooksHTML(ex.header, ex.body) && freepbxGUIPage(ex.body) {
+		return diagRoutingBroken(endpoint, ex, "FreePBX's administration GUI answered with a web page ("+orQuoted(frontlayer.Title(ex.body))+") instead of the API: the request reached the GUI, not admin/api/api.php"), true
+	}
+	switch {
+	case ex.status >= 300 && ex.status < 400:
+		return diagRedirect(endpoint, ex), true
+	case ex.status >= 500:
+		return diagServerError(endpoint, ex), true
+	}
+	return sdk.Diagnosis{}, false
+}
+
+// onAPIPath tells whether u is one of the API module's endpoints.
+func onAPIPath(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	return strings.HasSuffix(p.Path, tokenPath) || strings.HasSuffix(p.Path, gqlPath)
+}
+
+func freepbxGUIPage(body []byte) bool {
+	b := strings.ToLower(string(body[:min(len(body), 64<<10)]))
+	return strings.Contains(b, "freepbx") || strings.Contains(b, "sangoma")
+}
+
+func shortType(t string) string {
+	if i := strings.LastIndex(t, `\`); i >= 0 {
+		return t[i+1:]
+	}
+	return t
+}
+
+func orQuoted(s string) string {
+	if s == "" {
+		return "untitled"
+	}
+	return fmt.Sprintf("%q", s)
+}
