@@ -73,7 +73,25 @@ func classifyAnswer(endpoint string, ex *exchange, b apiBody) (sdk.Diagnosis, bo
 	if slimNotFound.MatchString(strings.TrimSpace(b.Message)) || strings.Contains(string(ex.body), "The page you are looking for could not be found") {
 		return diagRoutingBroken(endpoint, ex, "the API module's router (Slim) answered that it has no such route: the path it received is not /"+endpoint), true
 	}
-	if l, ok := frontlayer.Identify(ex.header, ex.body); ok && l.Refuses() {
+	l, named := frontlayer.Identify(ex.header, ex.body)
+	if named && l.Refuses() {
+		return diagEdgeBlocked(endpoint, ex, l), true
+	}
+	switch ex.status {
+	case 401, 403, 406, 429:
+		if json.Valid(ex.body) && len(strings.TrimSpace(string(ex.body))) > 0 {
+			// Some application's JSON (FreePBX's REST API answers scope
+			// errors so): not a page of a layer in front.
+			break
+		}
+		// Not FreePBX's JSON, yet a refusal: the web server or a layer
+		// in front of it said no.
+		switch {
+		case len(strings.TrimSpace(string(ex.body))) == 0:
+			l = frontlayer.Layer{ID: "empty", Product: "A firewall or ban (fail2ban, Responsive Firewall) in front of FreePBX"}
+		case !named:
+			l = frontlayer.Layer{ID: "unknown", Product: "An unidentified layer in front of FreePBX"}
+		}
 		return diagEdgeBlocked(endpoint, ex, l), true
 	}
 	if frontlayer.LooksHTML(ex.header, ex.body) && freepbxGUIPage(ex.body) {

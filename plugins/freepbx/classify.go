@@ -188,11 +188,10 @@ func classifyProbe(ctx context.Context, c *config, tok *grantedToken, ex *exchan
 			fields = append(fields, m[1])
 		}
 	}
-	body := string(ex.body)
 	switch {
 	case len(fields) > 0:
 		return set(diagQueryNotPermitted(ex, tok, fields))
-	case b.errorCode() == "access_denied" || strings.Contains(body, "OAuthServerException") || strings.Contains(body, "denied the request"):
+	case b.errorCode() == "access_denied" || oauthException(b):
 		return set(diagTokenRejected(ex, b, tok))
 	}
 	switch {
@@ -233,6 +232,13 @@ func hasData(raw json.RawMessage) bool {
 		}
 	}
 	return false
+}
+
+// oauthException recognises FreePBX 17's rejected token: league's
+// OAuthServerException in the framework's Whoops JSON.
+func oauthException(b apiBody) bool {
+	w, ok := b.exception()
+	return ok && (strings.Contains(w.Type, "OAuthServerException") || strings.Contains(w.Message, "denied the request"))
 }
 
 func readExtensions(pr *probeResult, data json.RawMessage) {

@@ -10,7 +10,8 @@ type scenario struct {
 	// the check's default config (scopes not set, required gql:core:read).
 	expect16, expect17 string
 
-	unknown bool // no such client id
+	unknown bool    // no such client id
+	answer  *Answer // a recorded answer to serve (client id "answer.<name>")
 
 	appGrant string   // the application's type; "" is client_credentials (Machine-to-Machine)
 	allowed  []string // the application's allowed scopes; empty means unrestricted

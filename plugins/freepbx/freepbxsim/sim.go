@@ -117,6 +117,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, sc := s.scenarioOf(r)
+	if sc.answer != nil && serveAnswer(w, r, sc.answer, command) {
+		return
+	}
 	viaRewrite := strings.HasPrefix(r.URL.Path, "/admin/api/")
 	switch {
 	case sc.notFreePBX:
@@ -244,6 +247,9 @@ func (s *Server) lookup(clientID string) (Version, scenario) {
 		v, name = V16, clientID[3:]
 	case strings.HasPrefix(clientID, "17-"):
 		v, name = V17, clientID[3:]
+	}
+	if a, ok := answers[strings.TrimPrefix(name, "answer.")]; ok && strings.HasPrefix(name, "answer.") {
+		return v, scenario{answer: a, allowed: a.Scopes}
 	}
 	sc, ok := scenarios[name]
 	if !ok {
