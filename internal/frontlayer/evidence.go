@@ -22,7 +22,7 @@ var (
 	tagRE    = regexp.MustCompile(`(?s)<[^>]*>`)
 	// sensitiveRE finds credentials a page echoes back as key=value or
 	// "key": "value" (debug pages print the POST data), whatever the value.
-	sensitiveRE = regexp.MustCompile(`(?i)((?:client_secret|secret|password|passwd|accesskey|access_key|api_access_key|access_token|refresh_token|identifier|authorization)["']?\s*(?:=>|[:=])\s*["']?)(?:Bearer\s+)?[^\s"'&,;<>}\]]+`)
+	sensitiveRE = regexp.MustCompile(`(?i)((?:client_secret|secret|password|passwd|accesskey|access_key|api_access_key|access_token|refresh_token|identifier|authorization)["']?\s*(?:=>|[:=])\s*["']?)(?:(?:Bearer|Basic|Digest)\s+)?[^\s"'&,;<>}\])(]{4,}`)
 )
 
 // Title is the page's <title>, on one line, valid UTF-8, bounded.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pbxwatch/pbxwatch/internal/frontlayer"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -41,7 +42,27 @@ func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 	r := &run{cfg: c.cfg, name: c.name, client: newClient(c.cfg), now: now, res: &sdk.Result{}}
 	defer r.client.close()
 	r.check(ctx)
-	return r.res, nil
+	return scrubResult(r.res, r.secrets()), nil
+}
+
+// scrubResult removes the credentials, in every encoding a server may echo
+// them in, from every text of the result: diagnoses quote what servers
+// answered. The SDK scrubs again at the transport; this keeps the core
+// safe on its own.
+func scrubResult(res *sdk.Result, secrets []string) *sdk.Result {
+	clean := func(s string) string { return frontlayer.Scrub(s, secrets...) }
+	res.Summary = clean(res.Summary)
+	for i := range res.Diagnoses {
+		d := &res.Diagnoses[i]
+		d.Message = clean(d.Message)
+		for j := range d.Remediation {
+			d.Remediation[j] = clean(d.Remediation[j])
+		}
+		for k, v := range d.Details {
+			d.Details[k] = clean(v)
+		}
+	}
+	return res
 }
 
 // run is the state of one check run.

@@ -144,7 +144,14 @@ func whmcsOrLoginPage(body []byte) bool {
 func (run *run) classifyEnvelope(r *reply, e envelope) verdict {
 	run.whmcsAnswered = true
 	v := verdict{env: e, message: e.message}
+	ok2xx := r.status >= 200 && r.status < 300
 	if e.outcome == "success" {
+		if !ok2xx {
+			// Success at an error status proves nothing: something
+			// between WHMCS and us changed the answer.
+			v.kind, v.diag = kindUnknown, run.unexpected(r, "result success at an error status")
+			return v
+		}
 		v.kind = kindAllowed
 		return v
 	}
@@ -164,7 +171,7 @@ func (run *run) classifyEnvelope(r *reply, e envelope) verdict {
 		v.kind, v.diag = kindFatal, run.doubledPath(r, msg)
 	case r.status >= 500:
 		v.kind, v.diag = kindFatal, run.serverError(r, edge{whmcsMessage: msg})
-	case r.status < 500 && provesAllowed(msg):
+	case ok2xx && provesAllowed(msg):
 		// A lookup or validation error of the action itself: WHMCS only
 		// runs the action after the IP, the credential and the role passed.
 		v.kind = kindAllowed
