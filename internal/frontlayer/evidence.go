@@ -2,12 +2,13 @@ package frontlayer
 
 import (
 	"encoding/base64"
-	"encoding/json"
+	"fmt"
 	"html"
-	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/pbxwatch/pbxwatch/sdk"
@@ -31,7 +32,8 @@ func Title(body []byte) string {
 	if m == nil {
 		return ""
 	}
-	return clip(oneLine(html.UnescapeString(tagRE.ReplaceAllString(string(m[1]), " "))), 120)
+	t := html.UnescapeString(tagRE.ReplaceAllString(strings.ToValidUTF8(string(m[1]), " "), " "))
+	return clip(oneLine(strings.ToValidUTF8(t, " ")), 120)
 }
 
 // Excerpt is the start of a body for a diagnosis: markup stripped, on one
@@ -55,33 +57,69 @@ func Excerpt(body []byte, secrets ...string) string {
 	return clip(oneLine(s), MaxExcerpt)
 }
 
-// Scrub removes secrets from s: the given ones in plain, URL-, JSON-,
-// HTML- and base64-encoded form, those registered with the SDK, and the
-// values of credential-named keys.
+// Scrub removes secrets from s: the given ones written plainly or with
+// any mix of JSON, HTML and URL escapes (a debug page, a JSON error or a
+// query string echoing them) or base64-encoded, those registered with the
+// SDK, and the values of credential-named keys.
 func Scrub(s string, secrets ...string) string {
 	for _, v := range secrets {
 		if len(v) < 4 {
 			continue
 		}
-		for _, form := range encodings(v) {
-			if form != "" && strings.Contains(s, form) {
-				s = strings.ReplaceAll(s, form, "<secret>")
-			}
+		s = anyEscaping(v).ReplaceAllLiteralString(s, "<secret>")
+		for _, form := range []string{
+			base64.StdEncoding.EncodeToString([]byte(v)), base64.RawStdEncoding.EncodeToString([]byte(v)),
+			base64.URLEncoding.EncodeToString([]byte(v)), base64.RawURLEncoding.EncodeToString([]byte(v)),
+		} {
+			s = strings.ReplaceAll(s, form, "<secret>")
 		}
 	}
 	s = sdk.Scrub(s)
 	return sensitiveRE.ReplaceAllString(s, "${1}<secret>")
 }
 
-func encodings(v string) []string {
-	j, _ := json.Marshal(v)
-	js := strings.Trim(string(j), `"`)
-	return []string{
-		v, url.QueryEscape(v), url.PathEscape(v), js, html.EscapeString(v),
-		strings.ReplaceAll(js, `"`, `\u0022`),
-		base64.StdEncoding.EncodeToString([]byte(v)), base64.RawStdEncoding.EncodeToString([]byte(v)),
-		base64.URLEncoding.EncodeToString([]byte(v)), base64.RawURLEncoding.EncodeToString([]byte(v)),
+var escapings sync.Map // secret -> *regexp.Regexp
+
+// anyEscaping matches v with each character written as itself or in any
+// JSON (\uXXXX, \/, \"), HTML (&amp;, &#34;, &#x22;) or URL (%XX, +)
+// escape.
+func anyEscaping(v string) *regexp.Regexp {
+	if re, ok := escapings.Load(v); ok {
+		return re.(*regexp.Regexp)
 	}
+	var b strings.Builder
+	for _, r := range v {
+		alts := []string{regexp.QuoteMeta(string(r))}
+		var units, pct []string
+		for _, u := range utf16.Encode([]rune{r}) {
+			units = append(units, fmt.Sprintf(`\\u(?i:%04x)`, u))
+		}
+		for _, c := range []byte(string(r)) {
+			pct = append(pct, fmt.Sprintf(`%%(?i:%02x)`, c))
+		}
+		alts = append(alts, strings.Join(units, ""), strings.Join(pct, ""), fmt.Sprintf(`&#0*%d;`, r), fmt.Sprintf(`&#(?i:x0*%x);`, r))
+		switch r {
+		case '/', '"', '\\':
+			alts = append(alts, `\\`+regexp.QuoteMeta(string(r)))
+		case ' ':
+			alts = append(alts, `\+`)
+		case '&':
+			alts = append(alts, `&amp;`)
+		case '<':
+			alts = append(alts, `&lt;`)
+		case '>':
+			alts = append(alts, `&gt;`)
+		case '\'':
+			alts = append(alts, `&apos;`)
+		}
+		if r == '"' {
+			alts = append(alts, `&quot;`)
+		}
+		b.WriteString("(?:" + strings.Join(alts, "|") + ")")
+	}
+	re := regexp.MustCompile(b.String())
+	escapings.Store(v, re)
+	return re
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

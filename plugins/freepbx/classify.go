@@ -195,7 +195,7 @@ func classifyProbe(ctx context.Context, c *config, tok *grantedToken, ex *exchan
 		return set(diagTokenRejected(ex, b, tok))
 	}
 	switch {
-	case len(b.Errors) == 1 && b.Errors[0].Message == noExtensionMsg:
+	case ex.status == 400 && len(b.Errors) == 1 && b.Errors[0].Message == noExtensionMsg:
 		// FreePBX answers an empty extension list as a failed resolver.
 		pr.ok, pr.haveExtensions = true, true
 		return pr

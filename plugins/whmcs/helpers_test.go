@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 }
 
 // configure runs Configure on a YAML config block.
-func configure(t *testing.T, yamlCfg string) (*checker, error) {
+func configure(t testing.TB, yamlCfg string) (*checker, error) {
 	t.Helper()
 	lines := map[int]int{}
 	for i := 1; i <= strings.Count(yamlCfg, "\n")+1; i++ {
