@@ -76,3 +76,19 @@ func TestExcerptIsBoundedValidUTF8OnOneLine(t *testing.T) {
 		t.Errorf("field %q", got)
 	}
 }
+
+func TestSplitPHPOutput(t *testing.T) {
+	body := "<br />\n<b>Deprecated</b>:  Creation of dynamic property x in <b>/var/www/a.php</b> on line <b>3</b><br />\n{\"result\":\"success\"}"
+	js, before, ok := SplitPHPOutput([]byte(body))
+	if !ok || string(js) != `{"result":"success"}` || !strings.Contains(before, "Deprecated") {
+		t.Fatalf("%q %q %v", js, before, ok)
+	}
+	if js, before, ok := SplitPHPOutput([]byte("\xef\xbb\xbf{\"data\":{}}")); !ok || string(js) != `{"data":{}}` || before != "a UTF-8 byte order mark" {
+		t.Fatalf("BOM: %q %q %v", js, before, ok)
+	}
+	for _, b := range []string{`{"result":"success"}`, "<html>{\"a\":1}</html>", "Warning: nothing after", "hello {\"a\":1}"} {
+		if _, _, ok := SplitPHPOutput([]byte(b)); ok {
+			t.Errorf("split %q", b)
+		}
+	}
+}

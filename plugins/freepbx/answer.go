@@ -61,6 +61,9 @@ func classifyAnswer(endpoint string, ex *exchange, b apiBody) (sdk.Diagnosis, bo
 	case "Not Authenticated":
 		return diagNotAuthenticated(ex), true
 	}
+	if _, before, ok := frontlayer.SplitPHPOutput(ex.body); ok {
+		return diagPHPOutput(endpoint, ex, before), true
+	}
 	if w, ok := b.exception(); ok {
 		switch m := missingClass.FindStringSubmatch(w.Message); {
 		case m != nil && strings.EqualFold(m[1]+m[2], "api"):

@@ -13,7 +13,19 @@ const (
 	codeAPIRoutingBroken = "freepbx.api_routing_broken"
 	codeEdgeBlocked      = "freepbx.edge_blocked"
 	codeNotFreePBX       = "freepbx.not_freepbx"
+	codePHPOutput        = "freepbx.php_output"
 )
+
+func diagPHPOutput(endpoint string, ex *exchange, before string) sdk.Diagnosis {
+	d := evidence(ex)
+	d["endpoint"] = endpoint
+	d["output_before_json"] = frontlayer.Field(before, 300)
+	return critical(codePHPOutput,
+		fmt.Sprintf("FreePBX's %s answer starts with PHP output before the JSON (%q): OAuth and GraphQL clients, pbxwatch included, cannot parse it.", endpoint, d["output_before_json"]), d,
+		"Turn PHP's display_errors off on the PBX (php.ini: display_errors = Off, then reload Apache or PHP-FPM): warnings belong in the log, not in API answers.",
+		"Fix what the warning names: usually a module that needs an update for this PHP version (`fwconsole ma upgradeall`, then `fwconsole reload`).",
+		"A byte order mark comes from a PHP file saved as \"UTF-8 with BOM\" (e.g. /etc/freepbx.conf): save it as UTF-8 without BOM.")
+}
 
 const stepRewrite = "Make Apache apply FreePBX's /admin/api/.htaccess: in the site's configuration (Debian: /etc/apache2/apache2.conf or the FreePBX vhost; EL: /etc/httpd/conf/httpd.conf) set `<Directory /var/www/html/admin/api> AllowOverride All </Directory>` (or AllowOverride All for /var/www/html), enable mod_rewrite (`a2enmod rewrite` on Debian; EL loads it by default), then `apachectl configtest && systemctl reload apache2` (httpd on EL)."
 
@@ -63,8 +75,13 @@ func diagEdgeBlocked(endpoint string, ex *exchange, l frontlayer.Layer) sdk.Diag
 	case "imunify360":
 		steps[0] = "Whitelist this host's IP in Imunify360 on the server in front of FreePBX: `imunify360-agent whitelist ip add <this host's IP> --comment pbxwatch`."
 	}
-	return critical(codeEdgeBlocked,
-		fmt.Sprintf("%s refused the %s request before it reached FreePBX (HTTP %d, no FreePBX JSON in the answer).", l.Product, endpoint, ex.status), d, steps...)
+	msg := fmt.Sprintf("%s refused the %s request before it reached FreePBX (HTTP %d, no FreePBX JSON in the answer).", l.Product, endpoint, ex.status)
+	if wa := ex.header.Get("Www-Authenticate"); ex.status == 401 && wa != "" {
+		d["www_authenticate"] = frontlayer.Field(wa, 120)
+		msg = fmt.Sprintf("The web server or proxy in front of FreePBX asks for HTTP authentication (401, WWW-Authenticate: %s): /admin is password-protected, so the %s request never reached FreePBX's API.", d["www_authenticate"], endpoint)
+		steps = append([]string{"Exclude /admin/api/ from the password protection (an AuthType Basic / Require valid-user block or .htpasswd on /admin, or the proxy's auth): the API authenticates its clients with OAuth itself."}, steps...)
+	}
+	return critical(codeEdgeBlocked, msg, d, steps...)
 }
 
 // addPageEvidence records the server, title and content type of an answer.

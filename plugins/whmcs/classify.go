@@ -102,6 +102,14 @@ func (run *run) classify(r *reply) verdict {
 	if e, ok := parseEnvelope(r.body); ok {
 		return run.classifyEnvelope(r, e)
 	}
+	if js, before, ok := frontlayer.SplitPHPOutput(r.body); ok {
+		if e, ok := parseEnvelope(js); ok {
+			// WHMCS answered, but PHP printed something first: read the
+			// answer, and report what breaks the integration's parsing.
+			run.diagnose(run.phpOutput(r, before))
+			return run.classifyEnvelope(r, e)
+		}
+	}
 	if r.status >= 300 && r.status < 400 {
 		return fatal(run.redirected(r))
 	}
@@ -113,6 +121,10 @@ func (run *run) classify(r *reply) verdict {
 	}
 	if l, ok := frontlayer.Identify(r.header, r.body); ok && l.Refuses() {
 		return fatal(run.edgeBlocked(r, edge{layer: l.ID, product: l.Product}))
+	}
+	if phpFailed(r.body) {
+		// PHP's own failure text, whatever status the server sent with it.
+		return fatal(run.serverError(r, edge{}))
 	}
 	switch {
 	case r.status == http.StatusUnauthorized || r.status == http.StatusForbidden ||
@@ -128,6 +140,12 @@ func (run *run) classify(r *reply) verdict {
 	}
 	return fatal(run.unexpected(r, ""))
 }
+
+var phpFatal = regexp.MustCompile(`(?i)(?:^|<b>|\n)\s*(?:PHP )?(?:Fatal error|Parse error)(?:</b>)?:|requires the ionCube PHP Loader|ionCube Loader|encoded by ionCube`)
+
+// phpFailed recognises PHP's fatal error output and ionCube's message that
+// its loader is missing, which are sent with HTTP 200 as often as 500.
+func phpFailed(body []byte) bool { return phpFatal.Match(body[:min(len(body), 64<<10)]) }
 
 // whmcsOrLoginPage recognises a web page that explains why the API did not
 // answer: WHMCS's own client area or maintenance page, or a login form.

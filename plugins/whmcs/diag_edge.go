@@ -132,6 +132,13 @@ func (r *run) edgeBlocked(rep *reply, e edge) *sdk.Diagnosis {
 			"Allow POST requests from this host's IP to " + api + " in that component, then run the check again.",
 		}
 	}
+	if wa := rep.header.Get("Www-Authenticate"); rep.status == 401 && wa != "" {
+		d["www_authenticate"] = r.field(wa)
+		diag.Message = fmt.Sprintf("The web server in front of WHMCS asks for HTTP authentication (401, WWW-Authenticate: %s): the WHMCS directory or includes/ is password-protected, so the API call never reached WHMCS.", d["www_authenticate"])
+		diag.Remediation = append([]string{
+			"Exclude " + api + " from the password protection (cPanel: Directory Privacy on the WHMCS folder; Apache: an .htaccess with AuthType Basic / Require valid-user in the WHMCS root or includes/): e.g. `<Files \"api.php\"> Require all granted </Files>` in includes/.htaccess, or protect only the admin directory.",
+		}, diag.Remediation...)
+	}
 	return diag
 }
 

@@ -143,6 +143,12 @@ func (r *run) serverError(rep *reply, e edge) *sdk.Diagnosis {
 	case rep.status == 503:
 		diag.Message = fmt.Sprintf("The WHMCS web server is unavailable (HTTP 503, page %q): overloaded, in maintenance, or PHP is down.", pageTitle(rep.body))
 		diag.Remediation = []string{"Check the web server and PHP-FPM status and their error logs on the WHMCS server.", "If maintenance is planned, expect the check to recover when it ends."}
+	case strings.Contains(strings.ToLower(string(rep.body[:min(len(rep.body), 64<<10)])), "ioncube"):
+		diag.Message = fmt.Sprintf("WHMCS cannot run: its ionCube-encoded files need the ionCube Loader for this PHP version, which is missing or too old (HTTP %d: %q).", rep.status, r.excerpt(rep.body))
+		diag.Remediation = []string{
+			"Install the ionCube Loader matching the PHP version WHMCS runs under (the message names the file, e.g. ioncube_loader_lin_8.2.so), or switch the site back to a PHP version that has it (cPanel: MultiPHP Manager / PHP Selector).",
+			"Check WHMCS's system requirements for the supported PHP and ionCube versions before changing PHP again.",
+		}
 	default:
 		diag.Message = fmt.Sprintf("WHMCS failed with HTTP %d while handling the API call (page %q): a PHP error, usually a broken addon or hook, a database problem, or a missing ionCube loader after a PHP upgrade.", rep.status, pageTitle(rep.body))
 		diag.Remediation = []string{
@@ -152,6 +158,24 @@ func (r *run) serverError(rep *reply, e edge) *sdk.Diagnosis {
 		}
 	}
 	return diag
+}
+
+// phpOutput reports PHP warnings (or a byte order mark) printed before
+// WHMCS's JSON: pbxwatch reads past them, API clients that parse the body
+// as JSON fail on them.
+func (r *run) phpOutput(rep *reply, before string) *sdk.Diagnosis {
+	d := r.details(rep, "")
+	d["output_before_json"] = r.field(before)
+	return &sdk.Diagnosis{
+		Code: "whmcs.php_output", Severity: sdk.SeverityWarning,
+		Message: fmt.Sprintf("WHMCS's API answer to %s starts with PHP output before the JSON (%q): integrations that parse the answer as JSON fail on it; pbxwatch read the JSON after it.", rep.action, d["output_before_json"]),
+		Remediation: []string{
+			"Turn PHP's display_errors off for WHMCS (php.ini or the site's .user.ini / PHP Selector: display_errors = Off), and in WHMCS's General Settings, Other tab, untick Display Errors: warnings belong in the log, not in API answers.",
+			"Fix what the warning names (the file and line point at an addon, hook or module that needs an update for this PHP version).",
+			"A byte order mark comes from a PHP file saved as \"UTF-8 with BOM\" (configuration.php, a hook or a language override): save it as UTF-8 without BOM.",
+		},
+		Details: d,
+	}
 }
 
 // unexpected is the diagnosis of an answer no known cause explains. It
