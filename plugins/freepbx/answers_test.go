@@ -111,3 +111,29 @@ func TestDiagnosisTableCoversRecordedAnswers(t *testing.T) {
 		t.Errorf("docs/diagnoses.md row freepbx/%s has no recorded answer in freepbxsim/answers", name)
 	}
 }
+
+// TestEveryScenarioAsListed runs every simulator scenario on FreePBX 16
+// and 17 with the default config and requires the result its listing
+// promises (docs/freepbx.md shows the same table).
+func TestEveryScenarioAsListed(t *testing.T) {
+	for _, s := range freepbxsim.Scenarios() {
+		for v, want := range map[int]string{16: s.Expect16, 17: s.Expect17} {
+			t.Run(fmt.Sprintf("%d-%s", v, s.Name), func(t *testing.T) {
+				t.Parallel()
+				block := fmt.Sprintf("url: %s\nclient_id: %d-%s\nclient_secret_file: %s\n", simURL(t), v, s.Name, secretFile(t, testSecret))
+				timeout := 5 * time.Second
+				if s.Name == "slow" {
+					timeout = 1500 * time.Millisecond // below the simulator's delay
+				}
+				res := checkWith(t, block, timeout)
+				got := "OK"
+				if len(res.Diagnoses) > 0 {
+					got = res.Diagnoses[0].Code
+				}
+				if got != want || (want == "OK") != (res.Status == sdk.StatusOK) {
+					t.Fatalf("%s %s, listed as %s: %q", res.Status, got, want, res.Summary)
+				}
+			})
+		}
+	}
+}
