@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pbxwatch/pbxwatch/internal/tailfile"
+	"github.com/pbxwatch/pbxwatch/sdk"
+)
+
+// slotIdle is how long a client keeps its own accesslog_failed_requests_total
+// series without failing again.
+const slotIdle = 24 * time.Hour
+
+// appNamer names the FreePBX API application an OAuth client id belongs
+// to, from FreePBX's database; nil when that look-up is not configured.
+type appNamer func(ctx context.Context, clientID string) (string, bool)
+
+type checker struct {
+	mu       sync.Mutex
+	cfg      config
+	stateDir string
+	tailer   *tailfile.Tailer
+	names    appNamer
+	st       *state
+	fresh    bool
+	now      func() time.Time
+}
+
+func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
+	conf, err := decodeConfig(cfg)
+	if err != nil {
+		return err
+	}
+	c.cfg, c.stateDir = conf, cfg.StateDir
+	c.tailer = tailfile.New(conf.Path, conf.StartAt, conf.MaxLineBytes, sdk.Logger())
+	if c.now == nil {
+		c.now = time.Now
+	}
+	return nil
+}
+
+func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	file := tailfile.StateFile(c.stateDir, c.cfg.Path)
+	if c.st == nil {
+		st, err := loadState(file)
+		if err != nil {
+			return stateCorrupt(file, err), nil
+		}
+		if st == nil {
+			st, c.fresh = newState(c.cfg.Path), true
+		}
+		c.st = st
+	}
+	c.st.maxSlots = c.cfg.MaxClients
+	r := newRun(&c.cfg, c.st)
+	pr, err := c.tailer.Poll(&c.st.Position, &c.st.Totals.Counters, c.fresh, r, tailfile.Stopper(ctx))
+	r.addTo(c.st)
+	now := c.now()
+	c.st.expireSlots(now)
+	c.st.Clients.evict()
+	var perm *tailfile.PermissionError
+	if err != nil && !errors.As(err, &perm) {
+		if serr := tailfile.SaveJSON(file, c.st); serr != nil {
+			sdk.Logger().Error("saving position failed", "err", serr)
+		}
+		return nil, fmt.Errorf("reading %s: %w", c.cfg.Path, err)
+	}
+	if perm == nil {
+		c.fresh = false
+		if err := tailfile.SaveJSON(file, c.st); err != nil {
+			return nil, fmt.Errorf("%w (state dir %s must be writable by the service user)", err, c.stateDir)
+		}
+	}
+	res := &sdk.Result{}
+	c.report(ctx, res, r, pr, perm, now)
+	return res, nil
+}
+
+// run collects what one check run read. Requests are counted in arrays
+// and folded into the saved maps at the end, so the per-line work does not
+// allocate.
+type run struct {
+	format    format
+	max       int
+	threshold int
+	tokenWin  int64
+	window    int64
+	st        *state
+	req       request
+
+	lines     uint64
+	api       uint64
+	unparsed  uint64
+	reason    string // why the first unparsed line of the run was not read
+	requests  [numEndpoints][600]uint64
+	failed    map[failKey]uint64
+	slotsFull bool
+}
+
+type failKey struct {
+	ep     endpoint
+	status int
+	client string
+}
+
+func newRun(cfg *config, st *state) *run {
+	return &run{format: cfg.format(), max: cfg.MaxLineBytes, threshold: cfg.TokenFailureThreshold, tokenWin: int64(cfg.TokenFailureWindow / time.Second),
+		window: int64(cfg.Window / time.Second), st: st, failed: map[failKey]uint64{}}
+}
+
+func (r *run) Lines(buf []byte) {
+	for len(buf) > 0 {
+		i := bytes.IndexByte(buf, '\n')
+		r.line(buf[:i], len(buf[:i]) > r.max)
+		buf = buf[i+1:]
+	}
+}
+
+func (r *run) Line(l []byte, oversized bool) { r.line(l, oversized) }
+
+func (r *run) line(l []byte, oversized bool) {
+	r.lines++
+	if len(l) > 0 && l[len(l)-1] == '\r' {
+		l = l[:len(l)-1]
+	}
+	if oversized || len(l) > r.max {
+		r.bad("longer than max_line_bytes")
+		return
+	}
+	if reason := parseLine(l, r.format, &r.req); reason != "" {
+		r.bad(reason)
+		return
+	}
+	ep := classify(r.req.target)
+	r.requests[ep][r.req.status]++
+	if !ep.api() {
+		return
+	}
+	r.api++
+	r.observe(ep)
+}
+
+func (r *run) bad(reason string) {
+	if r.unparsed == 0 {
+		r.reason = reason
+	}
+	r.unparsed++
+}
+
+// observe follows an API request's client: its streak on the endpoint,
+// its token failures, and the failed-requests series.
+func (r *run) observe(ep endpoint) {
+	q := &r.req
+	ct := r.st.Clients[string(q.client)] // no allocation for the lookup
+	if ct == nil {
+		label := clientLabel(q.client)
+		if ct = r.st.Clients[label]; ct == nil {
+			ct = &clientTrack{}
+			r.st.Clients[label] = ct
+		}
+	}
+	ct.SeenAt = q.time
+	s := ct.streak(ep)
+	s.observe(q, ep, r.threshold, r.tokenWin)
+	if id := clientIDOf(q.target); id != "" {
+		s.ClientID = id
+	}
+	if (ep == epGQL || ep == epREST) && q.status >= 500 {
+		e := r.st.Errors5xx[ep.String()]
+		if e == nil {
+			e = &episode{}
+			r.st.Errors5xx[ep.String()] = e
+		}
+		e.observe(clientLabel(q.client), q.time, r.window)
+	}
+	if q.status >= 400 {
+		r.failed[failKey{ep, q.status, r.st.slotFor(clientLabel(q.client), q.time)}]++
+	}
+}
+
+// slotFor returns the client label of a failed request: the client's own
+// address while there is a slot for it, "other" beyond max_clients.
+func (st *state) slotFor(client string, t int64) string {
+	slots := st.Totals.Slots
+	if _, ok := slots[client]; ok || len(slots) < st.maxSlots {
+		slots[client] = t
+		return client
+	}
+	return "other"
+}
+
+// expireSlots folds the failed series of clients idle for slotIdle into
+// client="other", freeing their slots.
+func (st *state) expireSlots(now time.Time) {
+	cutoff := now.Add(-slotIdle).Unix()
+	for client, last := range st.Totals.Slots {
+		if last >= cutoff {
+			continue
+		}
+		for k, v := range st.Totals.Failed {
+			if ep, status, cl, ok := splitFailKey(k); ok && cl == client {
+				st.Totals.Failed[ep+" "+status+" other"] += v
+				delete(st.Totals.Failed, k)
+			}
+		}
+		delete(st.Totals.Slots, client)
+	}
+}
+
+func splitFailKey(k string) (ep, status, client string, ok bool) {
+	f := strings.SplitN(k, " ", 3)
+	if len(f) != 3 {
+		return "", "", "", false
+	}
+	return f[0], f[1], f[2], true
+}
+
+// addTo folds the run's counts into the saved totals.
+func (r *run) addTo(st *state) {
+	for ep := range r.requests {
+		for status, n := range r.requests[ep] {
+			if n > 0 {
+				st.Totals.Requests[endpoint(ep).String()+" "+statusLabel(endpoint(ep), status)] += n
+			}
+		}
+	}
+	for k, n := range r.failed {
+		st.Totals.Failed[k.ep.String()+" "+strconv.Itoa(k.status)+" "+k.client] += n
+	}
+	st.Totals.Unparsed += r.unparsed
+}
+
+// statusLabel is the exact code on the API endpoints (401 and 403 mean
+// different things there) and the class (2xx..5xx) for the rest of the
+// site, whose many pages and assets would otherwise multiply series.
+func statusLabel(ep endpoint, status int) string {
+	if ep.api() {
+		return strconv.Itoa(status)
+	}
+	return strconv.Itoa(status/100) + "xx"
+}
+
+// clientLabel makes a logged client address safe as a label value: valid
+// UTF-8, at most 64 bytes (an address is at most 45).
+func clientLabel(b []byte) string {
+	if len(b) > 64 {
+		b = b[:64]
+	}
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
+
+// clientIDOf returns the OAuth client_id in a request target's query
+// string (the authorize endpoint's GET carries it; token requests carry it
+// in the POST body or Basic header, which no access log shows), or "".
+func clientIDOf(target []byte) string {
+	q := bytes.IndexByte(target, '?')
+	if q < 0 {
+		return ""
+	}
+	for _, kv := range bytes.Split(target[q+1:], []byte("&")) {
+		v, ok := bytes.CutPrefix(kv, []byte("client_id="))
+		if !ok || len(v) == 0 || len(v) > 128 {
+			continue
+		}
+		for _, c := range v {
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_' || c == '.') {
+				return ""
+			}
+		}
+		return string(v)
+	}
+	return ""
+}

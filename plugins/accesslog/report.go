@@ -1,0 +1,368 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pbxwatch/pbxwatch/internal/tailfile"
+	"github.com/pbxwatch/pbxwatch/sdk"
+)
+
+// maxClientDiagnoses bounds the diagnoses of one kind: the clients with
+// the most failures first, the count of the rest in the last one.
+const maxClientDiagnoses = 10
+
+// report fills the result: metrics always, diagnoses for what needs a
+// person.
+func (c *checker) report(ctx context.Context, res *sdk.Result, r *run, pr tailfile.Result, perm *tailfile.PermissionError, now time.Time) {
+	path := c.cfg.Path
+	c.addMetrics(res, pr)
+	switch {
+	case perm != nil:
+		res.Summary = "cannot read " + path + ": permission denied"
+		res.Diagnose(permissionDenied(path, perm))
+		return
+	case pr.Missing:
+		res.Summary = path + " does not exist"
+		res.Diagnose(fileMissing(path))
+	}
+	cutoff := now.Add(-c.cfg.Window).Unix()
+	failing := c.diagnoseFailing(ctx, res, cutoff)
+	c.diagnoseTokenBursts(res, cutoff)
+	c.diagnoseServerErrors(res, cutoff)
+	if r.unparsed > 0 && r.unparsed*2 >= r.lines {
+		res.Diagnose(sdk.Diagnosis{Code: "accesslog.unparsed_lines", Severity: sdk.SeverityWarning,
+			Message: fmt.Sprintf("%d of the %d lines read from %s this run are not %s-format access-log lines (first problem: %s).", r.unparsed, r.lines, path, c.cfg.Format, r.reason),
+			Remediation: []string{
+				"Compare the file's LogFormat with the config: Apache's and nginx's default is combined; Sangoma Linux's ssl_access_log (TransferLog) is common; Debian's other_vhosts_access.log is vhost_combined.",
+				"Set format: accordingly; a custom LogFormat must start like common (%h %l %u %t \"%r\" %>s %b).",
+			},
+			Details: map[string]string{"file": path, "unparsed": strconv.FormatUint(r.unparsed, 10), "lines": strconv.FormatUint(r.lines, 10), "reason": r.reason}})
+	}
+	for _, n := range pr.Notes {
+		res.Diagnose(sdk.Diagnosis{Code: "accesslog.previous_file_lost", Severity: sdk.SeverityInfo, Message: n,
+			Remediation: []string{"Keep at least one uncompressed rotated file (delaycompress, as Debian's and Sangoma's apache2/httpd logrotate files do), so the rest of a rotated log can be read."},
+			Details:     map[string]string{"file": path}})
+	}
+	if pr.Stopped {
+		res.Diagnose(sdk.Diagnosis{Code: "accesslog.behind", Severity: sdk.SeverityInfo,
+			Message:     fmt.Sprintf("The run ended before reaching the end of %s; the next runs read the rest.", path),
+			Remediation: []string{"Nothing to do if it catches up; otherwise raise the check's timeout or run it more often."},
+			Details:     map[string]string{"file": path}})
+	}
+	sort.SliceStable(res.Diagnoses, func(i, j int) bool {
+		return res.Diagnoses[i].Severity == sdk.SeverityCritical && res.Diagnoses[j].Severity != sdk.SeverityCritical
+	})
+	if res.Summary == "" {
+		res.Summary = fmt.Sprintf("%d new requests in %s, %d to FreePBX's API", r.lines-r.unparsed, path, r.api)
+		if failing > 0 {
+			res.Summary += fmt.Sprintf("; %d client(s) failing", failing)
+		}
+	}
+}
+
+func when(t int64) string { return time.Unix(t, 0).UTC().Format(time.RFC3339) }
+
+// failingClient is one client whose API calls failed after a success.
+type failingClient struct {
+	addr          string
+	first, last   int64
+	lastOK        int64
+	count         uint64
+	parts         []string // "gql 403×3"
+	eps, statuses map[string]bool
+	clientID      string
+}
+
+// diagnoseFailing adds accesslog.api_failing for every client whose calls
+// to an endpoint failed (401, 403, 5xx) after it had succeeded there, and
+// that has failed within the window. It returns how many there are.
+func (c *checker) diagnoseFailing(ctx context.Context, res *sdk.Result, cutoff int64) int {
+	var list []*failingClient
+	for addr, ct := range c.st.Clients {
+		var fc *failingClient
+		for ep := endpoint(0); ep < epOther; ep++ {
+			s := ct.ByEndpoint[ep.String()]
+			if s == nil || s.Count == 0 || s.LastOK == 0 || s.Last < cutoff {
+				continue
+			}
+			if fc == nil {
+				fc = &failingClient{addr: addr, first: s.First, eps: map[string]bool{}, statuses: map[string]bool{}}
+			}
+			fc.first, fc.last = min(fc.first, s.First), max(fc.last, s.Last)
+			fc.lastOK = max(fc.lastOK, s.LastOK)
+			fc.count += s.Count
+			fc.eps[ep.String()] = true
+			for _, st := range sortedKeys(s.ByStatus) {
+				fc.parts = append(fc.parts, fmt.Sprintf("%s %s×%d", ep, st, s.ByStatus[st]))
+				fc.statuses[st] = true
+			}
+			if s.ClientID != "" {
+				fc.clientID = s.ClientID
+			}
+		}
+		if fc != nil {
+			list = append(list, fc)
+		}
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].count != list[j].count {
+			return list[i].count > list[j].count
+		}
+		return list[i].addr < list[j].addr
+	})
+	for i, fc := range list {
+		if i == maxClientDiagnoses {
+			break
+		}
+		d := sdk.Diagnosis{Code: "accesslog.api_failing", Severity: sdk.SeverityCritical,
+			Message: fmt.Sprintf("FreePBX API calls from %s began failing at %s after succeeding (last success %s): %s; last failure %s.",
+				fc.addr, when(fc.first), when(fc.lastOK), strings.Join(fc.parts, ", "), when(fc.last)),
+			Remediation: failingRemedies(fc),
+			Details: map[string]string{"client": fc.addr, "endpoints": strings.Join(sortedKeys(fc.eps), ","),
+				"statuses": strings.Join(fc.parts, ", "), "count": strconv.FormatUint(fc.count, 10),
+				"first": when(fc.first), "last": when(fc.last), "last_success": when(fc.lastOK), "file": c.cfg.Path}}
+		c.addApplication(ctx, d.Details, fc.clientID)
+		if i == maxClientDiagnoses-1 && len(list) > maxClientDiagnoses {
+			d.Details["more_clients"] = strconv.Itoa(len(list) - maxClientDiagnoses)
+		}
+		res.Diagnose(d)
+	}
+	return len(list)
+}
+
+// addApplication names the application of a client id seen in the log,
+// when the database look-up is configured.
+func (c *checker) addApplication(ctx context.Context, details map[string]string, clientID string) {
+	if clientID == "" {
+		return
+	}
+	details["client_id"] = clientID
+	if c.names == nil {
+		return
+	}
+	if name, ok := c.names(ctx, clientID); ok {
+		details["application"] = name
+	}
+}
+
+func failingRemedies(fc *failingClient) []string {
+	var out []string
+	if fc.eps["token"] && (fc.statuses["401"] || fc.statuses["400"]) {
+		out = append(out, "401 on token is invalid_client: the client secret the integration on "+fc.addr+" sends no longer matches (regenerated, or the application deleted). Compare its client_id and secret with Admin > API > Applications, and run the freepbx check, which names the cause.")
+	}
+	if fc.eps["gql"] || fc.eps["rest"] {
+		if fc.statuses["401"] || fc.statuses["403"] {
+			out = append(out, "401/403 on gql or rest: the bearer token is rejected (expired: the integration must fetch a new one; revoked; or the application lacks the scope of the query). The freepbx check lists missing scopes by FreePBX's coverage rule.")
+		}
+	}
+	if fc.eps["ajax"] && fc.statuses["403"] {
+		out = append(out, "403 on admin/ajax.php or another /admin/api/ path is ajaxRequest declined: a wrong path (e.g. /admin/api/api/graphql instead of /gql) or, for GUI commands, a missing Referer; fix the integration's URL.")
+	}
+	if fc.eps["ajax"] && fc.statuses["401"] || fc.eps["ucp"] && fc.statuses["401"] {
+		out = append(out, "401 on ajax.php is Not Authenticated: the GUI or UCP session expired or was never made; log in again.")
+	}
+	for st := range fc.statuses {
+		if st[0] == '5' {
+			out = append(out, "5xx: FreePBX failed while answering: read Apache's error log (/var/log/apache2/error.log or /var/log/httpd/error_log) and /var/log/asterisk/gql_api_error.log at the times above.")
+			break
+		}
+	}
+	return append(out, "If the address is not one of your integrations, block it in FreePBX's Firewall.")
+}
+
+// diagnoseTokenBursts adds accesslog.token_failures for every address
+// whose failed token requests reached the threshold within the window.
+func (c *checker) diagnoseTokenBursts(res *sdk.Result, cutoff int64) {
+	type hit struct {
+		addr string
+		b    *burst
+		id   string
+	}
+	var hits []hit
+	for addr, ct := range c.st.Clients {
+		if s := ct.ByEndpoint["token"]; s != nil && s.Burst.Hit && s.Burst.Last >= cutoff {
+			hits = append(hits, hit{addr, &s.Burst, s.ClientID})
+		}
+	}
+	sort.Slice(hits, func(i, j int) bool {
+		if hits[i].b.Count != hits[j].b.Count {
+			return hits[i].b.Count > hits[j].b.Count
+		}
+		return hits[i].addr < hits[j].addr
+	})
+	for i, h := range hits {
+		if i == maxClientDiagnoses {
+			break
+		}
+		var parts []string
+		for _, st := range sortedKeys(h.b.ByStatus) {
+			parts = append(parts, fmt.Sprintf("%s×%d", st, h.b.ByStatus[st]))
+		}
+		d := sdk.Diagnosis{Code: "accesslog.token_failures", Severity: sdk.SeverityWarning,
+			Message: fmt.Sprintf("%d failed token requests (%s) from %s between %s and %s: at least %d within %v.",
+				h.b.Count, strings.Join(parts, ", "), h.addr, when(h.b.First), when(h.b.Last), c.cfg.TokenFailureThreshold, c.cfg.TokenFailureWindow),
+			Remediation: []string{
+				"If " + h.addr + " runs one of your integrations, it is retrying with a wrong client secret (401 invalid_client) or asking for a scope or grant the application does not have (400): fix its credentials and stop the retry loop.",
+				"If it is not yours, someone is guessing: block the address in FreePBX's Firewall (or fail2ban on the Apache access log).",
+			},
+			Details: map[string]string{"client": h.addr, "endpoint": "token", "count": strconv.FormatUint(h.b.Count, 10),
+				"statuses": strings.Join(parts, ", "), "first": when(h.b.First), "last": when(h.b.Last),
+				"threshold": strconv.Itoa(c.cfg.TokenFailureThreshold), "window": c.cfg.TokenFailureWindow.String(), "file": c.cfg.Path}}
+		c.addApplication(context.Background(), d.Details, h.id)
+		if i == maxClientDiagnoses-1 && len(hits) > maxClientDiagnoses {
+			d.Details["more_clients"] = strconv.Itoa(len(hits) - maxClientDiagnoses)
+		}
+		res.Diagnose(d)
+	}
+}
+
+// diagnoseServerErrors adds accesslog.server_errors for a GraphQL or REST
+// endpoint that answered 5xx within the window.
+func (c *checker) diagnoseServerErrors(res *sdk.Result, cutoff int64) {
+	for _, ep := range []endpoint{epGQL, epREST} {
+		e := c.st.Errors5xx[ep.String()]
+		if e == nil || e.Count == 0 || e.Last < cutoff {
+			continue
+		}
+		var clients []string
+		for _, cl := range sortedKeys(e.Clients) {
+			clients = append(clients, fmt.Sprintf("%s×%d", cl, e.Clients[cl]))
+		}
+		res.Diagnose(sdk.Diagnosis{Code: "accesslog.server_errors", Severity: sdk.SeverityCritical,
+			Message: fmt.Sprintf("FreePBX's %s API answered %d requests with 5xx between %s and %s (clients: %s).",
+				map[endpoint]string{epGQL: "GraphQL", epREST: "REST"}[ep], e.Count, when(e.First), when(e.Last), strings.Join(clients, ", ")),
+			Remediation: []string{
+				"Read Apache's error log (/var/log/apache2/error.log on FreePBX 17, /var/log/httpd/error_log on FreePBX 16) and /var/log/asterisk/gql_api_error.log at those times: a PHP fatal error or exception names the module.",
+				"Check MariaDB and disk space (`systemctl status mariadb`, `df -h`), then `fwconsole ma list` for a module left half-upgraded.",
+			},
+			Details: map[string]string{"endpoint": ep.String(), "count": strconv.FormatUint(e.Count, 10), "first": when(e.First),
+				"last": when(e.Last), "clients": strings.Join(clients, ", "), "file": c.cfg.Path}})
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (c *checker) addMetrics(res *sdk.Result, pr tailfile.Result) {
+	t := &c.st.Totals
+	for _, k := range sortedKeys(t.Requests) {
+		ep, status, _ := strings.Cut(k, " ")
+		res.AddCounter("accesslog_requests_total", "Requests in the access log, by FreePBX endpoint (token, gql, rest, ajax, ucp, other) and status (the code on API endpoints, the class on other).",
+			float64(t.Requests[k]), map[string]string{"endpoint": ep, "status": status})
+	}
+	for _, k := range sortedKeys(t.Failed) {
+		ep, status, client, ok := splitFailKey(k)
+		if !ok {
+			continue
+		}
+		res.AddCounter("accesslog_failed_requests_total", "API requests answered 4xx or 5xx, by endpoint, status and client address (max_clients addresses, the rest as other).",
+			float64(t.Failed[k]), map[string]string{"endpoint": ep, "status": status, "client": client})
+	}
+	res.AddCounter("accesslog_unparsed_lines_total", "Lines not in the configured format (or longer than max_line_bytes).", float64(t.Unparsed), nil)
+	res.AddCounter("accesslog_read_bytes_total", "Bytes of complete lines read.", float64(t.ReadBytes), nil)
+	res.AddCounter("accesslog_rotations_total", "Rotated files read to their end and left behind.", float64(t.Rotations), nil)
+	res.AddCounter("accesslog_truncations_total", "Times the log was found truncated (copytruncate).", float64(t.Truncations), nil)
+	if !pr.Missing {
+		off := c.st.Offset
+		if c.st.File == nil {
+			off = 0
+		}
+		res.AddGauge("accesslog_file_size_bytes", "Size of the access log.", float64(pr.Size), nil)
+		res.AddGauge("accesslog_offset_bytes", "Offset read up to; size minus offset is the lag.", float64(off), nil)
+	}
+}
+
+func fileMissing(path string) sdk.Diagnosis {
+	return sdk.Diagnosis{
+		Code: "accesslog.file_missing", Severity: sdk.SeverityWarning,
+		Message: fmt.Sprintf("%s does not exist.", path),
+		Remediation: []string{
+			"FreePBX 17 (Debian) logs to /var/log/apache2/access.log; FreePBX 16 (Sangoma Linux 7) to /var/log/httpd/access_log, and HTTPS requests to /var/log/httpd/ssl_access_log (format: common): set path: to the file your API clients' requests go to.",
+			"`apachectl -S` (or `httpd -S`) lists the virtual hosts; each one's CustomLog or TransferLog names its file.",
+		},
+		Details: map[string]string{"file": path},
+	}
+}
+
+// permissionDenied explains, for the layout of this host, how the service
+// user gets to read the web server's logs without opening them to all.
+func permissionDenied(path string, perm *tailfile.PermissionError) sdk.Diagnosis {
+	details := map[string]string{"file": path, "error": perm.Error()}
+	who, name := "the pbxwatch service user", "pbxwatch"
+	if u, err := user.Current(); err == nil {
+		who, name = fmt.Sprintf("user %s (uid %s)", u.Username, u.Uid), u.Username
+		details["user"] = u.Username
+	}
+	dir := filepath.Dir(path)
+	for key, p := range map[string]string{"": path, "dir_": dir} {
+		if fi, err := os.Stat(p); err == nil {
+			details[key+"mode"] = fi.Mode().Perm().String()
+			if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+				details[key+"owner"] = lookupUser(sys.Uid)
+				details[key+"group"] = lookupGroup(sys.Gid)
+			}
+		}
+	}
+	debian := []string{
+		"Debian (FreePBX 17): Apache's logs are group adm (0640, directory 0750). Add the service user to it: `usermod -aG adm " + name + "`, then `systemctl restart pbxwatch` (groups are read at process start). The pbxwatch package does this.",
+	}
+	sangoma := []string{
+		"Sangoma Linux 7 (FreePBX 16): /var/log/httpd is root-only (0700), so no group helps. Grant the service user read access by ACL instead of opening the directory: `setfacl -m u:" + name + ":rx /var/log/httpd`, `setfacl -m u:" + name + ":r /var/log/httpd/*_log` and, so files created at rotation inherit it, `setfacl -d -m u:" + name + ":r /var/log/httpd`. The package ships this as /usr/share/pbxwatch/accesslog-acl.sh.",
+	}
+	var steps []string
+	switch {
+	case strings.HasPrefix(path, "/var/log/httpd/"):
+		steps = append(sangoma, debian...)
+	default:
+		steps = append(debian, sangoma...)
+	}
+	steps = append(steps, "Do not chmod the log directory world-readable: access logs hold client addresses and, in query strings, sometimes credentials.")
+	return sdk.Diagnosis{
+		Code: "accesslog.permission_denied", Severity: sdk.SeverityCritical,
+		Message:     fmt.Sprintf("%s cannot read %s: permission denied.", who, path),
+		Remediation: steps,
+		Details:     details,
+	}
+}
+
+func stateCorrupt(file string, err error) *sdk.Result {
+	res := &sdk.Result{Summary: "cannot read the saved position " + file}
+	res.Diagnose(sdk.Diagnosis{
+		Code: "accesslog.state_corrupt", Severity: sdk.SeverityCritical,
+		Message:     fmt.Sprintf("The saved position %s cannot be read (%v); reading is paused rather than guessing, which would count requests twice or skip them.", file, err),
+		Remediation: []string{"Look at the file; if it cannot be repaired, delete it: the next run starts the log afresh (at start_at) and the counters restart from zero."},
+		Details:     map[string]string{"state_file": file},
+	})
+	return res
+}
+
+func lookupUser(uid uint32) string {
+	id := strconv.FormatUint(uint64(uid), 10)
+	if u, err := user.LookupId(id); err == nil {
+		return u.Username
+	}
+	return id
+}
+
+func lookupGroup(gid uint32) string {
+	id := strconv.FormatUint(uint64(gid), 10)
+	if g, err := user.LookupGroupId(id); err == nil {
+		return g.Name
+	}
+	return id
+}
