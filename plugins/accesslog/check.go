@@ -170,6 +170,9 @@ func (r *run) observe(ep endpoint) {
 		}
 	}
 	ct.SeenAt = q.time
+	if q.status < 400 && ct.FirstOK == 0 {
+		ct.FirstOK = q.time
+	}
 	s := ct.streak(ep)
 	s.observe(q, ep, r.threshold, r.tokenWin)
 	if id := clientIDOf(q.target); id != "" {

@@ -83,22 +83,27 @@ type failingClient struct {
 }
 
 // diagnoseFailing adds accesslog.api_failing for every client whose calls
-// to an endpoint failed (401, 403, 5xx) after it had succeeded there, and
-// that has failed within the window. It returns how many there are.
+// to an endpoint failed (401, 403, 5xx, with no success there since) after
+// the client had made a successful API call, and that has failed within
+// the window. It returns how many there are.
 func (c *checker) diagnoseFailing(ctx context.Context, res *sdk.Result, cutoff int64) int {
 	var list []*failingClient
 	for addr, ct := range c.st.Clients {
 		var fc *failingClient
 		for ep := endpoint(0); ep < epOther; ep++ {
 			s := ct.ByEndpoint[ep.String()]
-			if s == nil || s.Count == 0 || s.LastOK == 0 || s.Last < cutoff {
+			if s == nil || s.Count == 0 || ct.FirstOK == 0 || ct.FirstOK > s.First || s.Last < cutoff {
 				continue
 			}
 			if fc == nil {
 				fc = &failingClient{addr: addr, first: s.First, eps: map[string]bool{}, statuses: map[string]bool{}}
 			}
 			fc.first, fc.last = min(fc.first, s.First), max(fc.last, s.Last)
-			fc.lastOK = max(fc.lastOK, s.LastOK)
+			for _, o := range ct.ByEndpoint {
+				if o.LastOK <= s.First { // the last success before the failures
+					fc.lastOK = max(fc.lastOK, o.LastOK)
+				}
+			}
 			fc.count += s.Count
 			fc.eps[ep.String()] = true
 			for _, st := range sortedKeys(s.ByStatus) {
@@ -110,6 +115,9 @@ func (c *checker) diagnoseFailing(ctx context.Context, res *sdk.Result, cutoff i
 			}
 		}
 		if fc != nil {
+			if fc.lastOK == 0 { // later successes elsewhere overwrote the earlier ones
+				fc.lastOK = ct.FirstOK
+			}
 			list = append(list, fc)
 		}
 	}

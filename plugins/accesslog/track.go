@@ -88,7 +88,11 @@ func (s *streak) observe(r *request, ep endpoint, threshold int, tokenWindow int
 
 // clientTrack is one client address's streaks, by endpoint name.
 type clientTrack struct {
-	SeenAt     int64              `json:"seen"`
+	SeenAt int64 `json:"seen"`
+	// FirstOK is the client's first successful API call: failures after
+	// it are "began failing", on any endpoint (a glue whose token and gql
+	// calls worked and whose first REST call fails is failing too).
+	FirstOK    int64              `json:"first_ok,omitempty"`
 	ByEndpoint map[string]*streak `json:"endpoints"`
 	// ep is ByEndpoint by index, so the hot path does not build keys.
 	ep [numEndpoints]*streak
