@@ -6,7 +6,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -14,13 +13,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/pbxwatch/pbxwatch/bench/internal/benchproc"
 	"github.com/pbxwatch/pbxwatch/internal/fakelog"
 	"github.com/pbxwatch/pbxwatch/internal/pluginhost"
 	"github.com/pbxwatch/pbxwatch/sdk"
@@ -60,10 +58,10 @@ func run(workdir, plugin, mtailProg string, sizeMiB, smallMiB, runs int) error {
 		path string
 		mib  int
 	}{{big, sizeMiB}, {small, smallMiB}} {
-		if err := generate(f.path, int64(f.mib)<<20); err != nil {
+		if err := benchproc.Generate(f.path, int64(f.mib)<<20, fakelog.Write); err != nil {
 			return err
 		}
-		if err := warm(f.path); err != nil {
+		if err := benchproc.Warm(f.path); err != nil {
 			return err
 		}
 	}
@@ -72,7 +70,7 @@ func run(workdir, plugin, mtailProg string, sizeMiB, smallMiB, runs int) error {
 		return err
 	}
 	size := float64(fi.Size())
-	fmt.Printf("log: %s, %d bytes (page cache warm); %d runs each, median; %s\n\n", big, fi.Size(), runs, cpuName())
+	fmt.Printf("log: %s, %d bytes (page cache warm); %d runs each, median; %s\n\n", big, fi.Size(), runs, benchproc.CPUName())
 
 	var results []measure
 	tools := []struct {
@@ -80,9 +78,13 @@ func run(workdir, plugin, mtailProg string, sizeMiB, smallMiB, runs int) error {
 		f    func() (measure, error)
 	}{
 		{"pbxwatch logtail", func() (measure, error) { return runPlugin(plugin, big, workdir) }},
-		{"grep -cE (LC_ALL=C)", func() (measure, error) { return runCmd("grep", []string{"LC_ALL=C"}, "-cE", grepPattern, big) }},
+		{"grep -cE (LC_ALL=C)", func() (measure, error) {
+			m, out, err := benchproc.Time([]string{"LC_ALL=C"}, "grep", "-cE", grepPattern, big)
+			return measure{seconds: m.Seconds, rssKiB: m.RSSKiB, note: strings.TrimSpace(out) + " lines matched"}, err
+		}},
 		{"mtail --one_shot", func() (measure, error) {
-			return runCmd("mtail", nil, "--one_shot", "--logtostderr", "--port", "0", "--progs", mtailProg, "--logs", big)
+			m, out, err := benchproc.Time(nil, "mtail", "--one_shot", "--logtostderr", "--port", "0", "--progs", mtailProg, "--logs", big)
+			return measure{seconds: m.Seconds, rssKiB: m.RSSKiB, note: mtailMatches(out)}, err
 		}},
 	}
 	for _, tool := range tools {
@@ -153,42 +155,11 @@ func runPlugin(bin, log, workdir string) (measure, error) {
 			matches += m.Value
 		}
 	}
-	return measure{seconds: elapsed, rssKiB: vmHWM(h.PID()),
+	return measure{seconds: elapsed, rssKiB: benchproc.VmHWM(h.PID()),
 		note: fmt.Sprintf("%.0f lines, %.0f matched", lines, matches)}, nil
 }
 
-// runCmd times a command. Its peak RSS comes from /usr/bin/time: a child
-// forked by this (Go, vfork-style) process would report this process's RSS
-// as its own high-water mark, as Linux keeps it across exec.
-func runCmd(name string, env []string, args ...string) (measure, error) {
-	cmd := exec.Command("/usr/bin/time", append([]string{"-f", "maxrss=%M", name}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	start := time.Now()
-	err := cmd.Run()
-	elapsed := time.Since(start).Seconds()
-	if err != nil {
-		return measure{}, fmt.Errorf("%v: %s", err, tail(errb.String()))
-	}
-	m := measure{seconds: elapsed}
-	if i := strings.LastIndex(errb.String(), "maxrss="); i >= 0 {
-		m.rssKiB, _ = strconv.ParseInt(strings.TrimSpace(errb.String()[i+len("maxrss="):]), 10, 64)
-	}
-	if name == "grep" {
-		m.note = strings.TrimSpace(out.String()) + " lines matched"
-	} else {
-		m.note = mtailMatches(out.String())
-	}
-	return m, nil
-}
 
-func tail(s string) string {
-	if len(s) > 500 {
-		return s[len(s)-500:]
-	}
-	return s
-}
 
 // mtailMatches sums the pattern counter in mtail's one-shot JSON output.
 func mtailMatches(js string) string {
@@ -211,63 +182,6 @@ func mtailMatches(js string) string {
 	return fmt.Sprintf("%.0f lines, %.0f matched", sum("logtail_lines_total"), sum("logtail_pattern_matches_total"))
 }
 
-// vmHWM is a process's peak resident set size in KiB.
-func vmHWM(pid int) int64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
-}
 
-func warm(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = io.Copy(io.Discard, f)
-	return err
-}
 
-func cpuName() string {
-	b, _ := os.ReadFile("/proc/cpuinfo")
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "model name"); ok {
-			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-		}
-	}
-	return "unknown CPU"
-}
 
-// generate writes size bytes of FreePBX-style log (kept if already there):
-// mostly Monolog INFO lines, some warnings and errors, legacy pre-Monolog
-// lines, stack-trace continuations, and about one line in a thousand that
-// a default pattern matches.
-func generate(path string, size int64) error {
-	if fi, err := os.Stat(path); err == nil && fi.Size() >= size {
-		return nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	if err := fakelog.Write(w, size); err != nil {
-		f.Close()
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}

@@ -1,4 +1,5 @@
-// Package fakelog writes FreePBX-style logs for benchmarks: mostly Monolog
+// Package fakelog writes FreePBX-style logs for benchmarks (freepbx.log by
+// Write, the web server access log by WriteAccess). Write gives mostly Monolog
 // INFO lines, some warnings and errors, legacy lines and stack-trace
 // continuations, and about one line in a thousand matching one of the
 // logtail plugin's default patterns. The output is deterministic, so every

@@ -169,6 +169,9 @@ func (r *run) observe(ep endpoint) {
 			r.st.Clients[label] = ct
 		}
 	}
+	if ct.addr == "" { // new, or loaded from the saved state
+		ct.addr = clientLabel(q.client)
+	}
 	ct.SeenAt = q.time
 	if q.status < 400 && ct.FirstOK == 0 {
 		ct.FirstOK = q.time
@@ -184,10 +187,10 @@ func (r *run) observe(ep endpoint) {
 			e = &episode{}
 			r.st.Errors5xx[ep.String()] = e
 		}
-		e.observe(clientLabel(q.client), q.time, r.window)
+		e.observe(ct.addr, q.time, r.window)
 	}
 	if q.status >= 400 {
-		r.failed[failKey{ep, q.status, r.st.slotFor(clientLabel(q.client), q.time)}]++
+		r.failed[failKey{ep, q.status, r.st.slotFor(ct.addr, q.time)}]++
 	}
 }
 
@@ -273,7 +276,13 @@ func clientIDOf(target []byte) string {
 	if q < 0 {
 		return ""
 	}
-	for _, kv := range bytes.Split(target[q+1:], []byte("&")) {
+	for rest := target[q+1:]; len(rest) > 0; {
+		kv := rest
+		if amp := bytes.IndexByte(rest, '&'); amp >= 0 {
+			kv, rest = rest[:amp], rest[amp+1:]
+		} else {
+			rest = nil
+		}
 		v, ok := bytes.CutPrefix(kv, []byte("client_id="))
 		if !ok || len(v) == 0 || len(v) > 128 {
 			continue

@@ -21,6 +21,37 @@ type request struct {
 	method []byte
 	target []byte // the request target as logged (path and query, escapes kept)
 	status int    // %>s, 100..599
+	times  timeCache
+}
+
+// timeCache remembers the last line's date and zone: consecutive lines of
+// an access log nearly always share them, so only the clock is parsed.
+type timeCache struct {
+	dateZone [17]byte // "10/Oct/2000" + "-0700"
+	base     int64    // Unix seconds of that date's midnight in that zone
+	valid    bool
+}
+
+func (c *timeCache) parse(b []byte) (int64, bool) {
+	if len(b) != 26 || b[11] != ':' || b[14] != ':' || b[17] != ':' || b[20] != ' ' {
+		return 0, false
+	}
+	if !c.valid || string(c.dateZone[:11]) != string(b[:11]) || string(c.dateZone[11:]) != string(b[20:26]) {
+		midnight, ok := parseTime(append(append(append([]byte(nil), b[:11]...), ":00:00:00"...), b[20:26]...))
+		if !ok {
+			return 0, false
+		}
+		copy(c.dateZone[:11], b[:11])
+		copy(c.dateZone[11:], b[20:26])
+		c.base, c.valid = midnight, true
+	}
+	hh, ok1 := digits(b[12:14])
+	mm, ok2 := digits(b[15:17])
+	ss, ok3 := digits(b[18:20])
+	if !ok1 || !ok2 || !ok3 || hh > 23 || mm > 59 || ss > 60 {
+		return 0, false
+	}
+	return c.base + int64(hh*3600+mm*60+ss), true
 }
 
 // parseLine parses one line (without its newline) in f. It never
@@ -55,7 +86,7 @@ func parseLine(line []byte, f format, r *request) (reason string) {
 	if rb < 0 {
 		return "no [time]"
 	}
-	t, ok := parseTime(p[:rb])
+	t, ok := r.times.parse(p[:rb])
 	if !ok {
 		return "time not in the [02/Jan/2006:15:04:05 -0700] layout"
 	}
@@ -122,13 +153,18 @@ func parseLine(line []byte, f format, r *request) (reason string) {
 // no special care.
 func quoted(p []byte) (field, rest []byte, ok bool) {
 	for i := 1; i < len(p); {
-		j := bytes.IndexAny(p[i:], `"\`)
+		j := bytes.IndexByte(p[i:], '"') // SIMD; escapes are rare
 		if j < 0 {
 			return nil, nil, false
 		}
 		i += j
-		if p[i] == '\\' {
-			i += 2 // the escaped byte, whatever it is
+		// Escaped when preceded by an odd number of backslashes.
+		k := i - 1
+		for k >= 1 && p[k] == '\\' {
+			k--
+		}
+		if (i-1-k)%2 == 1 {
+			i++
 			continue
 		}
 		return p[1:i], p[i+1:], true

@@ -80,12 +80,19 @@ func TestParseLineRejectsWithAReason(t *testing.T) {
 func TestParseTimeAgreesWithTimeParse(t *testing.T) {
 	const layout = "02/Jan/2006:15:04:05 -0700"
 	zones := []*time.Location{time.UTC, time.FixedZone("e", 5*3600+30*60), time.FixedZone("w", -8*3600)}
+	var cache timeCache // across lines, as parseLine uses it: date and zone change under it
 	for d := time.Date(1899, 12, 25, 23, 59, 58, 0, time.UTC); d.Year() < 2401; d = d.Add(97*time.Hour + 13*time.Minute + 7*time.Second) {
 		for _, z := range zones {
 			s := d.In(z).Format(layout)
 			got, ok := parseTime([]byte(s))
 			if !ok || got != d.Unix() {
 				t.Fatalf("parseTime(%q) = %d %v, want %d", s, got, ok, d.Unix())
+			}
+			for _, later := range []time.Duration{0, time.Second, 17*time.Minute + 3*time.Second} {
+				s := d.Add(later).In(z).Format(layout)
+				if got, ok := cache.parse([]byte(s)); !ok || got != d.Add(later).Unix() {
+					t.Fatalf("timeCache.parse(%q) = %d %v, want %d", s, got, ok, d.Add(later).Unix())
+				}
 			}
 		}
 	}

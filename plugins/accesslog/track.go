@@ -35,6 +35,14 @@ type burst struct {
 	Hit      bool              `json:"hit,omitempty"`
 }
 
+// statusText is every status as a string, made once.
+var statusText = func() (t [600]string) {
+	for i := range t {
+		t[i] = strconv.Itoa(i)
+	}
+	return t
+}()
+
 // maxTracked bounds the client addresses remembered; the least recently
 // seen is forgotten first.
 const maxTracked = 1000
@@ -54,7 +62,8 @@ func (s *streak) observe(r *request, ep endpoint, threshold int, tokenWindow int
 	switch {
 	case r.status < 400:
 		s.LastOK = r.time
-		s.First, s.Last, s.Count, s.ByStatus = 0, 0, 0, nil
+		s.First, s.Last, s.Count = 0, 0, 0
+		clear(s.ByStatus) // kept allocated: failures and successes alternate
 	case isFailure(r.status):
 		if s.Count == 0 {
 			s.First = r.time
@@ -64,7 +73,7 @@ func (s *streak) observe(r *request, ep endpoint, threshold int, tokenWindow int
 		if s.ByStatus == nil {
 			s.ByStatus = map[string]uint64{}
 		}
-		s.ByStatus[strconv.Itoa(r.status)]++
+		s.ByStatus[statusText[r.status]]++
 	}
 	if ep == epToken && isTokenFailure(r.status) {
 		// Keep the times of the last threshold failures: a burst is all of
@@ -75,11 +84,16 @@ func (s *streak) observe(r *request, ep endpoint, threshold int, tokenWindow int
 		s.TokenFail = append(s.TokenFail, r.time)
 		b := &s.Burst
 		if b.Count == 0 || r.time-b.Last > tokenWindow {
-			*b = burst{First: r.time, ByStatus: map[string]uint64{}}
+			m := b.ByStatus
+			if m == nil {
+				m = map[string]uint64{}
+			}
+			clear(m)
+			*b = burst{First: r.time, ByStatus: m}
 		}
 		b.Last = r.time
 		b.Count++
-		b.ByStatus[strconv.Itoa(r.status)]++
+		b.ByStatus[statusText[r.status]]++
 		if len(s.TokenFail) >= threshold && s.TokenFail[len(s.TokenFail)-1]-s.TokenFail[0] <= tokenWindow {
 			b.Hit = true
 		}
@@ -94,8 +108,11 @@ type clientTrack struct {
 	// calls worked and whose first REST call fails is failing too).
 	FirstOK    int64              `json:"first_ok,omitempty"`
 	ByEndpoint map[string]*streak `json:"endpoints"`
-	// ep is ByEndpoint by index, so the hot path does not build keys.
-	ep [numEndpoints]*streak
+	// ep is ByEndpoint by index, so the hot path does not build keys;
+	// addr is the client's key in the tracker, for labels without
+	// converting the line's bytes again.
+	ep   [numEndpoints]*streak
+	addr string
 }
 
 func (c *clientTrack) streak(ep endpoint) *streak {
