@@ -159,8 +159,6 @@ func runPlugin(bin, log, workdir string) (measure, error) {
 		note: fmt.Sprintf("%.0f lines, %.0f matched", lines, matches)}, nil
 }
 
-
-
 // mtailMatches sums the pattern counter in mtail's one-shot JSON output.
 func mtailMatches(js string) string {
 	var store map[string][]struct {
@@ -181,7 +179,3 @@ func mtailMatches(js string) string {
 	}
 	return fmt.Sprintf("%.0f lines, %.0f matched", sum("logtail_lines_total"), sum("logtail_pattern_matches_total"))
 }
-
-
-
-
