@@ -402,7 +402,7 @@ func TestValidateReportsEveryError(t *testing.T) {
 // plugins' own config checks included.
 func TestShippedExampleConfigValidates(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range []string{"whmcs", "freepbx", "logtail", "nagios"} {
+	for _, p := range []string{"whmcs", "freepbx", "logtail", "nagios", "accesslog"} {
 		e.link(p, buildtest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/"+p))
 	}
 	creds := t.TempDir()
@@ -422,7 +422,7 @@ func TestShippedExampleConfigValidates(t *testing.T) {
 	cmd := exec.Command(e.agent, "validate", "--config.file="+e.config)
 	cmd.Env = append(os.Environ(), "CREDENTIALS_DIRECTORY="+creds)
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "4 checks, configuration valid") {
+	if err != nil || !strings.Contains(string(out), "5 checks, configuration valid") {
 		t.Fatalf("validate: %v\n%s", err, out)
 	}
 }
