@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/pbxwatch/pbxwatch/internal/freepbxdb"
 	"github.com/pbxwatch/pbxwatch/internal/tailfile"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
@@ -19,19 +20,18 @@ import (
 // series without failing again.
 const slotIdle = 24 * time.Hour
 
-// appNamer names the FreePBX API application an OAuth client id belongs
-// to, from FreePBX's database; nil when that look-up is not configured.
-type appNamer func(ctx context.Context, clientID string) (string, bool)
-
 type checker struct {
 	mu       sync.Mutex
 	cfg      config
 	stateDir string
 	tailer   *tailfile.Tailer
-	names    appNamer
-	st       *state
-	fresh    bool
-	now      func() time.Time
+	// src is FreePBX's database for naming applications (nil: not
+	// configured); lookup is the current run's connection to it.
+	src    *freepbxdb.Source
+	lookup *appLookup
+	st     *state
+	fresh  bool
+	now    func() time.Time
 }
 
 func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
@@ -41,6 +41,13 @@ func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
 	}
 	c.cfg, c.stateDir = conf, cfg.StateDir
 	c.tailer = tailfile.New(conf.Path, conf.StartAt, conf.MaxLineBytes, sdk.Logger())
+	if conf.lookupOn() {
+		src, err := conf.lookupSource()
+		if err != nil {
+			return errors.New(cfg.Locate(err.Error()))
+		}
+		c.src = &src
+	}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -82,6 +89,10 @@ func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 		}
 	}
 	res := &sdk.Result{}
+	if c.src != nil {
+		c.lookup = &appLookup{src: *c.src}
+		defer func() { c.lookup.close(); c.lookup = nil }()
+	}
 	c.report(ctx, res, r, pr, perm, now)
 	return res, nil
 }

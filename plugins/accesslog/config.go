@@ -29,6 +29,12 @@ type config struct {
 	TokenFailureWindow    time.Duration `yaml:"token_failure_window"`
 	// MaxClients bounds the client label of accesslog_failed_requests_total.
 	MaxClients int `yaml:"max_clients"`
+	// The FreePBX database look-up that names the application of a client
+	// id seen in the log: freepbx_conf on the FreePBX host, or a Go MySQL
+	// DSN (password in the DSN or database_password_file).
+	FreePBXConf          string     `yaml:"freepbx_conf"`
+	DatabaseDSN          sdk.Secret `yaml:"database_dsn"`
+	DatabasePasswordFile string     `yaml:"database_password_file"`
 }
 
 // defaultPaths are where FreePBX's Apache writes its access log: FreePBX 17
@@ -102,6 +108,7 @@ func (c *config) validate(lines map[string]int) []error {
 	if c.MaxClients < 1 || c.MaxClients > maxMaxClients {
 		at("max_clients", "max_clients %d: want between 1 and %d (each is a series of accesslog_failed_requests_total; the rest are client=\"other\")", c.MaxClients, maxMaxClients)
 	}
+	c.validateLookup(at)
 	return errs
 }
 

@@ -36,7 +36,7 @@ func (c *checker) report(ctx context.Context, res *sdk.Result, r *run, pr tailfi
 	}
 	cutoff := now.Add(-c.cfg.Window).Unix()
 	failing := c.diagnoseFailing(ctx, res, cutoff)
-	c.diagnoseTokenBursts(res, cutoff)
+	c.diagnoseTokenBursts(ctx, res, cutoff)
 	c.diagnoseServerErrors(res, cutoff)
 	if r.unparsed > 0 && r.unparsed*2 >= r.lines {
 		res.Diagnose(sdk.Diagnosis{Code: "accesslog.unparsed_lines", Severity: sdk.SeverityWarning,
@@ -110,9 +110,7 @@ func (c *checker) diagnoseFailing(ctx context.Context, res *sdk.Result, cutoff i
 				fc.parts = append(fc.parts, fmt.Sprintf("%s %s×%d", ep, st, s.ByStatus[st]))
 				fc.statuses[st] = true
 			}
-			if s.ClientID != "" {
-				fc.clientID = s.ClientID
-			}
+			fc.clientID = ct.clientID()
 		}
 		if fc != nil {
 			if fc.lastOK == 0 { // later successes elsewhere overwrote the earlier ones
@@ -147,21 +145,6 @@ func (c *checker) diagnoseFailing(ctx context.Context, res *sdk.Result, cutoff i
 	return len(list)
 }
 
-// addApplication names the application of a client id seen in the log,
-// when the database look-up is configured.
-func (c *checker) addApplication(ctx context.Context, details map[string]string, clientID string) {
-	if clientID == "" {
-		return
-	}
-	details["client_id"] = clientID
-	if c.names == nil {
-		return
-	}
-	if name, ok := c.names(ctx, clientID); ok {
-		details["application"] = name
-	}
-}
-
 func failingRemedies(fc *failingClient) []string {
 	var out []string
 	if fc.eps["token"] && (fc.statuses["401"] || fc.statuses["400"]) {
@@ -189,7 +172,7 @@ func failingRemedies(fc *failingClient) []string {
 
 // diagnoseTokenBursts adds accesslog.token_failures for every address
 // whose failed token requests reached the threshold within the window.
-func (c *checker) diagnoseTokenBursts(res *sdk.Result, cutoff int64) {
+func (c *checker) diagnoseTokenBursts(ctx context.Context, res *sdk.Result, cutoff int64) {
 	type hit struct {
 		addr string
 		b    *burst
@@ -198,7 +181,7 @@ func (c *checker) diagnoseTokenBursts(res *sdk.Result, cutoff int64) {
 	var hits []hit
 	for addr, ct := range c.st.Clients {
 		if s := ct.ByEndpoint["token"]; s != nil && s.Burst.Hit && s.Burst.Last >= cutoff {
-			hits = append(hits, hit{addr, &s.Burst, s.ClientID})
+			hits = append(hits, hit{addr, &s.Burst, ct.clientID()})
 		}
 	}
 	sort.Slice(hits, func(i, j int) bool {
@@ -225,7 +208,7 @@ func (c *checker) diagnoseTokenBursts(res *sdk.Result, cutoff int64) {
 			Details: map[string]string{"client": h.addr, "endpoint": "token", "count": strconv.FormatUint(h.b.Count, 10),
 				"statuses": strings.Join(parts, ", "), "first": when(h.b.First), "last": when(h.b.Last),
 				"threshold": strconv.Itoa(c.cfg.TokenFailureThreshold), "window": c.cfg.TokenFailureWindow.String(), "file": c.cfg.Path}}
-		c.addApplication(context.Background(), d.Details, h.id)
+		c.addApplication(ctx, d.Details, h.id)
 		if i == maxClientDiagnoses-1 && len(hits) > maxClientDiagnoses {
 			d.Details["more_clients"] = strconv.Itoa(len(hits) - maxClientDiagnoses)
 		}

@@ -131,6 +131,17 @@ func (c *clientTrack) streak(ep endpoint) *streak {
 	return s
 }
 
+// clientID is an OAuth client id seen in this client's request URLs (the
+// authorize endpoint's query string), or "".
+func (c *clientTrack) clientID() string {
+	for _, name := range endpointNames {
+		if s := c.ByEndpoint[name]; s != nil && s.ClientID != "" {
+			return s.ClientID
+		}
+	}
+	return ""
+}
+
 // tracker holds the API clients, by address.
 type tracker map[string]*clientTrack
 
