@@ -50,6 +50,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee $(BIN)/bench.txt
 	$(GO) tool benchstat $(BIN)/bench.txt
 	@if [ -x scripts/bench-logtail.sh ]; then scripts/bench-logtail.sh; fi
+	@if [ -x scripts/bench-accesslog.sh ]; then scripts/bench-accesslog.sh; fi
 
 ## demo: build everything and run the agent on simulators of WHMCS and FreePBX and a demo log
 demo: build
