@@ -389,3 +389,25 @@ func TestDefaultPathFollowsTheDirectoryThatExists(t *testing.T) {
 		}
 	}
 }
+
+// One stray line among a quiet server's requests is counted, not a
+// warning; a file where nothing ever parsed warns from its first line.
+func TestOneStrayLineIsNotAFormatWarning(t *testing.T) {
+	c, w, _ := setup(t, "")
+	w.req("192.0.2.10", "POST", "/admin/api/api/gql", 200, 1)
+	runCheck(t, c)
+	appendRaw(t, w.path, "stray\n")
+	if res := runCheck(t, c); res.Status != sdk.StatusOK {
+		t.Fatalf("stray line: %v %+v", res.Status, res.Diagnoses)
+	}
+	c, w, _ = setup(t, "format: common\n")
+	w.req("192.0.2.10", "POST", "/admin/api/api/gql", 200, 1) // combined lines, common config: parsed (common is a prefix)
+	if res := runCheck(t, c); res.Status != sdk.StatusOK {
+		t.Fatalf("%v %+v", res.Status, res.Diagnoses)
+	}
+	c, w, _ = setup(t, "format: vhost_combined\n")
+	w.req("192.0.2.10", "POST", "/admin/api/api/gql", 200, 1)
+	if res := runCheck(t, c); len(diagnoses(res, "accesslog.unparsed_lines")) != 1 {
+		t.Fatalf("nothing ever parsed, one line: %+v", res.Diagnoses)
+	}
+}

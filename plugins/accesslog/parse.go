@@ -64,8 +64,8 @@ func parseLine(line []byte, f format, r *request) (reason string) {
 	p := line
 	if f == formatVhostCombined {
 		sp := bytes.IndexByte(p, ' ')
-		if sp <= 0 {
-			return "no virtual host field"
+		if sp <= 0 || bytes.IndexByte(p[:sp], ':') < 0 {
+			return "no host:port virtual host field"
 		}
 		p = p[sp+1:]
 	}
@@ -74,6 +74,11 @@ func parseLine(line []byte, f format, r *request) (reason string) {
 		return "no client address"
 	}
 	r.client = p[:sp]
+	if sp == 1 && p[0] == '-' {
+		// Apache always knows the peer; "-" here is a field too few or
+		// too many (a combined line read as vhost_combined).
+		return "client address is -"
+	}
 	p = p[sp+1:]
 	// %l and %u: the user may hold spaces (Apache logs it as sent), so the
 	// time is found by its bracket.

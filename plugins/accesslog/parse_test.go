@@ -64,6 +64,8 @@ func TestParseLineRejectsWithAReason(t *testing.T) {
 		{`192.0.2.10 - - [29/Nov/2026:22:01:05 +0000] "GET / HTTP/1.1" 999 1`, formatCommon},
 		{`192.0.2.10 - - [29/Nov/2026:22:01:05 +0000] "GET / HTTP/1.1" 200 1k`, formatCommon},
 		{`192.0.2.10 - - [29/Nov/2026:22:01:05 +0000] "GET / HTTP/1.1" 200 1`, formatCombined}, // common line, combined config
+		{`192.0.2.10 - - [29/Nov/2026:22:01:05 +0000] "GET / HTTP/1.1" 200 1 "-" "-"`, formatVhostCombined},
+		{`2001:db8::1 - - [29/Nov/2026:22:01:05 +0000] "GET / HTTP/1.1" 200 1 "-" "-"`, formatVhostCombined},
 		{`192.0.2.10 - - [29/Nov/2026:22:01:05 +0000] "GET / HTTP/1.1" 200 1 "-" "unterminated`, formatCombined},
 		{`192.0.2.10 - - [29/Nov/2026:22:01:05 +0000] "GET / HTTP/1.1" 200 1 "-" "ends in an escape\"`, formatCombined},
 	}

@@ -38,7 +38,10 @@ func (c *checker) report(ctx context.Context, res *sdk.Result, r *run, pr tailfi
 	failing := c.diagnoseFailing(ctx, res, cutoff)
 	c.diagnoseTokenBursts(ctx, res, cutoff)
 	c.diagnoseServerErrors(res, cutoff)
-	if r.unparsed > 0 && r.unparsed*2 >= r.lines {
+	if r.unparsed*2 >= r.lines && (r.unparsed >= 3 || r.unparsed > 0 && len(c.st.Totals.Requests) == 0) {
+		// Mostly unparsed: a wrong format:, not a stray line (a stray
+		// line on a quiet server would otherwise warn on its own; with
+		// nothing ever parsed, one line is enough).
 		res.Diagnose(sdk.Diagnosis{Code: "accesslog.unparsed_lines", Severity: sdk.SeverityWarning,
 			Message: fmt.Sprintf("%d of the %d lines read from %s this run are not %s-format access-log lines (first problem: %s).", r.unparsed, r.lines, path, c.cfg.Format, r.reason),
 			Remediation: []string{
