@@ -35,6 +35,12 @@ type apiBody struct {
 func parseBody(b []byte) apiBody {
 	var a apiBody
 	_ = json.Unmarshal(b, &a)
+	// Bounded, one line, valid UTF-8: these are quoted in messages.
+	a.Message, a.Hint = frontlayer.Field(a.Message, 300), frontlayer.Field(a.Hint, 300)
+	if a.ErrorDescription != nil {
+		d := frontlayer.Field(*a.ErrorDescription, 300)
+		a.ErrorDescription = &d
+	}
 	return a
 }
 
@@ -220,18 +226,26 @@ func classifyProbe(ctx context.Context, c *config, tok *grantedToken, ex *exchan
 }
 
 // hasData is GraphQL's positive evidence: a data object with at least one
-// field that resolved to something other than null.
+// field that resolved to something other than null, and none that reports
+// failure the way FreePBX's resolvers do ({"status": false, "message"}).
 func hasData(raw json.RawMessage) bool {
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(raw, &fields) != nil {
 		return false
 	}
+	some := false
 	for _, v := range fields {
+		var r struct {
+			Status *bool `json:"status"`
+		}
+		if json.Unmarshal(v, &r) == nil && r.Status != nil && !*r.Status {
+			return false
+		}
 		if len(v) > 0 && string(v) != "null" {
-			return true
+			some = true
 		}
 	}
-	return false
+	return some
 }
 
 // oauthException recognises FreePBX 17's rejected token: league's

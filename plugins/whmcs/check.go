@@ -115,7 +115,7 @@ func (r *run) check(ctx context.Context) {
 // identify interprets the WhmcsDetails answer; before WHMCS 8.0 that
 // action does not exist and GetAdminDetails gives the version.
 func (r *run) identify(ctx context.Context, rep *reply) {
-	v := r.classify(rep)
+	v := r.requireVersion(rep, r.classify(rep))
 	switch v.kind {
 	case kindAllowed:
 		r.authOK, r.version = true, v.env.version()
@@ -125,7 +125,7 @@ func (r *run) identify(ctx context.Context, rep *reply) {
 		r.denied = append(r.denied, "WhmcsDetails")
 	case kindNoAction:
 		legacy := r.client.api(ctx, "GetAdminDetails", nil)
-		lv := r.classify(legacy)
+		lv := r.requireVersion(legacy, r.classify(legacy))
 		switch lv.kind {
 		case kindAllowed:
 			r.authOK, r.version = true, lv.env.version()
@@ -137,6 +137,16 @@ func (r *run) identify(ctx context.Context, rep *reply) {
 	default:
 		r.diagnose(v.diag)
 	}
+}
+
+// requireVersion: WhmcsDetails and GetAdminDetails always tell WHMCS's
+// version, so a "success" without one is not WHMCS's answer (another
+// application's JSON, a proxy's stub) and proves nothing.
+func (r *run) requireVersion(rep *reply, v verdict) verdict {
+	if v.kind == kindAllowed && v.env.version() == "" {
+		return verdict{kind: kindUnknown, diag: r.unexpected(rep, "success without whmcs.version, which WHMCS always sends for "+rep.action)}
+	}
+	return v
 }
 
 // probe calls each required action with minimal parameters.

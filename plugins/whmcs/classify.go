@@ -173,7 +173,9 @@ func (run *run) classifyEnvelope(r *reply, e envelope) verdict {
 		v.kind = kindAllowed
 		return v
 	}
-	msg := e.message
+	// Bounded, one line, valid UTF-8: it is quoted in messages.
+	msg := run.field(e.message)
+	v.message = msg
 	switch m := invalidIP.FindStringSubmatch(msg); {
 	case m != nil:
 		v.kind, v.diag = kindFatal, run.invalidIP(r, m[1], msg)

@@ -233,6 +233,9 @@ func (s *Server) scenarioOf(r *http.Request) (Version, scenario) {
 	if id == "" {
 		id = s.byConn[r.RemoteAddr]
 	} else {
+		if len(s.byConn) > 10000 {
+			clear(s.byConn) // a long-running demo must not grow without bound
+		}
 		s.byConn[r.RemoteAddr] = id
 	}
 	s.mu.Unlock()
