@@ -77,7 +77,9 @@ func classifyAnswer(endpoint string, ex *exchange, b apiBody) (sdk.Diagnosis, bo
 		return diagRoutingBroken(endpoint, ex, "the API module's router (Slim) answered that it has no such route: the path it received is not /"+endpoint), true
 	}
 	l, named := frontlayer.Identify(ex.header, ex.body)
-	if named && l.Refuses() {
+	if named && l.Refuses() && !(l.ID == "cloudflare" && ex.status >= 500) {
+		// (Cloudflare's 5xx pages say it could not reach FreePBX: a
+		// server error, reported below with the page quoted.)
 		return diagEdgeBlocked(endpoint, ex, l), true
 	}
 	switch ex.status {

@@ -30,6 +30,7 @@ const (
 	apps                    = "Connectivity → API → Applications"
 	stepUseAPIEndpoints     = "Point the client at the API endpoints: POST <url>/admin/api/api/token for tokens and POST <url>/admin/api/api/gql for GraphQL (REST: <url>/admin/api/api/rest/...). They need no GUI session and skip the Referer check; /admin/api/api/resource, shown as \"Resource URL\" in " + apps + ", does not exist."
 	stepFixOverrides        = "Fix token_url / graphql_url in this check (and the same setting in the integration), or drop them to use the addresses derived from url."
+	stepBanned              = "A ban drops or rejects this host's packets without an answer: check FreePBX's Intrusion Detection (fail2ban: `fail2ban-client status` and each jail's banned IPs, e.g. `fail2ban-client set apache-auth unbanip <ip>`) and the FreePBX Firewall; add pbxwatch's address to Intrusion Detection's whitelist or `fwconsole firewall trust <ip>`."
 	stepCheckSchemeHostPort = "Check url: scheme (http/https), host and port of the FreePBX web server; if System Admin → Port Management gives the API its own port (restapi/sslrestapi), use that."
 )
 
@@ -208,12 +209,14 @@ func diagAPIModuleMissing(ex *exchange, exception string) sdk.Diagnosis {
 func diagUnreachable(ex *exchange, d map[string]string) sdk.Diagnosis {
 	return critical(codeUnreachable, fmt.Sprintf("Cannot connect to %s: %v.", ex.url, ex.err), d,
 		stepCheckSchemeHostPort,
-		"Check the FreePBX web server runs (`systemctl status apache2` or httpd) and that the firewall (FreePBX Firewall, Responsive Firewall) lets pbxwatch's address reach it.")
+		"Check the FreePBX web server runs (`systemctl status apache2` or httpd) and that the firewall (FreePBX Firewall, Responsive Firewall) lets pbxwatch's address reach it.",
+		stepBanned)
 }
 
 func diagTimeout(endpoint string, ex *exchange, d map[string]string) sdk.Diagnosis {
 	return critical(codeTimeout, fmt.Sprintf("The %s request to %s did not finish within the check's timeout.", endpoint, ex.url), d,
 		"Look at the FreePBX host's load and the Apache/PHP-FPM error logs: the API answers in well under a second normally.",
+		stepBanned,
 		"If the PBX is just slow, raise the check's timeout.")
 }
 
