@@ -92,3 +92,27 @@ func TestSplitPHPOutput(t *testing.T) {
 		}
 	}
 }
+
+// FuzzScrub: whatever surrounds a secret, and in whichever of the
+// encodings a server may echo it in, Scrub leaves no form of it, and
+// Excerpt stays bounded, valid UTF-8.
+func FuzzScrub(f *testing.F) {
+	f.Add("x=", "&y=1", uint8(0))
+	f.Add("<td>", "</td>", uint8(3))
+	f.Add(`{"message":"`, `"}`, uint8(2))
+	f.Fuzz(func(t *testing.T, before, after string, enc uint8) {
+		forms := []string{secret, url.QueryEscape(secret), url.PathEscape(secret), `s3cr\u0026t\/+\"\u003cx\u003e%20\u00fc`,
+			"s3cr&amp;t/+&quot;&lt;x&gt;%20&#252;", base64.StdEncoding.EncodeToString([]byte(secret))}
+		form := forms[int(enc)%len(forms)]
+		got := Scrub(before+form+after, secret)
+		for _, f := range forms {
+			if strings.Contains(got, f) {
+				t.Fatalf("Scrub(%q) keeps %q: %q", before+form+after, f, got)
+			}
+		}
+		ex := Excerpt([]byte(before+form+after), secret)
+		if !utf8.ValidString(ex) || len(ex) > MaxExcerpt+len("…") || strings.Contains(ex, secret) {
+			t.Fatalf("excerpt %q", ex)
+		}
+	})
+}
