@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
 
 func TestClassify(t *testing.T) {
 	for target, want := range map[string]string{
@@ -42,6 +46,23 @@ func TestClientIDOf(t *testing.T) {
 	} {
 		if got := clientIDOf([]byte(target)); got != want {
 			t.Errorf("clientIDOf(%q) = %q, want %q", target, got, want)
+		}
+	}
+}
+
+// A client address from the log becomes a label value: valid UTF-8 and
+// at most 64 bytes, whatever the log holds.
+func TestClientLabelIsBoundedUTF8(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.10":                   "192.0.2.10",
+		"2001:db8::1":                  "2001:db8::1",
+		"host\xffname":                 "host\uFFFDname",
+		strings.Repeat("a", 100):       strings.Repeat("a", 64),
+		"pbx.example.com":              "pbx.example.com",
+		"\xe2\x82" + "cut mid-rune ok": "\uFFFDcut mid-rune ok",
+	} {
+		if got := clientLabel([]byte(in)); got != want || !utf8.ValidString(got) || len(got) > 64*3 {
+			t.Errorf("clientLabel(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -26,7 +26,7 @@ func TestDemoRunsConfigsDemoYAML(t *testing.T) {
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, pkg := range []string{"agent", "plugins/whmcs", "plugins/freepbx", "plugins/logtail"} {
+	for _, pkg := range []string{"agent", "plugins/whmcs", "plugins/freepbx", "plugins/logtail", "plugins/accesslog"} {
 		path := buildtest.Build(t, "github.com/pbxwatch/pbxwatch/"+pkg)
 		if err := os.Symlink(path, filepath.Join(bin, filepath.Base(path))); err != nil {
 			t.Fatal(err)
@@ -65,6 +65,7 @@ func TestDemoRunsConfigsDemoYAML(t *testing.T) {
 	wants := []string{
 		"whmcs_billing OK", "whmcs_auth CRITICAL", "[CRITICAL] whmcs.invalid_ip",
 		"whmcs_role WARNING", "freepbx_api OK", "[CRITICAL] freepbx.missing_scope", "freepbx_log",
+		"[CRITICAL] accesslog.api_failing",
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {

@@ -51,6 +51,7 @@ func run(binDir, config, dataDir string, log *slog.Logger) error {
 
 	logPath := filepath.Join(dataDir, "freepbx.log")
 	go writeDemoLog(ctx, logPath, log)
+	go writeDemoAccessLog(ctx, filepath.Join(dataDir, "access.log"), log)
 
 	am, err := startAlertmanager(ctx, dataDir, log)
 	if err != nil {
@@ -93,7 +94,8 @@ pbxwatch demo is running. Open:
 	fmt.Printf(`
 Simulated WHMCS on %s and FreePBX on %s: configs/demo.yaml points checks
 at healthy and at broken installations (the URL path or client_id names the
-scenario). The demo log is demo-data/freepbx.log.
+scenario). The demo logs are demo-data/freepbx.log and demo-data/access.log
+(a glue whose GraphQL calls begin failing after 5 seconds).
 
 Try one check by hand, as an operator would:
   bin/pbxwatch check --config.file=configs/demo.yaml whmcs_auth
