@@ -19,6 +19,7 @@ type checker struct {
 	cfg    config
 	client *http.Client
 	rec    *recorder
+	tap    *tokenTap // the issued token's jti, for the server-side look-up
 }
 
 func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
@@ -33,7 +34,7 @@ func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
 		return err
 	}
 	c.client, c.rec = client, rec
-	return nil
+	return c.configureServerSide(cfg)
 }
 
 func newRecordingClient(t tlsConfig) (*http.Client, *recorder, error) {
@@ -47,7 +48,9 @@ func newRecordingClient(t tlsConfig) (*http.Client, *recorder, error) {
 }
 
 func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
+	c.tap.reset()
 	res := run(ctx, &c.cfg, c.client, c.rec)
+	c.serverSide(ctx, res)
 	sdk.Logger().Debug("freepbx API checked", "token_url", c.cfg.TokenURL, "client_id", c.cfg.ClientID,
 		"status", res.Status.String(), "summary", res.Summary)
 	return res, nil

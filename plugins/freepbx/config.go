@@ -39,6 +39,15 @@ type config struct {
 
 	TLS tlsConfig `yaml:"tls"`
 
+	// The server-side look-up in FreePBX's database (serverconfig.go).
+	FreePBXConf          string     `yaml:"freepbx_conf"`
+	DatabaseDSN          sdk.Secret `yaml:"database_dsn"`
+	DatabasePasswordFile string     `yaml:"database_password_file"`
+	KeysDir              string     `yaml:"keys_dir"`
+	WebUser              string     `yaml:"web_user"`
+	ProbeWrongSecret     bool       `yaml:"probe_wrong_secret"`
+	databasePassword     sdk.Secret // from database_password_file
+
 	// lines maps keys to their line in the block, for errors raised after
 	// decoding (the secret file).
 	lines map[string]int
@@ -146,6 +155,7 @@ func (c *config) validate() []error {
 		}
 	}
 	errs = append(errs, c.validateProbe()...)
+	errs = append(errs, c.validateServerSide()...)
 	if c.TLS.CAFile != "" {
 		if _, err := os.ReadFile(c.TLS.CAFile); err != nil {
 			errs = append(errs, c.at("tls", "tls.ca_file: %v", err))

@@ -169,7 +169,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, v Version, sc sce
 		errUnsupportedGrant.write(w, v)
 	case id == "":
 		errMissingClient.write(w, v)
-	case sc.unknown || secret != s.opts.Secret:
+	case sc.unknown || (secret != s.opts.Secret && !(v == V17 && sc.anySecret)):
 		errInvalidClient.write(w, v)
 	case v == V16 && sc.appGrant != "" && sc.appGrant != grant:
 		// 16's ClientRepository compares the app's stored grant type.
@@ -249,6 +249,9 @@ func (s *Server) issue(w http.ResponseWriter, v Version, sc scenario, clientID s
 		s.mu.Lock()
 		s.issued[jti] = exp
 		s.mu.Unlock()
+		if s.opts.OnIssue != nil {
+			s.opts.OnIssue(clientID, jti, scopes, exp)
+		}
 	}
 	w.Header().Set("Pragma", "no-cache")
 	w.Header().Set("Cache-Control", "no-store")

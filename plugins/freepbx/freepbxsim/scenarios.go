@@ -31,6 +31,7 @@ type scenario struct {
 	keyChanged      bool // tokens are signed with a key FreePBX no longer has
 	checkRefererOff bool // Advanced Setting CHECKREFERER off
 	noExtensions    bool // the PBX has no extensions at all
+	anySecret       bool // FreePBX 17: api module before 17.0.8 accepts any client secret (CVE-2026-44237)
 }
 
 // scenarios by name. The client id "<16|17>-<name>" selects one.
@@ -110,6 +111,10 @@ var scenarios = map[string]scenario{
 	"checkreferer_off": {
 		description: "CHECKREFERER off: GUI-only commands answer Not Authenticated instead of Referrer.",
 		expect16:    "OK", expect17: "OK", allowed: []string{"gql"}, checkRefererOff: true,
+	},
+	"any_secret": {
+		description: "API module 17 before 17.0.8 (CVE-2026-44237): FreePBX 17 issues tokens for any client secret; 16 checks it.",
+		expect16:    "OK", expect17: "OK", allowed: []string{"gql"}, anySecret: true,
 	},
 	"no_extensions": {
 		description: "No extensions provisioned: fetchAllExtensions answers status false.",

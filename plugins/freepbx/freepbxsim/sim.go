@@ -54,6 +54,10 @@ type Options struct {
 	Extensions []string
 	// Now is the simulator's clock; default time.Now.
 	Now func() time.Time
+	// OnIssue, when set, is called with every access token issued and
+	// stored, as FreePBX's AccessTokenRepository writes api_access_tokens:
+	// tests keep a real database consistent with the simulator through it.
+	OnIssue func(clientID, jti string, scopes []string, expiry time.Time)
 }
 
 // Server is a simulated FreePBX web server. It is safe for concurrent use.
