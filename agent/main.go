@@ -69,6 +69,7 @@ func run(args []string) (code int) {
 	listCmd := app.Command("list", "List the configured checks with their plugin, schedule and next run.")
 	listConfig := configFlag(listCmd)
 	listOutput := listCmd.Flag("output", "Output format: text or json.").Default("text").Enum("text", "json")
+	initName, runInit := registerInit(app)
 
 	app.Command("version", "Print the version.")
 
@@ -98,6 +99,8 @@ func run(args []string) (code int) {
 		return checkOnce(*checkConfig, *checkName, *output, logger)
 	case listCmd.FullCommand():
 		return list(*listConfig, *listOutput)
+	case initName:
+		return runInit()
 	default:
 		fmt.Println(version.Print("pbxwatch"))
 		return 0

@@ -58,7 +58,7 @@ var dbKeys = map[string]bool{
 func ReadConf(path string) (*Conf, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("FreePBX config: %w (pbxwatch must be able to read it: FreePBX installs it 0640 root:asterisk, so the service user needs the asterisk group)", err)
+		return nil, fmt.Errorf("FreePBX config: %w (pbxwatch must be able to read it: `fwconsole chown` leaves it 0660 asterisk:asterisk, so the service needs the asterisk group)", err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxConfBytes+1))

@@ -6,7 +6,6 @@ package mariadbtest
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -71,6 +71,8 @@ func Start(dir string) (*Server, error) {
 		"--innodb-buffer-pool-size=16M", "--innodb-log-file-size=8M", "--skip-log-bin", "--performance-schema=OFF",
 		"--innodb-flush-log-at-trx-commit=0", "--skip-name-resolve"}, user...)
 	s.cmd = exec.Command(Daemon, args...)
+	// If the test binary dies (a -timeout panic), the server goes with it.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start mariadbd: %w", err)
 	}
@@ -198,42 +200,44 @@ func firstLine(s string) string {
 	return s
 }
 
-// Shared is the package's server, set by Main.
-var (
-	shared    *Server
-	sharedErr error
-)
+// The package's shared server: started by the first Get, stopped by Main.
+var shared struct {
+	once sync.Once
+	dir  string
+	srv  *Server
+	err  error
+}
 
-// Main starts one server for the test package, runs its tests and stops
-// it: call it from TestMain. When the server cannot start, the tests that
-// ask for it (Get) fail saying why, or skip when PBXWATCH_SKIP_INTEGRATION
-// is set.
+// Main runs the test package's tests and stops the shared server if one
+// was started: call it from TestMain. Packages whose tests do not all need
+// MariaDB pay its start-up (~10s) only when a test asks for it.
 func Main(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "mariadbtest-")
-	if err != nil {
-		sharedErr = err
-		return m.Run()
-	}
-	defer os.RemoveAll(dir)
-	shared, sharedErr = Start(dir)
 	code := m.Run()
-	if shared != nil {
-		shared.Stop()
+	if shared.srv != nil {
+		shared.srv.Stop()
+	}
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
 	}
 	return code
 }
 
-// Get returns the package's shared server.
+// Get returns the package's shared server, starting it on first use. When
+// it cannot start, the test fails saying why, or skips when
+// PBXWATCH_SKIP_INTEGRATION is set.
 func Get(t testing.TB) *Server {
 	t.Helper()
-	if sharedErr == nil && shared == nil {
-		sharedErr = errors.New("mariadbtest.Main was not called from TestMain")
-	}
-	if sharedErr != nil {
-		if os.Getenv("PBXWATCH_SKIP_INTEGRATION") != "" {
-			t.Skip("SKIPPED (PBXWATCH_SKIP_INTEGRATION is set): " + sharedErr.Error())
+	shared.once.Do(func() {
+		shared.dir, shared.err = os.MkdirTemp("", "mariadbtest-")
+		if shared.err == nil {
+			shared.srv, shared.err = Start(shared.dir)
 		}
-		t.Fatal(sharedErr.Error() + ", or set PBXWATCH_SKIP_INTEGRATION=1 to skip the integration tests")
+	})
+	if shared.err != nil {
+		if os.Getenv("PBXWATCH_SKIP_INTEGRATION") != "" {
+			t.Skip("SKIPPED (PBXWATCH_SKIP_INTEGRATION is set): " + shared.err.Error())
+		}
+		t.Fatal(shared.err.Error() + ", or set PBXWATCH_SKIP_INTEGRATION=1 to skip the integration tests")
 	}
-	return shared
+	return shared.srv
 }

@@ -56,7 +56,7 @@ func diagDatabaseUnreachable(c *config, err error) sdk.Diagnosis {
 		Message: fmt.Sprintf("The server-side look-up in FreePBX's database failed, so only the outside view is reported: %v.", err),
 		Details: map[string]string{"source": where, "error": err.Error()},
 		Remediation: []string{
-			"If the error says permission denied on freepbx.conf: FreePBX installs /etc/freepbx.conf as root:asterisk 0640; give the pbxwatch service the asterisk group (SupplementaryGroups=asterisk in its unit) or use database_dsn with a read-only user.",
+			"If the error says permission denied on freepbx.conf: `fwconsole chown` leaves /etc/freepbx.conf 0660 asterisk:asterisk; give the pbxwatch service the asterisk group (SupplementaryGroups=asterisk in its unit) or use database_dsn with a read-only user.",
 			"If MariaDB refused the user: create a read-only user as docs/freepbx.md shows (GRANT SELECT on api_applications, api_access_tokens, modules and freepbx_settings only) and set database_dsn and database_password_file.",
 			"If the socket or host is unreachable: check MariaDB runs (`systemctl status mariadb`) and AMPDBHOST/AMPDBSOCK in freepbx.conf.",
 		},
@@ -76,8 +76,8 @@ func diagAPIModuleDisabled(m freepbxdb.Module) sdk.Diagnosis {
 
 func diagAPIModuleVulnerable(m freepbxdb.Module) sdk.Diagnosis {
 	return critical(codeAPIModuleVulnerable,
-		fmt.Sprintf("The FreePBX API module %s accepts ANY client secret for a known Client ID (%s, fixed in %s): anyone who learns a Client ID gets tokens with that application's scopes, even while the check passes.", m.Version, cveAnySecret, fixedAPIVersion),
-		map[string]string{"api_module_version": m.Version, "fixed_in": fixedAPIVersion, "cve": cveAnySecret},
+		fmt.Sprintf("The FreePBX API module %s accepts ANY client secret for a known Client ID (%s, fixed in %s): anyone who learns a Client ID gets tokens with that application's scopes, even while the check passes.", m.Version, cveAnySecret, freepbxdb.FixedAPIVersion),
+		map[string]string{"api_module_version": m.Version, "fixed_in": freepbxdb.FixedAPIVersion, "cve": cveAnySecret},
 		stepUpgradeAPI,
 		"Until then, restrict who can reach /admin/api (System Admin → Firewall: API access from trusted networks only) and review the tokens in "+apps+" → Access Tokens for addresses you do not know.",
 		"After upgrading, integrations that were configured with a wrong secret start failing: this check's freepbx.secret_mismatch names them.")
@@ -115,7 +115,7 @@ func diagGrantTypeMismatch(c *config, a *freepbxdb.Application, apiVersion strin
 		fmt.Sprintf("An application's type cannot be changed: in %s add a new Machine-to-Machine app with the same Allowed Scopes (%s), then put its Client ID and Client Secret into this check and the integration.", apps, orNone(a.AllowedScopes)),
 		fmt.Sprintf("Then delete %q once nothing uses it.", a.Name),
 	}
-	if versionMajor(apiVersion) >= 17 {
+	if freepbxdb.VersionMajor(apiVersion) >= 17 {
 		return sdk.Diagnosis{Code: codeGrantTypeMismatch, Severity: sdk.SeverityWarning, Details: d, Remediation: steps,
 			Message: fmt.Sprintf("Application %q is a %s, not a Machine-to-Machine app (client_credentials). API module %s does not check the type, so tokens are issued; FreePBX 16 refuses them with invalid_client, and so may a future release.", a.Name, grantLabel(a.GrantType), apiVersion)}
 	}
@@ -134,7 +134,7 @@ func diagSecretMismatch(c *config, a *freepbxdb.Application, apiVersion string) 
 		secretAt = c.ClientSecretFile
 	}
 	msg := fmt.Sprintf("The configured Client Secret (%s) does not match the hash FreePBX stores for application %q: FreePBX refuses it with invalid_client.", secretAt, a.Name)
-	if acceptsAnySecret(apiVersion) {
+	if freepbxdb.AcceptsAnySecret(apiVersion) {
 		msg = fmt.Sprintf("The configured Client Secret (%s) does not match the hash FreePBX stores for application %q. API module %s accepts it anyway (%s); the check will fail once the module is upgraded.", secretAt, a.Name, apiVersion, cveAnySecret)
 	}
 	return critical(codeSecretMismatch, msg, d,
@@ -183,7 +183,7 @@ func diagWrongSecretAccepted(c *config, apiVersion string) sdk.Diagnosis {
 		d["api_module_version"] = apiVersion
 	}
 	return critical(codeWrongSecretAccepted,
-		fmt.Sprintf("FreePBX issued a token for Client ID %s although the check deliberately presented a wrong Client Secret: anyone who knows the Client ID can use the API (%s in API module 17 before %s).", c.ClientID, cveAnySecret, fixedAPIVersion), d,
+		fmt.Sprintf("FreePBX issued a token for Client ID %s although the check deliberately presented a wrong Client Secret: anyone who knows the Client ID can use the API (%s in API module 17 before %s).", c.ClientID, cveAnySecret, freepbxdb.FixedAPIVersion), d,
 		stepUpgradeAPI,
 		"Restrict who can reach /admin/api (System Admin → Firewall) until the upgrade is done, and revoke unknown tokens in "+apps+" → Access Tokens.")
 }

@@ -9,7 +9,6 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"hash"
-	"strconv"
 	"strings"
 )
 
@@ -38,52 +37,4 @@ func secretMatches(algo, secret, stored string) (match, known bool) {
 	h.Write([]byte(secret))
 	sum := hex.EncodeToString(h.Sum(nil))
 	return subtle.ConstantTimeCompare([]byte(sum), []byte(strings.ToLower(stored))) == 1, true
-}
-
-// versionLess compares FreePBX module versions numerically part by part
-// ("17.0.10" > "17.0.8"); a part's trailing letters ("1alpha") are ignored.
-func versionLess(a, b string) bool {
-	pa, pb := versionParts(a), versionParts(b)
-	for i := range max(len(pa), len(pb)) {
-		x, y := 0, 0
-		if i < len(pa) {
-			x = pa[i]
-		}
-		if i < len(pb) {
-			y = pb[i]
-		}
-		if x != y {
-			return x < y
-		}
-	}
-	return false
-}
-
-func versionParts(v string) []int {
-	var out []int
-	for _, p := range strings.Split(strings.TrimSpace(v), ".") {
-		n := 0
-		for n < len(p) && p[n] >= '0' && p[n] <= '9' {
-			n++
-		}
-		i, _ := strconv.Atoi(p[:n])
-		out = append(out, i)
-	}
-	return out
-}
-
-func versionMajor(v string) int {
-	if p := versionParts(v); len(p) > 0 {
-		return p[0]
-	}
-	return 0
-}
-
-// fixedAPIVersion fixes CVE-2026-44237.
-const fixedAPIVersion = "17.0.8"
-
-// acceptsAnySecret reports whether api module version v has
-// CVE-2026-44237: 17.x before 17.0.8 validates no client secret.
-func acceptsAnySecret(v string) bool {
-	return versionMajor(v) == 17 && versionLess(v, fixedAPIVersion)
 }

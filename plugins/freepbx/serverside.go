@@ -46,15 +46,24 @@ func (c *checker) serverSide(ctx context.Context, res *sdk.Result) {
 	scrub(res)
 }
 
-// merge puts found before the outside view's diagnoses and rebuilds the
+// merge puts the causes found before the outside view's diagnoses, and a
+// failed look-up (no cause, only a caveat) after them, then rebuilds the
 // status and summary as finish does.
 func merge(res *sdk.Result, found []sdk.Diagnosis) {
 	if len(found) == 0 {
 		return
 	}
+	var causes, caveats []sdk.Diagnosis
+	for _, d := range found {
+		if d.Code == codeDatabaseUnreachable {
+			caveats = append(caveats, d)
+		} else {
+			causes = append(causes, d)
+		}
+	}
 	outside := res.Diagnoses
 	res.Diagnoses = nil
-	for _, d := range append(found, outside...) {
+	for _, d := range slices.Concat(causes, outside, caveats) {
 		res.Diagnose(d)
 	}
 	codes := make([]string, len(res.Diagnoses))
@@ -90,7 +99,7 @@ func (c *checker) lookup(ctx context.Context, res *sdk.Result, jti string, jwtSc
 	if !api.Enabled {
 		out = append(out, diagAPIModuleDisabled(api))
 	}
-	if acceptsAnySecret(api.Version) {
+	if freepbxdb.AcceptsAnySecret(api.Version) {
 		out = append(out, diagAPIModuleVulnerable(api))
 	}
 

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pbxwatch/pbxwatch/internal/agenttest"
 	"github.com/pbxwatch/pbxwatch/internal/freepbxdb"
 	"github.com/pbxwatch/pbxwatch/internal/mariadbtest"
 	"github.com/pbxwatch/pbxwatch/plugins/freepbx/freepbxsim"
@@ -209,12 +210,17 @@ func dbScenarios() []dbScenario {
 		{name: "token_scopes_differ", clientID: "17-ok", db: fpbx(17, "17.0.8", m2m("17-ok", "gql")),
 			record: func([]string) []string { return []string{"gql:framework"} },
 			status: "WARNING", codes: []string{"freepbx.token_scopes_differ"}},
+		{name: "database_unreachable alone", clientID: "17-ok", conf: "wrong_password", db: fpbx(17, "17.0.8", m2m("17-ok", "gql")),
+			status: "WARNING", codes: []string{"freepbx.database_unreachable"}, metrics: []string{"freepbx_database_up", "freepbx_api_up"}},
 		{name: "database_unreachable keeps the outside view", clientID: "16-framework_only", conf: "wrong_password",
 			db: fpbx(16, "16.0.13", m2m("16-framework_only", "gql:framework")), status: "CRITICAL",
-			codes: []string{"freepbx.database_unreachable", "freepbx.missing_scope"},
+			codes: []string{"freepbx.missing_scope", "freepbx.database_unreachable"},
 			check: func(t *testing.T, r checkJSON) {
-				if !strings.Contains(r.Diagnoses[0].Message, "Access denied for user") {
-					t.Errorf("does not say why: %s", r.Diagnoses[0].Message)
+				if d := r.Diagnoses[1]; !strings.Contains(d.Message, "Access denied for user") || d.Severity != "warning" {
+					t.Errorf("does not say why: %s %s", d.Severity, d.Message)
+				}
+				if !strings.HasPrefix(r.Summary, "freepbx.missing_scope, freepbx.database_unreachable: The token FreePBX granted") {
+					t.Errorf("summary does not lead with the outside cause: %s", r.Summary)
 				}
 			}},
 	}
@@ -266,6 +272,12 @@ func TestServerSideScenarios(t *testing.T) {
 				sc.check(t, r)
 			}
 			assertNoLeak(t, stdout+stderr, serverSecret, wrongSecret, dbPassword)
+			text, stderr2, code2 := e.cli("check", "--config.file="+e.config, "fpbx")
+			if code2 != code || !strings.Contains(text, "fpbx "+sc.status) || (len(sc.codes) > 0 && !strings.Contains(text, sc.codes[0])) {
+				t.Errorf("text output: exit %d\n%s\n%s", code2, text, stderr2)
+			}
+			assertNoLeak(t, text+stderr2, serverSecret, wrongSecret, dbPassword)
+			t.Logf("pbxwatch check:\n%s", text)
 			if !strings.Contains(stderr, "freepbx API checked") {
 				t.Errorf("the plugin's log did not reach stderr, so the leak check proves nothing:\n%s", stderr)
 			}
@@ -380,5 +392,63 @@ func assertNoLeak(t *testing.T, text string, secrets ...string) {
 				t.Errorf("output reveals a secret (%s form %q):\n%s", form, v, text)
 			}
 		}
+	}
+}
+
+// TestDaemonServerSideHidesSecrets: `pbxwatch run` with look-ups that fail
+// in the likeliest leaking ways (wrong client secret, wrong database
+// password in freepbx.conf, DSN with its password inline) exports the
+// look-up's metrics, and neither /metrics, /checks nor its debug log
+// carries a secret.
+func TestDaemonServerSideHidesSecrets(t *testing.T) {
+	base := startDBSim(t)
+	srv := mariadbtest.Get(t)
+	db := srv.NewDatabase(t, "asterisk")
+	keysDir, webUser := oauthKeys(t, "")
+	f := fpbx(16, "16.0.13", m2m("16-ok", "gql"))
+	f.Settings = map[string]string{"CERTKEYLOC": keysDir, "AMPASTERISKWEBUSER": webUser}
+	srv.LoadFreePBX(t, db, f)
+	dbSim.mu.Lock()
+	dbSim.db, dbSim.rec = db, nil
+	dbSim.mu.Unlock()
+	user := srv.NewUser(t, "inline", dbPassword)
+	srv.Exec(t, strings.Split(strings.TrimSuffix(freepbxdb.GrantStatement(db, user, "localhost"), ";"), "; ")...)
+	check := func(name, secret, lookup string) string {
+		return fmt.Sprintf("  - name: %s\n    plugin: freepbx\n    timeout: 20s\n    config:\n      url: %s\n      client_id: 16-ok\n      client_secret_file: %s\n%s",
+			name, base, writeSecret(t, secret), indent(lookup))
+	}
+	checks := check("fpbx_secret", wrongSecret, dbConfig(t, srv, db, "")) +
+		check("fpbx_dbpass", serverSecret, dbConfig(t, srv, db, "wrong_password")) +
+		check("fpbx_dsn", serverSecret, "database_dsn: ${FPBX_DSN}\n")
+	e := newAgentEnv(t, checks)
+	d := agenttest.Run(t, e.agent, e.config, fmt.Sprintf("FPBX_DSN=%s:%s@unix(%s)/%s", user, dbPassword, srv.Socket, db))
+	want := map[string]int{"fpbx_secret": 2, "fpbx_dbpass": 1, "fpbx_dsn": 0}
+	var metrics string
+	d.WaitFor(func() string {
+		metrics = d.Get("/metrics")
+		for name, status := range want {
+			if s := fmt.Sprintf("pbxwatch_check_status{check=%q,plugin=\"freepbx\"} %d\n", name, status); !strings.Contains(metrics, s) {
+				return s
+			}
+		}
+		return ""
+	})
+	for _, s := range []string{
+		`freepbx_api_module_info{check="fpbx_dsn",version="16.0.13"} 1`,
+		`freepbx_api_application_live_tokens{application="WHMCS 16-ok",application_id="1",check="fpbx_dsn",grant_type="client_credentials"}`,
+		`freepbx_database_up{check="fpbx_dbpass"} 0`,
+	} {
+		if !strings.Contains(metrics, s) {
+			t.Errorf("/metrics lacks %s", s)
+		}
+	}
+	page := d.Get("/checks")
+	d.Stop()
+	log := d.Logs()
+	if !strings.Contains(log, "freepbx API checked") || !strings.Contains(page, "freepbx.secret_mismatch") {
+		t.Errorf("the plugins' lines or diagnoses are missing, so the leak check proves nothing:\n%s\n%s", log, page)
+	}
+	for what, text := range map[string]string{"/metrics": metrics, "/checks": page, "log": log} {
+		t.Run(what, func(t *testing.T) { assertNoLeak(t, text, serverSecret, wrongSecret, dbPassword) })
 	}
 }
