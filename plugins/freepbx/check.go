@@ -20,6 +20,8 @@ type checker struct {
 	client *http.Client
 	rec    *recorder
 	tap    *tokenTap // the issued token's jti, for the server-side look-up
+	// dbSecrets are the database credentials the look-up read.
+	dbSecrets []string
 }
 
 func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {

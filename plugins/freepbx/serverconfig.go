@@ -57,6 +57,7 @@ func (c *config) loadServerSecrets() error {
 	if cfg, err := mysql.ParseDSN(c.DatabaseDSN.Reveal()); err == nil {
 		sdk.RegisterSecret(cfg.Passwd)
 	}
+	// The password reaches scrubSecrets through Source.OnSecret.
 	if c.DatabasePasswordFile == "" {
 		return nil
 	}

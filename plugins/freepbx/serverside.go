@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/internal/freepbxdb"
+	"github.com/pbxwatch/pbxwatch/internal/frontlayer"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -43,7 +44,34 @@ func (c *checker) serverSide(ctx context.Context, res *sdk.Result) {
 		}
 	}
 	merge(res, found)
-	scrub(res)
+	scrubSecrets(res, append([]string{cfg.ClientSecret.Reveal()}, c.dbSecrets...)...)
+}
+
+// scrubSecrets removes the client secret and every database credential
+// read, in any encoding, from the result's texts. The SDK scrubs the
+// registered values again at the transport; this keeps the core safe alone.
+func scrubSecrets(res *sdk.Result, secrets ...string) {
+	clean := func(s string) string { return frontlayer.Scrub(s, secrets...) }
+	res.Summary = clean(res.Summary)
+	for i := range res.Diagnoses {
+		d := &res.Diagnoses[i]
+		d.Message = clean(d.Message)
+		for j := range d.Remediation {
+			d.Remediation[j] = clean(d.Remediation[j])
+		}
+		for k, v := range d.Details {
+			d.Details[k] = clean(v)
+		}
+	}
+}
+
+// rememberSecret registers a database credential with the SDK and keeps it
+// for scrubSecrets.
+func (c *checker) rememberSecret(s string) {
+	sdk.RegisterSecret(s)
+	if !slices.Contains(c.dbSecrets, s) {
+		c.dbSecrets = append(c.dbSecrets, s)
+	}
 }
 
 // merge puts the causes found before the outside view's diagnoses, and a
@@ -78,7 +106,7 @@ func merge(res *sdk.Result, found []sdk.Diagnosis) {
 func (c *checker) lookup(ctx context.Context, res *sdk.Result, jti string, jwtScopes []string) ([]sdk.Diagnosis, string) {
 	cfg := &c.cfg
 	src := cfg.source()
-	src.OnSecret = sdk.RegisterSecret
+	src.OnSecret = c.rememberSecret
 	db, err := src.Open(ctx)
 	if err != nil {
 		return c.unreachable(res, err), ""
