@@ -83,12 +83,6 @@ func (c *checker) result(o Outcome) *sdk.Result {
 // failure returns an UNKNOWN result when the plugin produced no exit code
 // in 0..3, so its output cannot be trusted to mean what Nagios says.
 func (c *checker) failure(o Outcome, details map[string]string) *sdk.Result {
-	if o.Stdout != "" {
-		details["stdout"] = o.Stdout
-	}
-	if s := strings.TrimSpace(o.Stderr); s != "" {
-		details["stderr"] = s
-	}
 	var code, msg string
 	var fix []string
 	switch {
@@ -111,6 +105,12 @@ func (c *checker) failure(o Outcome, details map[string]string) *sdk.Result {
 		return nil
 	}
 	details["exit_code"] = strconv.Itoa(o.ExitCode)
+	if o.Stdout != "" {
+		details["stdout"] = o.Stdout
+	}
+	if s := strings.TrimSpace(o.Stderr); s != "" {
+		details["stderr"] = s
+	}
 	res := &sdk.Result{Status: sdk.StatusUnknown, Summary: msg}
 	res.Diagnoses = append(res.Diagnoses, sdk.Diagnosis{Code: code, Severity: sdk.SeverityCritical, Message: msg, Remediation: fix, Details: details})
 	res.AddGauge("nagios_plugin_exit_code", "Exit code of the Nagios plugin's last run (-1: none, it was killed or not started).", float64(o.ExitCode), nil)

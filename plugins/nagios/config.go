@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
 // config is the check's `config:` block.
@@ -21,6 +23,11 @@ type config struct {
 	// Env is added to the plugin's environment (the agent's, with
 	// LC_ALL=C so numbers print with a decimal point).
 	Env map[string]string `yaml:"env"`
+	// SecretEnv is added to the environment like Env, but its values are
+	// credentials: they are scrubbed from everything the check reports.
+	// A plugin that takes a password only as an argument gets it through
+	// the shell: shell: true, command: 'check_x -a "user:$PASS"'.
+	SecretEnv map[string]sdk.Secret `yaml:"secret_env"`
 	// MaxOutputBytes bounds the stdout kept; the rest is discarded.
 	MaxOutputBytes int `yaml:"max_output_bytes"`
 }
@@ -87,6 +94,15 @@ func (c *config) validate() error {
 			errs = append(errs, fmt.Errorf("env: %q is not a valid variable name", k))
 		}
 	}
+	for k, v := range c.SecretEnv {
+		if k == "" || strings.ContainsAny(k, "= \x00") {
+			errs = append(errs, fmt.Errorf("secret_env: %q is not a valid variable name", k))
+		}
+		if _, dup := c.Env[k]; dup {
+			errs = append(errs, fmt.Errorf("%s is in both env and secret_env: keep one", k))
+		}
+		sdk.RegisterSecret(v.Reveal())
+	}
 	if c.MaxOutputBytes <= 0 || c.MaxOutputBytes > maxMaxOutput {
 		errs = append(errs, fmt.Errorf("max_output_bytes must be between 1 and %d", maxMaxOutput))
 	}
@@ -118,6 +134,9 @@ func (c *config) command() Command {
 	sort.Strings(keys)
 	for _, k := range keys {
 		env = append(env, k+"="+c.Env[k])
+	}
+	for k, v := range c.SecretEnv {
+		env = append(env, k+"="+v.Reveal())
 	}
 	cmd := Command{Env: env, MaxOutput: c.MaxOutputBytes}
 	if c.Shell {

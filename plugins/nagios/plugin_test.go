@@ -308,7 +308,7 @@ func TestUndefinedExitCodeSignalAndMissingBinaryAreUnknown(t *testing.T) {
 	cases := []struct {
 		name, cfg, code, want string
 	}{
-		{"exit 7", "command: [" + script(t, "echo 'usage: check_thing -H host'; exit 7\n") + "]\n", codeBadExit, "exited with code 7"},
+		{"exit 7", "command: [" + script(t, "echo 'usage: check_thing -H host'; echo 'check_thing: -H is required' >&2; exit 7\n") + "]\n", codeBadExit, "exited with code 7, which Nagios does not define (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN): usage: check_thing -H host"},
 		{"signal", "command: [" + script(t, "echo half; kill -9 $$\n") + "]\n", codeSignal, "killed by signal killed"},
 		{"shell not found", "shell: true\ncommand: /nonexistent/check_x\n", codeBadExit, "exited with code 127"},
 	}
@@ -317,6 +317,9 @@ func TestUndefinedExitCodeSignalAndMissingBinaryAreUnknown(t *testing.T) {
 		d := diagnosis(res, c.code)
 		if res.Status != sdk.StatusUnknown || d == nil || !strings.Contains(res.Summary, c.want) {
 			t.Errorf("%s: %v %q %+v", c.name, res.Status, res.Summary, res.Diagnoses)
+		}
+		if c.name == "exit 7" && (d == nil || d.Details["stderr"] != "check_thing: -H is required") {
+			t.Errorf("stderr not quoted as evidence: %+v", res.Diagnoses)
 		}
 	}
 	// A binary that vanished after Configure validated it.
@@ -440,5 +443,23 @@ func TestShellWhenAsked(t *testing.T) {
 	res := run(t, "shell: true\ncommand: \""+checkDummy+" 1 \\\"$HOME-ish\\\" | tr a-z A-Z; exit 1\"\nenv: {HOME: /var/lib/pbxwatch}\n")
 	if res.Status != sdk.StatusWarning || res.Summary != "WARNING: /VAR/LIB/PBXWATCH-ISH" {
 		t.Fatalf("%v %q", res.Status, res.Summary)
+	}
+}
+
+func TestSecretEnvIsPassedAndScrubbed(t *testing.T) {
+	const secret = `pa$$ "w0rd"&<x>`
+	// The plugin echoes the secret it was given, as a verbose plugin might.
+	bin := script(t, `echo "CRITICAL - login with $PASS refused | t=1s"; echo "pass=$PASS" >&2; exit 2`+"\n")
+	p, err := start(t, "command: ["+bin+"]\nsecret_env: {PASS: '"+secret+"'}\n", 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := p.Check(context.Background())
+	if res.Status != sdk.StatusCritical || res.Summary != "CRITICAL - login with <secret> refused" {
+		t.Fatalf("%v %q", res.Status, res.Summary)
+	}
+	all := fmt.Sprintf("%+v", res) + p.Logs()
+	if strings.Contains(all, "w0rd") {
+		t.Fatalf("secret leaked: %s", all)
 	}
 }
