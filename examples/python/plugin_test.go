@@ -1,6 +1,7 @@
 package python
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,8 +12,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pbxwatch/pbxwatch/internal/buildtest"
 	"github.com/pbxwatch/pbxwatch/sdk"
@@ -202,5 +206,52 @@ func TestPythonPluginThroughPbxwatchCheck(t *testing.T) {
 	var exitErr *exec.ExitError
 	if !errors.As(err, &exitErr) || !strings.Contains(string(vout), cfgFile+":8: port must be between 1 and 65535") {
 		t.Fatalf("%v\n%s", err, vout)
+	}
+}
+
+// TestPythonPluginExitsWhenItsParentDies: killed without a shutdown (the
+// agent SIGKILLed), the parent disappears; the plugin must notice, remove
+// its socket directory and exit, as Go plugins do.
+func TestPythonPluginExitsWhenItsParentDies(t *testing.T) {
+	sockDir := t.TempDir()
+	parent := exec.Command("/bin/sh", "-c", plugin(t)+" & echo pid=$!; wait")
+	parent.Env = append(os.Environ(), "PBXWATCH_PLUGIN=7f3c9e1a-pbxwatch-check-plugin", "PLUGIN_UNIX_SOCKET_DIR="+sockDir, "PLUGIN_PROTOCOL_VERSIONS=1")
+	out, err := parent.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := parent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer parent.Process.Kill()
+	sc := bufio.NewScanner(out)
+	pid, handshake := 0, ""
+	for (pid == 0 || handshake == "") && sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "pid=") {
+			pid, _ = strconv.Atoi(strings.TrimPrefix(line, "pid="))
+		} else {
+			handshake = line
+		}
+	}
+	if pid == 0 || !strings.HasPrefix(handshake, "1|1|unix|"+sockDir+"/") || !strings.HasSuffix(handshake, "|grpc|") {
+		t.Fatalf("pid %d, handshake %q", pid, handshake)
+	}
+	if err := parent.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = parent.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil && strings.Contains(string(st), ") Z ") {
+			break // exited, waiting for init to reap it
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("plugin %d still running after its parent died", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if left, _ := os.ReadDir(sockDir); len(left) != 0 {
+		t.Fatalf("socket directory left behind: %v", left)
 	}
 }

@@ -437,12 +437,17 @@ def _server_tls(tmp):
     return creds, base64.b64encode(der).decode().rstrip("=")
 
 
-def _exit_when_orphaned(parent, srv):
+def _exit_when_orphaned(parent, srv, tmp):
     # go-plugin leaves plugins running when the agent is SIGKILLed; the
-    # agent is our parent, so its disappearance ends us (as in the Go SDK).
+    # agent is our parent, so its disappearance ends us and every process
+    # we started (we lead our process group), as in the Go SDK. No log
+    # line: stderr was a pipe to the dead agent.
     while not srv.stop.wait(0.5):
         if os.getppid() != parent:
-            srv.stop.set()
+            shutil.rmtree(tmp, ignore_errors=True)
+            if os.getpgid(0) == os.getpid():
+                os.killpg(os.getpid(), signal.SIGKILL)
+            os._exit(1)
 
 
 def serve(checker):
@@ -471,7 +476,7 @@ def serve(checker):
     # The handshake line: CORE|APP|NETWORK|ADDRESS|PROTOCOL|SERVER-CERT.
     sys.stdout.write("%d|%d|unix|%s|grpc|%s\n" % (CORE_PROTOCOL_VERSION, PROTOCOL_VERSION, sock, cert))
     sys.stdout.flush()
-    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(), srv), daemon=True).start()
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(), srv, tmp), daemon=True).start()
     srv.stop.wait()
     server.stop(grace=1).wait()
     shutil.rmtree(tmp, ignore_errors=True)
