@@ -193,7 +193,9 @@ func TestAPIFailingAfterSuccess(t *testing.T) {
 		d["first"] != first.UTC().Format(time.RFC3339) || d["last"] != last.UTC().Format(time.RFC3339) {
 		t.Fatalf("details %v", d)
 	}
-	if !strings.Contains(ds[0].Message, "192.0.2.10") || !strings.Contains(strings.Join(ds[0].Remediation, " "), "scope") {
+	// GraphQL's 403 is not FreePBX's (the API module accepts gql from
+	// anyone): the remedy points in front of it, not at tokens or scopes.
+	if rem := strings.Join(ds[0].Remediation, " "); !strings.Contains(ds[0].Message, "192.0.2.10") || !strings.Contains(rem, "AH01630") || strings.Contains(rem, "bearer") {
 		t.Fatalf("diagnosis %+v", ds[0])
 	}
 	if v, _ := metricValue(res, "accesslog_failed_requests_total", map[string]string{"endpoint": "gql", "status": "403", "client": "192.0.2.10"}); v != 6 {
@@ -409,5 +411,26 @@ func TestOneStrayLineIsNotAFormatWarning(t *testing.T) {
 	w.req("192.0.2.10", "POST", "/admin/api/api/gql", 200, 1)
 	if res := runCheck(t, c); len(diagnoses(res, "accesslog.unparsed_lines")) != 1 {
 		t.Fatalf("nothing ever parsed, one line: %+v", res.Diagnoses)
+	}
+}
+
+// Each (endpoint, status) gets the remedy FreePBX's source explains it by,
+// and no other.
+func TestFailingRemediesFollowTheStatus(t *testing.T) {
+	for pair, want := range map[string]string{
+		"token 401": "invalid_client",
+		"gql 401":   "bearer token",
+		"rest 401":  "on REST only, a scope",
+		"token 403": "AH01630",
+		"ajax 403":  "ajaxRequest declined",
+		"ucp 401":   "Not Authenticated",
+		"gql 500":   "FreePBX 17 an expired or invalid bearer token",
+		"rest 503":  "PHP fatal error",
+	} {
+		ep, _, _ := strings.Cut(pair, " ")
+		rem := failingRemedies(&failingClient{addr: "192.0.2.10", eps: map[string]bool{ep: true}, pairs: map[string]bool{pair: true}})
+		if len(rem) != 2 || !strings.Contains(rem[0], want) {
+			t.Errorf("%s: %q, want one remedy with %q and the firewall one", pair, rem, want)
+		}
 	}
 }

@@ -76,13 +76,14 @@ func when(t int64) string { return time.Unix(t, 0).UTC().Format(time.RFC3339) }
 
 // failingClient is one client whose API calls failed after a success.
 type failingClient struct {
-	addr          string
-	first, last   int64
-	lastOK        int64
-	count         uint64
-	parts         []string // "gql 403×3"
-	eps, statuses map[string]bool
-	clientID      string
+	addr        string
+	first, last int64
+	lastOK      int64
+	count       uint64
+	parts       []string // "gql 403×3"
+	eps         map[string]bool
+	pairs       map[string]bool // "gql 403"
+	clientID    string
 }
 
 // diagnoseFailing adds accesslog.api_failing for every client whose calls
@@ -99,7 +100,7 @@ func (c *checker) diagnoseFailing(ctx context.Context, res *sdk.Result, cutoff i
 				continue
 			}
 			if fc == nil {
-				fc = &failingClient{addr: addr, first: s.First, eps: map[string]bool{}, statuses: map[string]bool{}}
+				fc = &failingClient{addr: addr, first: s.First, eps: map[string]bool{}, pairs: map[string]bool{}}
 			}
 			fc.first, fc.last = min(fc.first, s.First), max(fc.last, s.Last)
 			for _, o := range ct.ByEndpoint {
@@ -111,7 +112,7 @@ func (c *checker) diagnoseFailing(ctx context.Context, res *sdk.Result, cutoff i
 			fc.eps[ep.String()] = true
 			for _, st := range sortedKeys(s.ByStatus) {
 				fc.parts = append(fc.parts, fmt.Sprintf("%s %s×%d", ep, st, s.ByStatus[st]))
-				fc.statuses[st] = true
+				fc.pairs[ep.String()+" "+st] = true
 			}
 			fc.clientID = ct.clientID()
 		}
@@ -149,24 +150,37 @@ func (c *checker) diagnoseFailing(ctx context.Context, res *sdk.Result, cutoff i
 }
 
 func failingRemedies(fc *failingClient) []string {
-	var out []string
-	if fc.eps["token"] && (fc.statuses["401"] || fc.statuses["400"]) {
-		out = append(out, "401 on token is invalid_client: the client secret the integration on "+fc.addr+" sends no longer matches (regenerated, or the application deleted). Compare its client_id and secret with Admin > API > Applications, and run the freepbx check, which names the cause.")
-	}
-	if fc.eps["gql"] || fc.eps["rest"] {
-		if fc.statuses["401"] || fc.statuses["403"] {
-			out = append(out, "401/403 on gql or rest: the bearer token is rejected (expired: the integration must fetch a new one; revoked; or the application lacks the scope of the query). The freepbx check lists missing scopes by FreePBX's coverage rule.")
+	has := func(ep, status string) bool { return fc.pairs[ep+" "+status] }
+	any5xx := func(ep string) bool {
+		for p := range fc.pairs {
+			if strings.HasPrefix(p, ep+" 5") {
+				return true
+			}
 		}
+		return false
 	}
-	if fc.eps["ajax"] && fc.statuses["403"] {
-		out = append(out, "403 on admin/ajax.php or another /admin/api/ path is ajaxRequest declined: a wrong path (e.g. /admin/api/api/graphql instead of /gql) or, for GUI commands, a missing Referer; fix the integration's URL.")
+	var out []string
+	if has("token", "401") {
+		out = append(out, "401 on token is invalid_client: the client secret the integration on "+fc.addr+" sends no longer matches (regenerated, or the application deleted or its grant type changed). Compare its client_id and secret with Admin > API > Applications; the freepbx check names the cause.")
 	}
-	if fc.eps["ajax"] && fc.statuses["401"] || fc.eps["ucp"] && fc.statuses["401"] {
+	if has("gql", "401") || has("rest", "401") {
+		out = append(out, "401 on gql or rest is a rejected bearer token (access_denied): expired (the integration must fetch a new token before exp), revoked (the application regenerated or deleted), or, on REST only, a scope the application lacks (REST answers 401 unauthorized). The freepbx check tells which.")
+	}
+	if has("token", "403") || has("gql", "403") || has("rest", "403") {
+		out = append(out, "403 on token, gql or rest does not come from the API module, which accepts these commands from anyone: something in front refuses the client (an Apache Require or <Location> rule: AH01630 \"client denied by server configuration\" in Apache's error log; mod_security; a proxy or WAF).")
+	}
+	if has("ajax", "403") {
+		out = append(out, "403 on admin/ajax.php or another /admin/api/ path is ajaxRequest declined: a wrong path (e.g. /admin/api/api/graphql instead of /gql, or /admin/api/api/resource) or, for GUI commands, a missing Referer; fix the integration's URL.")
+	}
+	if has("ajax", "401") || has("ucp", "401") {
 		out = append(out, "401 on ajax.php is Not Authenticated: the GUI or UCP session expired or was never made; log in again.")
 	}
-	for st := range fc.statuses {
-		if st[0] == '5' {
-			out = append(out, "5xx: FreePBX failed while answering: read Apache's error log (/var/log/apache2/error.log or /var/log/httpd/error_log) and /var/log/asterisk/gql_api_error.log at the times above.")
+	if any5xx("gql") {
+		out = append(out, "5xx on gql: on FreePBX 17 an expired or invalid bearer token ends in a 500 (the OAuth error escapes to the framework's error handler) instead of a 401: if the integration reuses an old token, renew it. Otherwise FreePBX failed: read Apache's error log and /var/log/asterisk/gql_api_error.log at the times above.")
+	}
+	for _, ep := range []string{"token", "rest", "ajax", "ucp"} {
+		if any5xx(ep) {
+			out = append(out, "5xx: FreePBX failed while answering: read Apache's error log (/var/log/apache2/error.log or /var/log/httpd/error_log) at the times above; a PHP fatal error or exception names the module.")
 			break
 		}
 	}
@@ -236,6 +250,7 @@ func (c *checker) diagnoseServerErrors(res *sdk.Result, cutoff int64) {
 				map[endpoint]string{epGQL: "GraphQL", epREST: "REST"}[ep], e.Count, when(e.First), when(e.Last), strings.Join(clients, ", ")),
 			Remediation: []string{
 				"Read Apache's error log (/var/log/apache2/error.log on FreePBX 17, /var/log/httpd/error_log on FreePBX 16) and /var/log/asterisk/gql_api_error.log at those times: a PHP fatal error or exception names the module.",
+				"On FreePBX 17 GraphQL answers an expired or invalid bearer token with 500 (the OAuth error escapes to the framework's error handler): if the clients above reuse old tokens, that is the cause; the freepbx check shows the token's answer.",
 				"Check MariaDB and disk space (`systemctl status mariadb`, `df -h`), then `fwconsole ma list` for a module left half-upgraded.",
 			},
 			Details: map[string]string{"endpoint": ep.String(), "count": strconv.FormatUint(e.Count, 10), "first": when(e.First),
