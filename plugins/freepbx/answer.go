@@ -69,12 +69,12 @@ func classifyAnswer(endpoint string, ex *exchange, b apiBody) (sdk.Diagnosis, bo
 		case m != nil && strings.EqualFold(m[1]+m[2], "api"):
 			return diagAPIModuleMissing(ex, w.Message), true
 		case slimNotFound.MatchString(w.Type) || slimNotFound.MatchString(w.Message):
-			return diagRoutingBroken(endpoint, ex, fmt.Sprintf("the API module's router did not find the route (%s: %s): the path it received is not /%s", shortType(w.Type), w.Message, endpoint)), true
+			return diagRouteMismatch(endpoint, ex, fmt.Sprintf("the API module's router did not find the route (%s: %s): the path it received is not /%s", shortType(w.Type), w.Message, endpoint)), true
 		}
 		return diagServerError(endpoint, ex), true
 	}
 	if slimNotFound.MatchString(strings.TrimSpace(b.Message)) || strings.Contains(string(ex.body), "The page you are looking for could not be found") {
-		return diagRoutingBroken(endpoint, ex, "the API module's router (Slim) answered that it has no such route: the path it received is not /"+endpoint), true
+		return diagRouteMismatch(endpoint, ex, "the API module's router (Slim) answered that it has no such route: the path it received is not /"+endpoint), true
 	}
 	l, named := frontlayer.Identify(ex.header, ex.body)
 	if named && l.Refuses() && !(l.ID == "cloudflare" && ex.status >= 500) {

@@ -30,16 +30,31 @@ func diagPHPOutput(endpoint string, ex *exchange, before string) sdk.Diagnosis {
 const stepRewrite = "Make Apache apply FreePBX's /admin/api/.htaccess: in the site's configuration (Debian: /etc/apache2/apache2.conf or the FreePBX vhost; EL: /etc/httpd/conf/httpd.conf) set `<Directory /var/www/html/admin/api> AllowOverride All </Directory>` (or AllowOverride All for /var/www/html), enable mod_rewrite (`a2enmod rewrite` on Debian; EL loads it by default), then `apachectl configtest && systemctl reload apache2` (httpd on EL)."
 
 func diagRoutingBroken(endpoint string, ex *exchange, why string) sdk.Diagnosis {
+	return routingBroken(endpoint, ex, why, false)
+}
+
+// diagRouteMismatch: the request reached the API module, whose router
+// received another path than /<endpoint>: something rewrote it on the way.
+func diagRouteMismatch(endpoint string, ex *exchange, why string) sdk.Diagnosis {
+	return routingBroken(endpoint, ex, why, true)
+}
+
+func routingBroken(endpoint string, ex *exchange, why string, moduleReached bool) sdk.Diagnosis {
 	d := evidence(ex)
 	d["endpoint"] = endpoint
 	addPageEvidence(d, ex)
 	base := baseOf(ex.url)
+	proxy := "If a reverse proxy or container publishes FreePBX, it must pass /admin/api/… through unchanged (path and query string) to Apache, not to the GUI or another prefix."
+	check := fmt.Sprintf("Check by hand from this host: `curl -si -X POST '%s/admin/ajax.php?module=api&command=token'` answers FreePBX's OAuth JSON (400 invalid_request) when the module works; `curl -si -X POST '%s'` must answer the same once the routing works.", base, ex.url)
+	steps := []string{stepRewrite, check, proxy}
+	how := "which the web server ignores (AllowOverride None, mod_rewrite off) or a reverse proxy bypasses by rewriting the path"
+	if moduleReached {
+		steps = []string{proxy, "If /var/www/html/admin/api/.htaccess was edited, restore the framework's rule: `RewriteRule ^([^/]*)/([^/]*)/?(.*)?$ /admin/api/api.php?module=$1&command=$2&route=$3 [L,QSA]`.", check}
+		how = "which ran, but the path or its route part was changed on the way (a proxy rewriting paths, an edited or outdated .htaccess)"
+	}
 	return critical(codeAPIRoutingBroken,
-		fmt.Sprintf("FreePBX's API routing is not in effect at %s: %s. The API URLs exist only through the rewrite rule in /admin/api/.htaccess (/admin/api/<module>/<command>/<route> → admin/api/api.php?module=…&command=…&route=…), which the web server ignores (AllowOverride None, mod_rewrite off) or a reverse proxy bypasses by rewriting the path.", ex.url, why), d,
-		stepRewrite,
-		fmt.Sprintf("Check by hand from this host: `curl -si -X POST %s/admin/ajax.php?module=api\\&command=token` answers FreePBX's OAuth JSON (400 invalid_request) when the module works and only the rewrite is missing; `curl -si -X POST %s` must answer the same once the rewrite works.", base, ex.url),
-		"If a reverse proxy or container publishes FreePBX, it must pass /admin/api/… through unchanged (path and query string) to Apache, not to the GUI or another prefix.",
-	)
+		fmt.Sprintf("FreePBX's API routing is not in effect at %s: %s. The API URLs exist only through the rewrite rule in /admin/api/.htaccess (/admin/api/<module>/<command>/<route> → admin/api/api.php?module=…&command=…&route=…), %s.", ex.url, why, how), d,
+		steps...)
 }
 
 func diagNotFreePBX(ex *exchange, probe *exchange) sdk.Diagnosis {
