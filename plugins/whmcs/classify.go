@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"html"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -58,7 +59,7 @@ var (
 func parseEnvelope(body []byte) (envelope, bool) {
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(bytes.TrimSpace(body), &fields) != nil {
-		return envelope{}, false
+		return parseOtherFormats(body)
 	}
 	e := envelope{fields: fields}
 	for _, key := range []string{"result", "status"} {
@@ -75,6 +76,40 @@ func parseEnvelope(body []byte) (envelope, bool) {
 		_ = json.Unmarshal(raw, &e.message)
 	}
 	return e, true
+}
+
+var (
+	xmlResult  = regexp.MustCompile(`(?s)^\s*(?:<\?xml[^>]*>\s*)?<whmcsapi[^>]*>.*?<result>\s*(success|error)\s*</result>`)
+	xmlMessage = regexp.MustCompile(`(?s)<message>(.*?)</message>`)
+	xmlVersion = regexp.MustCompile(`(?s)<version>\s*([^<\s]+)\s*</version>`)
+	nvpResult  = regexp.MustCompile(`^\s*result=(success|error)(?:;|$)`)
+	nvpMessage = regexp.MustCompile(`(?:^|;)message=([^;]*)`)
+)
+
+// parseOtherFormats reads WHMCS's XML (<whmcsapi>) and name=value;
+// (NVP) answers, which installs that ignore responsetype=json, or answer
+// before reading it, send.
+func parseOtherFormats(body []byte) (envelope, bool) {
+	b := body[:min(len(body), 64<<10)]
+	if m := xmlResult.FindSubmatch(b); m != nil {
+		e := envelope{outcome: string(m[1])}
+		if mm := xmlMessage.FindSubmatch(b); mm != nil {
+			e.message = html.UnescapeString(strings.TrimSpace(string(mm[1])))
+		}
+		if v := xmlVersion.FindSubmatch(b); v != nil {
+			raw, _ := json.Marshal(map[string]string{"version": string(v[1])})
+			e.fields = map[string]json.RawMessage{"whmcs": raw}
+		}
+		return e, true
+	}
+	if m := nvpResult.FindSubmatch(b); m != nil {
+		e := envelope{outcome: string(m[1])}
+		if mm := nvpMessage.FindSubmatch(b); mm != nil {
+			e.message = strings.TrimSpace(string(mm[1]))
+		}
+		return e, true
+	}
+	return envelope{}, false
 }
 
 // version returns whmcs.version of a WhmcsDetails or GetAdminDetails answer.
