@@ -167,7 +167,7 @@ func failingRemedies(fc *failingClient) []string {
 		out = append(out, "401 on gql or rest is a rejected bearer token (access_denied): expired (the integration must fetch a new token before exp), revoked (the application regenerated or deleted), or, on REST only, a scope the application lacks (REST answers 401 unauthorized). The freepbx check tells which.")
 	}
 	if has("token", "403") || has("gql", "403") || has("rest", "403") {
-		out = append(out, "403 on token, gql or rest does not come from the API module, which accepts these commands from anyone: something in front refuses the client (an Apache Require or <Location> rule: AH01630 \"client denied by server configuration\" in Apache's error log; mod_security; a proxy or WAF).")
+		out = append(out, "403 on token, gql or rest is not the API module's answer (it accepts these commands from anyone). Either FreePBX's routing is broken: ajax.php declines (ajaxRequest declined) because the /admin/api rewrite did not run (MultiViews, a proxy dropping the query string; the freepbx check diagnoses freepbx.api_routing_broken). Or something in front refuses the client: an Apache Require or <Location> rule (AH01630 \"client denied by server configuration\" in Apache's error log), mod_security, a proxy or WAF.")
 	}
 	if has("ajax", "403") {
 		out = append(out, "403 on admin/ajax.php or another /admin/api/ path is ajaxRequest declined: a wrong path (e.g. /admin/api/api/graphql instead of /gql, or /admin/api/api/resource) or, for GUI commands, a missing Referer; fix the integration's URL.")
