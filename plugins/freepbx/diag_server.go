@@ -187,3 +187,20 @@ func diagWrongSecretAccepted(c *config, apiVersion string) sdk.Diagnosis {
 		stepUpgradeAPI,
 		"Restrict who can reach /admin/api (System Admin → Firewall) until the upgrade is done, and revoke unknown tokens in "+apps+" → Access Tokens.")
 }
+
+// diagOtherDatabase: FreePBX accepted what its database, as read here,
+// should have refused. The look-up reads another FreePBX's database (or a
+// stale copy), so its other findings may not apply either.
+func diagOtherDatabase(c *config, db *freepbxdb.DB, what string) sdk.Diagnosis {
+	src := c.FreePBXConf
+	if src == "" {
+		src = "database_dsn"
+	}
+	return sdk.Diagnosis{Code: codeClientUnknown, Severity: sdk.SeverityWarning,
+		Message: fmt.Sprintf("FreePBX at %s issued a token for Client ID %s, yet the database this check reads (%s on %s, from %s) %s: it is not the database of the FreePBX at url, so the server-side findings may not apply to it.", c.TokenURL, c.ClientID, db.Name, db.Where, src, what),
+		Details: map[string]string{"client_id": c.ClientID, "database": db.Name, "database_at": db.Where, "source": src, "token_url": c.TokenURL},
+		Remediation: []string{
+			"Point url at this host's FreePBX (http://127.0.0.1) or freepbx_conf/database_dsn at the database of the FreePBX url names (its /etc/freepbx.conf says where: AMPDBHOST, AMPDBNAME).",
+			"On a cluster or after a restore, check that AMPDBNAME in /etc/freepbx.conf names the live database.",
+		}}
+}

@@ -35,7 +35,7 @@ func (c *checker) serverSide(ctx context.Context, res *sdk.Result) {
 	apiVersion := ""
 	if cfg.serverSideOn() {
 		var diags []sdk.Diagnosis
-		diags, apiVersion = c.lookup(ctx, res, jti, jwtScopes)
+		diags, apiVersion = c.lookup(ctx, res, issued, jti, jwtScopes)
 		found = append(found, diags...)
 	}
 	if cfg.ProbeWrongSecret && issued {
@@ -103,7 +103,7 @@ func merge(res *sdk.Result, found []sdk.Diagnosis) {
 
 // lookup reads FreePBX's database. It returns the diagnoses and the api
 // module's version ("" when unknown).
-func (c *checker) lookup(ctx context.Context, res *sdk.Result, jti string, jwtScopes []string) ([]sdk.Diagnosis, string) {
+func (c *checker) lookup(ctx context.Context, res *sdk.Result, issued bool, jti string, jwtScopes []string) ([]sdk.Diagnosis, string) {
 	cfg := &c.cfg
 	src := cfg.source()
 	src.OnSecret = c.rememberSecret
@@ -149,10 +149,14 @@ func (c *checker) lookup(ctx context.Context, res *sdk.Result, jti string, jwtSc
 			return append(out, c.unreachable(res, err)...), api.Version
 		}
 	}
+	if app == nil && issued {
+		// FreePBX knows the client: this database is not that FreePBX's.
+		return append(out, diagOtherDatabase(cfg, db, "has no application with that Client ID")), api.Version
+	}
 	if app == nil {
 		return append(out, diagClientUnknown(cfg, apps)), api.Version
 	}
-	out = append(out, appDiagnoses(cfg, app, api.Version)...)
+	out = append(out, appDiagnoses(cfg, db, app, api.Version, issued)...)
 
 	settings, err := db.Settings(ctx, settingsRead...)
 	if err != nil {
@@ -190,7 +194,7 @@ func findApp(apps []freepbxdb.Application, clientID string) *freepbxdb.Applicati
 // appDiagnoses compares the application's row with the check's config, in
 // the order FreePBX 16's ClientRepository checks: grant type, secret, then
 // (ScopeRepository) scopes.
-func appDiagnoses(cfg *config, app *freepbxdb.Application, apiVersion string) []sdk.Diagnosis {
+func appDiagnoses(cfg *config, db *freepbxdb.DB, app *freepbxdb.Application, apiVersion string, issued bool) []sdk.Diagnosis {
 	var out []sdk.Diagnosis
 	if app.GrantType != "client_credentials" {
 		out = append(out, diagGrantTypeMismatch(cfg, app, apiVersion))
@@ -199,6 +203,10 @@ func appDiagnoses(cfg *config, app *freepbxdb.Application, apiVersion string) []
 	switch {
 	case !known:
 		sdk.Logger().Warn("cannot compare the client secret: unknown hash algorithm in api_applications.algo", "algo", app.Algo, "application", app.Name)
+	case !match && issued && !freepbxdb.AcceptsAnySecret(apiVersion):
+		// This api module checks the secret and accepted it: the hash
+		// read here is not the one that FreePBX checked.
+		out = append(out, diagOtherDatabase(cfg, db, fmt.Sprintf("stores a different Client Secret hash for application %q", app.Name)))
 	case !match:
 		out = append(out, diagSecretMismatch(cfg, app, apiVersion))
 	}

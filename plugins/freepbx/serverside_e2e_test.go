@@ -56,6 +56,9 @@ func startDBSim(t *testing.T) string {
 		sim := freepbxsim.New(freepbxsim.Options{Secret: serverSecret, OnIssue: func(clientID, jti string, scopes []string, exp time.Time) {
 			dbSim.mu.Lock()
 			defer dbSim.mu.Unlock()
+			if dbSim.db == "" {
+				return // the scenario's database belongs to another FreePBX
+			}
 			if dbSim.rec != nil {
 				scopes = dbSim.rec(scopes)
 			}
@@ -77,6 +80,7 @@ type dbScenario struct {
 	conf     string // "" freepbx.conf of the read-only user, "dsn", "wrong_password"
 	extra    string // more config lines
 	record   func([]string) []string
+	otherDB  bool // the database is another FreePBX's: the simulator's tokens do not land in it
 	status   string
 	codes    []string
 	metrics  []string // metric names that must be reported
@@ -210,6 +214,21 @@ func dbScenarios() []dbScenario {
 		{name: "token_scopes_differ", clientID: "17-ok", db: fpbx(17, "17.0.8", m2m("17-ok", "gql")),
 			record: func([]string) []string { return []string{"gql:framework"} },
 			status: "WARNING", codes: []string{"freepbx.token_scopes_differ"}},
+		{name: "client_unknown in another PBX's database while the token works", clientID: "17-ok", db: fpbx(17, "17.0.8"), otherDB: true,
+			status: "WARNING", codes: []string{"freepbx.client_unknown"},
+			check: func(t *testing.T, r checkJSON) {
+				if d := r.Diagnoses[0]; !strings.Contains(d.Message, "is not the database of the FreePBX at url") || d.Severity != "warning" {
+					t.Errorf("%s %s", d.Severity, d.Message)
+				}
+			}},
+		{name: "secret hash of another PBX's database while the token works", clientID: "16-ok",
+			db:     fpbx(16, "16.0.13", mariadbtest.App{Name: "WHMCS", GrantType: "client_credentials", ClientID: "16-ok", Secret: "the-other-pbx-secret", AllowedScopes: "gql"}),
+			status: "WARNING", codes: []string{"freepbx.client_unknown"},
+			check: func(t *testing.T, r checkJSON) {
+				if d := r.Diagnoses[0]; !strings.Contains(d.Message, `stores a different Client Secret hash for application "WHMCS"`) {
+					t.Errorf("%s", d.Message)
+				}
+			}},
 		{name: "database_unreachable alone", clientID: "17-ok", conf: "wrong_password", db: fpbx(17, "17.0.8", m2m("17-ok", "gql")),
 			status: "WARNING", codes: []string{"freepbx.database_unreachable"}, metrics: []string{"freepbx_database_up", "freepbx_api_up"}},
 		{name: "database_unreachable keeps the outside view", clientID: "16-framework_only", conf: "wrong_password",
@@ -242,6 +261,9 @@ func TestServerSideScenarios(t *testing.T) {
 			}
 			dbSim.mu.Lock()
 			dbSim.db, dbSim.rec, dbSim.errs = db, sc.record, nil
+			if sc.otherDB {
+				dbSim.db = ""
+			}
 			dbSim.mu.Unlock()
 
 			checks := fmt.Sprintf("  - name: fpbx\n    plugin: freepbx\n    timeout: 20s\n    config:\n      url: %s\n      client_id: %s\n      client_secret_file: %s\n%s",
