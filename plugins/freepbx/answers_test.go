@@ -54,6 +54,11 @@ func TestRecordedAnswers(t *testing.T) {
 					t.Errorf("message does not mention %q: %s", m, d.Message)
 				}
 			}
+			for _, m := range a.ExpectNotMention {
+				if strings.Contains(d.Message, m) {
+					t.Errorf("message mentions %q: %s", m, d.Message)
+				}
+			}
 			for _, d := range res.Diagnoses {
 				for k, v := range d.Details {
 					if !utf8.ValidString(v) || len(v) > 1024 {

@@ -78,7 +78,8 @@ func run(parent context.Context, c *config, client *http.Client, rec *recorder) 
 	observe(res, "token", ex)
 	if err != nil {
 		d := classifyToken(ctx, c, ex, err)
-		if d.Code == codeAPIRoutingBroken && ex.status == http.StatusNotFound {
+		if d.Details[routingProbe] == "pending" {
+			delete(d.Details, routingProbe)
 			d = confirmRouting(ctx, client, rec, ex, d)
 		}
 		res.Diagnose(d)

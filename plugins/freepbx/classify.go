@@ -149,7 +149,9 @@ func classifyToken(ctx context.Context, c *config, ex *exchange, err error) sdk.
 	case ex.status == 404:
 		// The token URL exists only through FreePBX's rewrite rule; run()
 		// confirms through ajax.php whether FreePBX is there at all.
-		return diagRoutingBroken("token", ex, fmt.Sprintf("the web server answered HTTP 404 %s for the token URL", orQuoted(frontlayer.Title(ex.body))))
+		d := diagRoutingBroken("token", ex, fmt.Sprintf("the web server answered HTTP 404 %s for the token URL", orQuoted(frontlayer.Title(ex.body))))
+		d.Details[routingProbe] = "pending" // run() asks ajax.php to tell
+		return d
 	case b.server() != "":
 		// OAuth's error shape with an error nobody expects here.
 		return diagUnexpected("token", ex, fmt.Sprintf("FreePBX's OAuth server refused the token request with %q (%s)", b.errorCode(), b.Message+" "+b.Hint))

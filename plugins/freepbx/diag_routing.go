@@ -14,6 +14,10 @@ const (
 	codeEdgeBlocked      = "freepbx.edge_blocked"
 	codeNotFreePBX       = "freepbx.not_freepbx"
 	codePHPOutput        = "freepbx.php_output"
+
+	// routingProbe marks a 404 diagnosis that the ajax.php follow-up must
+	// confirm or replace; run() removes it.
+	routingProbe = "routing_probe"
 )
 
 func diagPHPOutput(endpoint string, ex *exchange, before string) sdk.Diagnosis {

@@ -48,6 +48,8 @@ type Answer struct {
 	Expect        string            `json:"expect"`
 	ExpectDetails map[string]string `json:"expect_details"`
 	ExpectMention []string          `json:"expect_mention"`
+	// ExpectNotMention must not appear in the diagnosis' message.
+	ExpectNotMention []string `json:"expect_not_mention"`
 }
 
 var answers = func() map[string]*Answer {
