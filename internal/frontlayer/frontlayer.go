@@ -60,7 +60,7 @@ var signatures = []signature{
 		header: map[string]string{"Cf-Mitigated": "challenge"},
 		body:   []string{"_cf_chl_opt", "challenge-platform", "cf-challenge"}},
 	{id: "cloudflare", product: "Cloudflare", kind: Blocked,
-		body: []string{"used cloudflare to restrict access", "attention required! | cloudflare", "sorry, you have been blocked", `id="cf-error-details"`, "/cdn-cgi/styles/", "cloudflare ray id", `"cloudflare_error":true`, `"cloudflare_error": true`}},
+		body: []string{"used cloudflare to restrict access", "attention required! | cloudflare", "| cloudflare</title>", "sorry, you have been blocked", `id="cf-error-details"`, "/cdn-cgi/styles/", "cloudflare ray id", `"cloudflare_error":true`, `"cloudflare_error": true`}},
 	{id: "imunify360", product: "Imunify360", kind: Blocked,
 		body: []string{"imunify360", "imunify 360"}},
 	{id: "sucuri", product: "Sucuri WebSite Firewall", kind: Blocked,

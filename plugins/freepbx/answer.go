@@ -73,6 +73,9 @@ func classifyAnswer(endpoint string, ex *exchange, b apiBody) (sdk.Diagnosis, bo
 		}
 		return diagServerError(endpoint, ex), true
 	}
+	if text := strings.TrimSpace(string(ex.body[:min(len(ex.body), 200)])); strings.HasPrefix(text, "Method not allowed") || strings.HasPrefix(b.Message, "Method not allowed") {
+		return diagRouteMismatch(endpoint, ex, "the API module's router answered 405 Method not allowed: the request reached it with another method than POST (a proxy, or a redirect that turned it into a GET)"), true
+	}
 	if slimNotFound.MatchString(strings.TrimSpace(b.Message)) || strings.Contains(string(ex.body), "The page you are looking for could not be found") {
 		return diagRouteMismatch(endpoint, ex, "the API module's router (Slim) answered that it has no such route: the path it received is not /"+endpoint), true
 	}
