@@ -2,32 +2,103 @@
 # and `make test`.
 
 GO       ?= go
-BIN      := bin
-VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+BIN      ?= bin
+DIST     ?= dist
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BRANCH   ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+# SOURCE_DATE_EPOCH (reproducible builds) fixes the build date when set.
+BUILD_DATE ?= $(shell date -u -d "@$${SOURCE_DATE_EPOCH:-$$(date +%s)}" +%Y-%m-%dT%H:%M:%SZ)
+BUILD_USER ?= $(shell id -un 2>/dev/null || echo unknown)@$(shell hostname 2>/dev/null || echo unknown)
 VPKG     := github.com/prometheus/common/version
-LDFLAGS  := -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) -X $(VPKG).Branch=main
+# Every binary is static (CGO_ENABLED=0: no libc, so it runs on FreePBX 16's
+# glibc 2.17 as on FreePBX 17) and stamped with where it came from.
+# -s -w drop the symbol and DWARF tables, as Debian's and Fedora's packaging
+# strip binaries; stack traces keep their function names and lines.
+LDFLAGS  := -s -w -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) -X $(VPKG).Branch=$(BRANCH) \
+	-X $(VPKG).BuildUser=$(BUILD_USER) -X $(VPKG).BuildDate=$(BUILD_DATE)
+GOBUILD  := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
+# A VERSION given on the command line or in the environment also sets the
+# package version; otherwise packaging/version.sh derives it from git.
+PKG_VERSION_OVERRIDE := $(if $(filter command line environment,$(origin VERSION)),$(VERSION))
 PLUGINS  := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 
-.PHONY: all build generate test test-deps bench demo lint clean
+# Install layout (`make install DESTDIR=... PREFIX=...`).
+PREFIX      ?= /usr
+SYSCONFDIR  ?= /etc
+BINDIR      := $(PREFIX)/bin
+LIBEXECDIR  := $(PREFIX)/libexec/pbxwatch
+UNITDIR     := $(PREFIX)/lib/systemd/system
+SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
+TMPFILESDIR := $(PREFIX)/lib/tmpfiles.d
+DOCDIR      := $(PREFIX)/share/doc/pbxwatch
+MANDIR      := $(PREFIX)/share/man
+DOCS        := README.md docs/install.md docs/alerting.md docs/whmcs.md docs/freepbx.md docs/logtail.md docs/design.md
+EXAMPLES    := configs/pbxwatch.example.yaml configs/prometheus/pbxwatch.rules.yml configs/prometheus/prometheus.yml configs/alertmanager/alertmanager.yml
+
+.PHONY: all build install package generate test test-deps bench demo lint clean
 
 all: build
 
 ## build: bin/pbxwatch, bin/pbxwatch-plugin-<name> for every plugins/<name>, the demo tool, and every example in bin/examples/
 build:
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/pbxwatch ./agent
+	$(GOBUILD) -o $(BIN)/pbxwatch ./agent
 	@for p in $(PLUGINS); do \
-		echo "$(GO) build -o $(BIN)/pbxwatch-plugin-$$p ./plugins/$$p"; \
-		$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/pbxwatch-plugin-$$p ./plugins/$$p || exit 1; \
+		echo "build $(BIN)/pbxwatch-plugin-$$p (static)"; \
+		$(GOBUILD) -o $(BIN)/pbxwatch-plugin-$$p ./plugins/$$p || exit 1; \
 	done
-	@if [ -d tools/pbxwatch-demo ]; then $(GO) build -o $(BIN)/pbxwatch-demo ./tools/pbxwatch-demo; fi
+	@if [ -d tools/pbxwatch-demo ]; then $(GOBUILD) -o $(BIN)/pbxwatch-demo ./tools/pbxwatch-demo; fi
 	@# The examples, so they never rot, in a plugin dir of their own (they
 	@# are not shipped): the SDK's, the template (its own module, built as a
 	@# plugin author builds it) and the Python plugin with its library.
 	$(GO) build -o $(BIN)/examples/pbxwatch-plugin-backup ./sdk/example
-	cd examples/tlscheck && $(GO) build -o $(CURDIR)/$(BIN)/examples/pbxwatch-plugin-tlscheck .
+	cd examples/tlscheck && $(GO) build -o $(abspath $(BIN))/examples/pbxwatch-plugin-tlscheck .
 	install -m 0755 examples/python/pbxwatch-plugin-ami $(BIN)/examples/pbxwatch-plugin-ami
 	install -m 0644 sdk/python/pbxwatch_plugin.py $(BIN)/examples/pbxwatch_plugin.py
+
+## install: the agent, plugins, unit, sysusers/tmpfiles entries, config, docs under DESTDIR (PREFIX=/usr); an existing config is kept
+install: build
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSCONFDIR)/pbxwatch $(DESTDIR)$(SYSCONFDIR)/default
+	install -m 0755 $(BIN)/pbxwatch $(DESTDIR)$(BINDIR)/pbxwatch
+	for p in $(PLUGINS); do install -m 0755 $(BIN)/pbxwatch-plugin-$$p $(DESTDIR)$(LIBEXECDIR)/ || exit 1; done
+	for f in systemd/*.service systemd/*.conf; do [ -e "$$f" ] || continue; \
+		sed -e 's|/usr/bin/pbxwatch|$(BINDIR)/pbxwatch|g' -e 's|/etc/pbxwatch|$(SYSCONFDIR)/pbxwatch|g' "$$f" \
+			> $(DESTDIR)$(UNITDIR)/$${f#systemd/} && chmod 0644 $(DESTDIR)$(UNITDIR)/$${f#systemd/} || exit 1; done
+	install -m 0644 packaging/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/pbxwatch.conf
+	sed 's|/etc/pbxwatch|$(SYSCONFDIR)/pbxwatch|g' packaging/tmpfiles.conf > $(DESTDIR)$(TMPFILESDIR)/pbxwatch.conf
+	$(BIN)/pbxwatch --help-man 2>/dev/null | sed '/^\.SH "NAME"/{n;s/^pbxwatch$$/pbxwatch \\- monitoring agent for FreePBX hosts/;}' \
+		| gzip -9n > $(DESTDIR)$(MANDIR)/man1/pbxwatch.1.gz
+	install -m 0644 $(DOCS) packaging/copyright $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/pbxwatch/pbxwatch.yaml ]; then \
+		echo "kept $(DESTDIR)$(SYSCONFDIR)/pbxwatch/pbxwatch.yaml"; \
+	else \
+		sed 's|/usr/libexec/pbxwatch|$(LIBEXECDIR)|g' configs/pbxwatch.yaml > $(DESTDIR)$(SYSCONFDIR)/pbxwatch/pbxwatch.yaml && \
+		chmod 0644 $(DESTDIR)$(SYSCONFDIR)/pbxwatch/pbxwatch.yaml; \
+	fi
+	@[ -e $(DESTDIR)$(SYSCONFDIR)/default/pbxwatch ] || install -m 0644 packaging/default $(DESTDIR)$(SYSCONFDIR)/default/pbxwatch
+	@if [ -z "$(DESTDIR)" ]; then \
+		echo "Now create the user and directories: systemd-sysusers pbxwatch.conf && systemd-tmpfiles --create pbxwatch.conf"; \
+	fi
+
+## package: dist/pbxwatch_VERSION_amd64.deb and dist/pbxwatch-VERSION-1.x86_64.rpm (nfpm, a Go tool of this module); VERSION=1.2.3 sets the version
+package:
+	@set -e; pkgver=$$(VERSION='$(PKG_VERSION_OVERRIDE)' packaging/version.sh); \
+	work=$(abspath $(BIN))/package; dist=$(abspath $(DIST)); \
+	echo "package version $$pkgver"; \
+	rm -rf "$$work"; mkdir -p "$$work/scripts/deb" "$$work/scripts/rpm" "$$dist"; \
+	$(MAKE) --no-print-directory install DESTDIR="$$work/root" PREFIX=/usr SYSCONFDIR=/etc; \
+	PKG_VERSION=$$pkgver packaging/changelog.sh | gzip -9n > "$$work/root$(DOCDIR)/changelog.gz"; \
+	install -D -m 0644 packaging/lintian-overrides "$$work/root/usr/share/lintian/overrides/pbxwatch"; \
+	for f in packaging/deb/* packaging/rpm/*; do \
+		sed -e '/^@SETUP@$$/{r packaging/setup.sh' -e 'd;}' "$$f" > "$$work/scripts/$${f#packaging/}"; \
+	done; \
+	cp packaging/nfpm.yaml "$$work/"; \
+	nfpm=$$($(GO) tool -n nfpm); \
+	(cd "$$work" && PKG_VERSION=$$pkgver "$$nfpm" package -f nfpm.yaml -p deb -t "$$dist/pbxwatch_$${pkgver}_amd64.deb" && \
+		PKG_VERSION=$$pkgver "$$nfpm" package -f nfpm.yaml -p rpm -t "$$dist/pbxwatch-$${pkgver}-1.x86_64.rpm")
 
 ## generate: regenerate the plugin protocol's Go code (needs protoc, protoc-gen-go, protoc-gen-go-grpc)
 generate:
@@ -61,4 +132,4 @@ lint:
 	gofmt -l .
 
 clean:
-	rm -rf $(BIN) demo-data
+	rm -rf $(BIN) $(DIST) demo-data

@@ -107,8 +107,11 @@ func run(args []string) (code int) {
 	}
 }
 
+// defaultConfigFile is where the packages install the configuration.
+const defaultConfigFile = "/etc/pbxwatch/pbxwatch.yaml"
+
 func configFlag(cmd *kingpin.CmdClause) *string {
-	return cmd.Flag("config.file", "Configuration file.").Default("/etc/pbxwatch/pbxwatch.yml").String()
+	return cmd.Flag("config.file", "Configuration file.").Default(defaultConfigFile).String()
 }
 
 // usageExit is the exit code of a usage error for the command in args.
