@@ -2,8 +2,6 @@ package sdk
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 )
@@ -34,9 +32,12 @@ func (s Secret) Reveal() string { return string(s) }
 
 // LoadSecret resolves a secret configured either inline (`secret:`, which may
 // be `${ENV}` expanded by the agent) or in a file (`secret_file:`). Exactly
-// one must be set. A relative file path is taken from systemd's
-// $CREDENTIALS_DIRECTORY when that is set (LoadCredential=), so a unit can
-// say `secret_file: whmcs.secret`. Surrounding whitespace and the trailing
+// one must be set. A relative file path such as `secret_file: whmcs.secret`
+// is looked up in systemd's $CREDENTIALS_DIRECTORY (LoadCredential=), then in
+// the credentials directory the agent names in $PBXWATCH_CREDENTIALS_DIR
+// (/etc/pbxwatch/credentials beside /etc/pbxwatch/pbxwatch.yaml), so the
+// service and `sudo pbxwatch check` read the same file. An unreadable file's
+// error names the user and the fix. Surrounding whitespace and the trailing
 // newline of the file are trimmed. The value is registered so that Serve
 // scrubs it from every result, error and log line the plugin sends.
 func LoadSecret(name string, inline Secret, file string) (Secret, error) {
@@ -49,15 +50,11 @@ func LoadSecret(name string, inline Secret, file string) (Secret, error) {
 	case file == "":
 		return "", fmt.Errorf("%s is missing: set %s_file (a file holding it) or %s", name, name, name)
 	}
-	path := file
-	if dir := os.Getenv("CREDENTIALS_DIRECTORY"); dir != "" && !filepath.IsAbs(path) {
-		path = filepath.Join(dir, path)
-	}
-	b, err := os.ReadFile(path)
+	b, path, err := readSecretFile(name, file)
 	if err != nil {
-		return "", fmt.Errorf("%s_file: %w (the service user must be able to read it)", name, err)
+		return "", err
 	}
-	v := strings.TrimSpace(string(b))
+	v := strings.TrimSpace(b)
 	if v == "" {
 		return "", fmt.Errorf("%s_file %s is empty", name, path)
 	}

@@ -41,6 +41,9 @@ type Spec struct {
 	ConfigYAML []byte
 	SourceFile string
 	LineMap    map[int]int
+	// CredentialsDir is where the plugin looks up relative `*_file` secrets
+	// after systemd's $CREDENTIALS_DIRECTORY (pluginwire.CredentialsDirEnv).
+	CredentialsDir string
 
 	Logger *slog.Logger
 
@@ -147,6 +150,9 @@ func (h *Host) launch(ctx context.Context) (*process, error) {
 	}
 	cmd := exec.Command(h.spec.Binary)
 	cmd.Env = append(pluginEnv(), plugin.EnvUnixSocketDir+"="+sockDir)
+	if h.spec.CredentialsDir != "" {
+		cmd.Env = append(cmd.Env, pluginwire.CredentialsDirEnv+"="+h.spec.CredentialsDir)
+	}
 	// Its own process group, so a hung plugin is killed with every child it
 	// spawned, and a terminal's Ctrl-C reaches the agent only.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

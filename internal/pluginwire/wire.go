@@ -20,6 +20,11 @@ const ProtocolVersion = 1
 // PluginName is the single plugin each binary serves.
 const PluginName = "checker"
 
+// CredentialsDirEnv is the environment variable in which the agent names the
+// directory of relative `*_file` secrets (sdk.LoadSecret): the
+// `credentials/` directory beside the config file in use.
+const CredentialsDirEnv = "PBXWATCH_CREDENTIALS_DIR"
+
 // Handshake keeps people from running a plugin binary by hand by mistake
 // (go-plugin prints an explanation instead); it is not a security measure.
 var Handshake = plugin.HandshakeConfig{

@@ -275,6 +275,17 @@ func pluginDirs(pluginDir string) []string {
 	return dirs
 }
 
+// CredentialsDir is the directory of relative `*_file` secrets: credentials/
+// beside the config file (/etc/pbxwatch/credentials), absolute, so plugins
+// find it whatever their working directory.
+func (c *Config) CredentialsDir() string {
+	dir, err := filepath.Abs(filepath.Dir(c.File))
+	if err != nil {
+		dir = filepath.Dir(c.File)
+	}
+	return filepath.Join(dir, "credentials")
+}
+
 // StateDir is the check's private state directory.
 func (c *Config) StateDir(check string) string {
 	return filepath.Join(c.Agent.StateDir, "checks", check)

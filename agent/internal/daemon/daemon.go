@@ -212,6 +212,8 @@ func SpecFor(cfg *config.Config, ch config.Check, stateDir string, log *slog.Log
 		SourceFile: cfg.File,
 		LineMap:    ch.LineMap,
 		Logger:     log,
+
+		CredentialsDir: cfg.CredentialsDir(),
 	}
 }
 
