@@ -1,5 +1,5 @@
-# Shared by the deb postinst and the rpm %post (`make package` puts it where
-# they say @SETUP@). POSIX sh; works without a running systemd (a container,
+# Shared by the deb postinst and the rpm %post: `make package` puts it in
+# place of their SETUP line. POSIX sh; works without a running systemd (a container,
 # a chroot) and on systemd 219 (FreePBX 16).
 
 # pbxwatch_create_user makes the pbxwatch system user and group

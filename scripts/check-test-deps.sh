@@ -17,6 +17,7 @@ need=(
   "debootstrap:debootstrap"
   "systemd-nspawn:systemd-container"
   "lintian:lintian"
+  "rpm:rpm"
 )
 missing=()
 for item in "${need[@]}"; do
@@ -28,7 +29,7 @@ done
 if ((${#missing[@]})); then
   echo "make test: these programs are missing:" >&2
   printf '  - %s\n' "${missing[@]}" >&2
-  echo "Install them: sudo apt-get install prometheus prometheus-alertmanager logrotate monitoring-plugins-basic mariadb-server apache2 chromium python3-grpcio python3-protobuf debootstrap systemd-container lintian" >&2
+  echo "Install them: sudo apt-get install prometheus prometheus-alertmanager logrotate monitoring-plugins-basic mariadb-server apache2 chromium python3-grpcio python3-protobuf debootstrap systemd-container lintian rpm" >&2
   if [[ -n ${PBXWATCH_SKIP_INTEGRATION:-} ]]; then
     echo "PBXWATCH_SKIP_INTEGRATION is set: the tests that need them will be SKIPPED." >&2
     exit 0

@@ -12,7 +12,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"github.com/prometheus/common/version"
 
+	"github.com/pbxwatch/pbxwatch/internal/buildversion"
 	"github.com/pbxwatch/pbxwatch/internal/pluginpb"
 	"github.com/pbxwatch/pbxwatch/internal/pluginwire"
 )
@@ -24,8 +26,13 @@ const ProtocolVersion = pluginwire.ProtocolVersion
 const parentPollInterval = 500 * time.Millisecond
 
 // Serve runs the plugin until the agent stops it. Call it from main; it does
-// not return. Run by hand, outside the agent, it explains that and exits.
+// not return. Run by hand, outside the agent, it explains that and exits;
+// with the single argument --version it prints the plugin's build.
 func Serve(c Checker) {
+	if len(os.Args) == 2 && os.Args[1] == "--version" {
+		printVersion()
+		os.Exit(0)
+	}
 	go exitWhenOrphaned(os.Getppid())
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: pluginwire.Handshake,
@@ -38,6 +45,14 @@ func Serve(c Checker) {
 	// Serve returns when the agent shut the plugin down or went away.
 	removeSocketDir()
 	os.Exit(0)
+}
+
+// printVersion answers `pbxwatch-plugin-NAME --version` (the agent never
+// passes arguments): the version, revision and build date `make build`
+// stamped into the binary, as `pbxwatch version` prints them.
+func printVersion() {
+	buildversion.Fill()
+	fmt.Println(version.Print(filepath.Base(os.Args[0])))
 }
 
 // exitWhenOrphaned ends the plugin once the agent that started it is gone.

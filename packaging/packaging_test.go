@@ -1,0 +1,390 @@
+// Package packaging_test checks what `make install` and `make package`
+// produce: the install tree, static stamped binaries, a .deb lintian
+// accepts, an .rpm with the right files, config flags and scripts, and
+// maintainer scripts that do the right thing (with every command they run
+// replaced by a recorder, so the host is never touched).
+package packaging_test
+
+import (
+	"compress/gzip"
+	"debug/buildinfo"
+	"debug/elf"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// repoRoot is the source tree (this package's parent).
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// run runs a command in dir and returns its combined output, failing the
+// test on a non-zero exit.
+func run(t *testing.T, dir string, env []string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func need(t *testing.T, prog, pkg string) {
+	t.Helper()
+	if _, err := exec.LookPath(prog); err == nil {
+		return
+	}
+	if os.Getenv("PBXWATCH_SKIP_INTEGRATION") != "" {
+		t.Skipf("SKIPPED: %s (Debian package %s) is not installed and PBXWATCH_SKIP_INTEGRATION is set", prog, pkg)
+	}
+	t.Fatalf("%s is not installed: apt-get install %s (or set PBXWATCH_SKIP_INTEGRATION=1 to skip this test)", prog, pkg)
+}
+
+// built is one `make package` for the whole test binary: binaries in
+// bin/, the staged install tree in bin/package/root, packages in dist/.
+var built struct {
+	once               sync.Once
+	dir, bin, deb, rpm string
+	err                error
+	out                string
+}
+
+func makePackage(t *testing.T) (bin, deb, rpm string) {
+	t.Helper()
+	need(t, "make", "make")
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "pbxwatch-package-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.dir, built.bin = dir, filepath.Join(dir, "bin")
+		dist := filepath.Join(dir, "dist")
+		cmd := exec.Command("make", "--no-print-directory", "package", "BIN="+built.bin, "DIST="+dist)
+		cmd.Dir = repoRoot(t)
+		out, err := cmd.CombinedOutput()
+		built.out = string(out)
+		if err != nil {
+			built.err = err
+			return
+		}
+		debs, _ := filepath.Glob(filepath.Join(dist, "pbxwatch_*_amd64.deb"))
+		rpms, _ := filepath.Glob(filepath.Join(dist, "pbxwatch-*-1.x86_64.rpm"))
+		if len(debs) != 1 || len(rpms) != 1 {
+			built.err = errNotBuilt
+			return
+		}
+		built.deb, built.rpm = debs[0], rpms[0]
+	})
+	if built.err != nil {
+		t.Fatalf("make package: %v\n%s", built.err, built.out)
+	}
+	return built.bin, built.deb, built.rpm
+}
+
+var errNotBuilt = &os.PathError{Op: "make package", Path: "dist", Err: os.ErrNotExist}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// binaries are what `make build` writes and the packages ship.
+var binaries = []string{"pbxwatch", "pbxwatch-plugin-freepbx", "pbxwatch-plugin-logtail", "pbxwatch-plugin-whmcs"}
+
+// TestBinariesAreStaticAndStamped: no ELF interpreter (so they start on
+// FreePBX 16's glibc 2.17 as on Debian 12), built with CGO_ENABLED=0 and
+// -trimpath, and every version variable stamped with a value.
+func TestBinariesAreStaticAndStamped(t *testing.T) {
+	bin, _, _ := makePackage(t)
+	revision := strings.TrimSpace(run(t, repoRoot(t), nil, "git", "rev-parse", "HEAD"))
+	for _, name := range binaries {
+		path := filepath.Join(bin, name)
+		f, err := elf.Open(path)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_INTERP {
+				t.Errorf("%s has an ELF interpreter (dynamically linked)", name)
+			}
+		}
+		if libs, _ := f.ImportedLibraries(); len(libs) > 0 {
+			t.Errorf("%s needs shared libraries %v", name, libs)
+		}
+		f.Close()
+
+		// -trimpath leaves -ldflags out of the build info, so the stamp is
+		// read back from what each binary prints.
+		info, err := buildinfo.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		settings := map[string]string{}
+		for _, s := range info.Settings {
+			settings[s.Key] = s.Value
+		}
+		if settings["CGO_ENABLED"] != "0" || settings["-trimpath"] != "true" {
+			t.Errorf("%s: CGO_ENABLED=%q -trimpath=%q, want 0 and true", name, settings["CGO_ENABLED"], settings["-trimpath"])
+		}
+		arg := "--version"
+		if name == "pbxwatch" {
+			arg = "version"
+		}
+		assertStamped(t, name, run(t, bin, nil, path, arg), revision)
+	}
+}
+
+// assertStamped checks version.Print output of a `make build` binary: every
+// field set, none "unknown", the revision the one checked out.
+func assertStamped(t *testing.T, name, out, revision string) {
+	t.Helper()
+	head := regexp.MustCompile(`^` + regexp.QuoteMeta(name) + `, version (\S+) \(branch: (\S+), revision: ([0-9a-f]{40})\)\n\s+build user:\s+(\S+@\S+)\n\s+build date:\s+(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)\n`)
+	m := head.FindStringSubmatch(out)
+	if m == nil {
+		t.Errorf("%s: version output of a `make build` binary lacks a field:\n%s", name, out)
+		return
+	}
+	for _, field := range m[1:] {
+		if field == "unknown" {
+			t.Errorf("%s: a field is unknown although make stamped it:\n%s", name, out)
+		}
+	}
+	if m[3] != revision {
+		t.Errorf("%s: revision %s, want the checked-out %s", name, m[3], revision)
+	}
+}
+
+// TestMakeInstallTree installs with DESTDIR (and the default PREFIX=/usr),
+// then again with PREFIX=/usr/local into the same DESTDIR: paths inside the
+// unit follow PREFIX, and the edited config is kept.
+func TestMakeInstallTree(t *testing.T) {
+	bin, _, _ := makePackage(t) // reuse its build cache and binaries dir
+	root := repoRoot(t)
+	dest := t.TempDir()
+	run(t, root, nil, "make", "--no-print-directory", "install", "BIN="+bin, "DESTDIR="+dest)
+
+	want := map[string]os.FileMode{
+		"usr/bin/pbxwatch": 0o755,
+		"usr/libexec/pbxwatch/pbxwatch-plugin-freepbx":          0o755,
+		"usr/libexec/pbxwatch/pbxwatch-plugin-logtail":          0o755,
+		"usr/libexec/pbxwatch/pbxwatch-plugin-whmcs":            0o755,
+		"usr/lib/systemd/system/pbxwatch.service":               0o644,
+		"usr/lib/sysusers.d/pbxwatch.conf":                      0o644,
+		"usr/lib/tmpfiles.d/pbxwatch.conf":                      0o644,
+		"usr/share/man/man1/pbxwatch.1.gz":                      0o644,
+		"usr/share/doc/pbxwatch/README.md":                      0o644,
+		"usr/share/doc/pbxwatch/install.md":                     0o644,
+		"usr/share/doc/pbxwatch/copyright":                      0o644,
+		"usr/share/doc/pbxwatch/examples/pbxwatch.example.yaml": 0o644,
+		"usr/share/doc/pbxwatch/examples/pbxwatch.rules.yml":    0o644,
+		"etc/pbxwatch/pbxwatch.yaml":                            0o644,
+		"etc/default/pbxwatch":                                  0o644,
+	}
+	for rel, mode := range want {
+		st, err := os.Stat(filepath.Join(dest, rel))
+		if err != nil {
+			t.Errorf("missing %s", rel)
+			continue
+		}
+		if st.Mode().Perm() != mode {
+			t.Errorf("%s: mode %o, want %o", rel, st.Mode().Perm(), mode)
+		}
+	}
+	for _, f := range []string{"configs/pbxwatch.yaml", "packaging/default", "packaging/sysusers.conf", "packaging/tmpfiles.conf"} {
+		installed := map[string]string{"configs/pbxwatch.yaml": "etc/pbxwatch/pbxwatch.yaml", "packaging/default": "etc/default/pbxwatch",
+			"packaging/sysusers.conf": "usr/lib/sysusers.d/pbxwatch.conf", "packaging/tmpfiles.conf": "usr/lib/tmpfiles.d/pbxwatch.conf"}[f]
+		if read(t, filepath.Join(root, f)) != read(t, filepath.Join(dest, installed)) {
+			t.Errorf("%s differs from %s with the default PREFIX", installed, f)
+		}
+	}
+	if !strings.Contains(read(t, filepath.Join(dest, "etc/default/pbxwatch")), "\nPBXWATCH_OPTS=\"\"\n") {
+		t.Error(`/etc/default/pbxwatch lacks PBXWATCH_OPTS=""`)
+	}
+	tmpfiles := read(t, filepath.Join(dest, "usr/lib/tmpfiles.d/pbxwatch.conf"))
+	for _, line := range []string{"d /var/lib/pbxwatch 0750 pbxwatch pbxwatch -", "d /etc/pbxwatch/credentials 0750 root pbxwatch -"} {
+		if !strings.Contains(tmpfiles, line+"\n") {
+			t.Errorf("tmpfiles.d lacks %q", line)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^u pbxwatch - "[^"]+" /var/lib/pbxwatch$`).MatchString(read(t, filepath.Join(dest, "usr/lib/sysusers.d/pbxwatch.conf"))) {
+		t.Error("sysusers.d lacks the pbxwatch user with home /var/lib/pbxwatch")
+	}
+	unit := read(t, filepath.Join(dest, "usr/lib/systemd/system/pbxwatch.service"))
+	if !regexp.MustCompile(`(?m)^ExecStart=/usr/bin/pbxwatch run .*--config\.file=/etc/pbxwatch/pbxwatch\.yaml`).MatchString(unit) {
+		t.Errorf("unit does not run /usr/bin/pbxwatch on /etc/pbxwatch/pbxwatch.yaml:\n%s", unit)
+	}
+	man := gunzip(t, filepath.Join(dest, "usr/share/man/man1/pbxwatch.1.gz"))
+	if !strings.Contains(man, "pbxwatch \\- monitoring agent") || !strings.Contains(man, "--config.file") {
+		t.Errorf("man page lacks its NAME line or the flags:\n%.400s", man)
+	}
+
+	// Again with PREFIX=/usr/local over an edited config.
+	cfg := filepath.Join(dest, "etc/pbxwatch/pbxwatch.yaml")
+	if err := os.WriteFile(cfg, []byte("# edited by the operator\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, root, nil, "make", "--no-print-directory", "install", "BIN="+bin, "DESTDIR="+dest, "PREFIX=/usr/local")
+	if read(t, cfg) != "# edited by the operator\n" {
+		t.Error("make install overwrote an existing /etc/pbxwatch/pbxwatch.yaml")
+	}
+	local := read(t, filepath.Join(dest, "usr/local/lib/systemd/system/pbxwatch.service"))
+	if !strings.Contains(local, "ExecStart=/usr/local/bin/pbxwatch ") {
+		t.Errorf("PREFIX=/usr/local unit does not run /usr/local/bin/pbxwatch:\n%s", local)
+	}
+	for _, rel := range []string{"usr/local/bin/pbxwatch", "usr/local/libexec/pbxwatch/pbxwatch-plugin-logtail"} {
+		if _, err := os.Stat(filepath.Join(dest, rel)); err != nil {
+			t.Errorf("PREFIX=/usr/local: %v", err)
+		}
+	}
+}
+
+func read(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func gunzip(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	b, err := io.ReadAll(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestDebPassesLintian: no errors and no warnings (the two deliberate
+// exceptions are overridden in packaging/lintian-overrides, with reasons).
+func TestDebPassesLintian(t *testing.T) {
+	need(t, "lintian", "lintian")
+	_, deb, _ := makePackage(t)
+	cmd := exec.Command("lintian", "--fail-on", "error,warning", deb)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("lintian: %v\n%s", err, out)
+	}
+	if regexp.MustCompile(`(?m)^[EW]: `).Match(out) {
+		t.Fatalf("lintian reports errors or warnings:\n%s", out)
+	}
+}
+
+// debFiles lists the regular files and symlinks in the .deb.
+func debFiles(t *testing.T, deb string) []string {
+	t.Helper()
+	var files []string
+	for _, line := range strings.Split(run(t, ".", nil, "dpkg-deb", "--contents", deb), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || strings.HasPrefix(f[0], "d") {
+			continue
+		}
+		files = append(files, strings.TrimPrefix(f[5], "."))
+	}
+	sort.Strings(files)
+	return files
+}
+
+func TestDebMetadataAndConffiles(t *testing.T) {
+	need(t, "dpkg-deb", "dpkg")
+	_, deb, _ := makePackage(t)
+	field := func(name string) string {
+		return strings.TrimSpace(run(t, ".", nil, "dpkg-deb", "--field", deb, name))
+	}
+	if v := field("Version"); !regexp.MustCompile(`^[0-9][0-9A-Za-z.+~]*$`).MatchString(v) || !strings.Contains(filepath.Base(deb), "_"+v+"_") {
+		t.Errorf("Version %q is not a clean native version matching the file name %s", v, deb)
+	}
+	if d := field("Depends"); !strings.Contains(d, "init-system-helpers") {
+		t.Errorf("Depends %q lacks init-system-helpers (deb-systemd-helper)", d)
+	}
+	ctrl := t.TempDir()
+	run(t, ".", nil, "dpkg-deb", "--control", deb, ctrl)
+	if got := read(t, filepath.Join(ctrl, "conffiles")); got != "/etc/default/pbxwatch\n/etc/pbxwatch/pbxwatch.yaml\n" && got != "/etc/pbxwatch/pbxwatch.yaml\n/etc/default/pbxwatch\n" {
+		t.Errorf("conffiles:\n%s", got)
+	}
+	files := debFiles(t, deb)
+	for _, want := range []string{"/usr/bin/pbxwatch", "/usr/lib/systemd/system/pbxwatch.service", "/usr/share/doc/pbxwatch/copyright", "/usr/share/doc/pbxwatch/changelog.gz"} {
+		if i := sort.SearchStrings(files, want); i == len(files) || files[i] != want {
+			t.Errorf("the .deb lacks %s", want)
+		}
+	}
+}
+
+func TestRPMContentsConfigAndScripts(t *testing.T) {
+	need(t, "rpm", "rpm")
+	need(t, "dpkg-deb", "dpkg")
+	_, deb, rpm := makePackage(t)
+	list := strings.Fields(run(t, ".", nil, "rpm", "-qp", "--qf", `[%{FILEMODES:perms}|%{FILENAMES}|%{FILEFLAGS:fflags}\n]`, rpm))
+	var files []string
+	flags := map[string]string{}
+	for _, line := range list {
+		f := strings.SplitN(line, "|", 3)
+		if len(f) != 3 {
+			t.Fatalf("rpm -qp line %q", line)
+		}
+		flags[f[1]] = f[2]
+		if !strings.HasPrefix(f[0], "d") {
+			files = append(files, f[1])
+		} else if !strings.Contains(f[1], "pbxwatch") {
+			t.Errorf("the .rpm owns the shared directory %s", f[1])
+		}
+	}
+	sort.Strings(files)
+	var d []string
+	for _, f := range debFiles(t, deb) {
+		if f != "/usr/share/lintian/overrides/pbxwatch" { // Debian's alone
+			d = append(d, f)
+		}
+	}
+	if strings.Join(d, "\n") != strings.Join(files, "\n") {
+		t.Errorf("the .rpm and .deb ship different files:\nrpm: %v\ndeb: %v", files, d)
+	}
+	for _, cfg := range []string{"/etc/pbxwatch/pbxwatch.yaml", "/etc/default/pbxwatch"} {
+		if flags[cfg] != "cn" {
+			t.Errorf("%s: rpm file flags %q, want config(noreplace) (cn)", cfg, flags[cfg])
+		}
+	}
+	scripts := run(t, ".", nil, "rpm", "-qp", "--scripts", rpm)
+	for _, want := range []string{"postinstall scriptlet", "preuninstall scriptlet", "postuninstall scriptlet",
+		"systemctl --no-reload enable pbxwatch.service", "systemctl try-restart pbxwatch.service", "systemctl stop pbxwatch.service",
+		"useradd --system", "/usr/lib/sysusers.d/pbxwatch.conf"} {
+		if !strings.Contains(scripts, want) {
+			t.Errorf("rpm scripts lack %q", want)
+		}
+	}
+	if strings.Contains(scripts, "@SETUP@") {
+		t.Error("rpm scripts still hold the @SETUP@ placeholder")
+	}
+	if req := run(t, ".", nil, "rpm", "-qp", "--requires", rpm); !strings.Contains(req, "shadow-utils") {
+		t.Errorf("rpm requires:\n%s", req)
+	}
+}
