@@ -10,7 +10,9 @@ BRANCH   ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
 # SOURCE_DATE_EPOCH (reproducible builds) fixes the build date when set.
 BUILD_DATE ?= $(shell date -u -d "@$${SOURCE_DATE_EPOCH:-$$(date +%s)}" +%Y-%m-%dT%H:%M:%SZ)
 BUILD_USER ?= $(shell id -un 2>/dev/null || echo unknown)@$(shell hostname 2>/dev/null || echo unknown)
-VPKG     := github.com/prometheus/common/version
+# The agent copies these into prometheus/common/version (version.Print,
+# pbxwatch_build_info); the plugins print them with --version.
+VPKG     := github.com/pbxwatch/pbxwatch/internal/buildversion
 # Every binary is static (CGO_ENABLED=0: no libc, so it runs on FreePBX 16's
 # glibc 2.17 as on FreePBX 17) and stamped with where it came from.
 # -s -w drop the symbol and DWARF tables, as Debian's and Fedora's packaging
@@ -33,7 +35,8 @@ SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
 TMPFILESDIR := $(PREFIX)/lib/tmpfiles.d
 DOCDIR      := $(PREFIX)/share/doc/pbxwatch
 MANDIR      := $(PREFIX)/share/man
-DOCS        := README.md docs/install.md docs/alerting.md docs/whmcs.md docs/freepbx.md docs/logtail.md docs/design.md
+DOCS        := README.md docs/install.md docs/alerting.md docs/whmcs.md docs/freepbx.md docs/logtail.md docs/nagios.md \
+	docs/writing-plugins.md docs/protocol.md docs/design.md
 EXAMPLES    := configs/pbxwatch.example.yaml configs/prometheus/pbxwatch.rules.yml configs/prometheus/prometheus.yml configs/alertmanager/alertmanager.yml
 
 .PHONY: all build install package generate test test-deps bench demo lint clean
@@ -68,8 +71,7 @@ install: build
 			> $(DESTDIR)$(UNITDIR)/$${f#systemd/} && chmod 0644 $(DESTDIR)$(UNITDIR)/$${f#systemd/} || exit 1; done
 	install -m 0644 packaging/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/pbxwatch.conf
 	sed 's|/etc/pbxwatch|$(SYSCONFDIR)/pbxwatch|g' packaging/tmpfiles.conf > $(DESTDIR)$(TMPFILESDIR)/pbxwatch.conf
-	$(BIN)/pbxwatch --help-man 2>/dev/null | sed '/^\.SH "NAME"/{n;s/^pbxwatch$$/pbxwatch \\- monitoring agent for FreePBX hosts/;}' \
-		| gzip -9n > $(DESTDIR)$(MANDIR)/man1/pbxwatch.1.gz
+	packaging/manpage.sh $(BIN)/pbxwatch $(VERSION) | gzip -9n > $(DESTDIR)$(MANDIR)/man1/pbxwatch.1.gz
 	install -m 0644 $(DOCS) packaging/copyright $(DESTDIR)$(DOCDIR)/
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/pbxwatch/pbxwatch.yaml ]; then \
@@ -84,6 +86,9 @@ install: build
 	fi
 
 ## package: dist/pbxwatch_VERSION_amd64.deb and dist/pbxwatch-VERSION-1.x86_64.rpm (nfpm, a Go tool of this module); VERSION=1.2.3 sets the version
+# The .rpm (FreePBX 16, systemd 219) gets the units of systemd/el7/ when
+# that exists; each package ships the options file at the path its unit's
+# EnvironmentFile= names.
 package:
 	@set -e; pkgver=$$(VERSION='$(PKG_VERSION_OVERRIDE)' packaging/version.sh); \
 	work=$(abspath $(BIN))/package; dist=$(abspath $(DIST)); \
@@ -95,10 +100,16 @@ package:
 	for f in packaging/deb/* packaging/rpm/*; do \
 		sed -e '/^@SETUP@$$/{r packaging/setup.sh' -e 'd;}' "$$f" > "$$work/scripts/$${f#packaging/}"; \
 	done; \
+	rpmunits=systemd; if [ -d systemd/el7 ]; then rpmunits=systemd/el7; fi; \
+	mkdir -p "$$work/rpmroot/usr/lib/systemd/system"; \
+	install -m 0644 $$rpmunits/*.service "$$work/rpmroot/usr/lib/systemd/system/"; \
+	DEB_ENV_FILE=$$(packaging/envfile.sh "$$work/root/usr/lib/systemd/system/pbxwatch.service"); \
+	RPM_ENV_FILE=$$(packaging/envfile.sh "$$work/rpmroot/usr/lib/systemd/system/pbxwatch.service"); \
+	export PKG_VERSION=$$pkgver DEB_ENV_FILE RPM_ENV_FILE; \
 	cp packaging/nfpm.yaml "$$work/"; \
 	nfpm=$$($(GO) tool -n nfpm); \
-	(cd "$$work" && PKG_VERSION=$$pkgver "$$nfpm" package -f nfpm.yaml -p deb -t "$$dist/pbxwatch_$${pkgver}_amd64.deb" && \
-		PKG_VERSION=$$pkgver "$$nfpm" package -f nfpm.yaml -p rpm -t "$$dist/pbxwatch-$${pkgver}-1.x86_64.rpm")
+	(cd "$$work" && "$$nfpm" package -f nfpm.yaml -p deb -t "$$dist/pbxwatch_$${pkgver}_amd64.deb" && \
+		"$$nfpm" package -f nfpm.yaml -p rpm -t "$$dist/pbxwatch-$${pkgver}-1.x86_64.rpm")
 
 ## generate: regenerate the plugin protocol's Go code (needs protoc, protoc-gen-go, protoc-gen-go-grpc)
 generate:

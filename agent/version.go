@@ -1,7 +1,18 @@
 package main
 
-import "github.com/pbxwatch/pbxwatch/internal/buildversion"
+import (
+	"github.com/prometheus/common/version"
 
-// Before main: the version variables feed `pbxwatch version`, the
-// pbxwatch_build_info metric and the start-up log line.
-func init() { buildversion.Fill() }
+	"github.com/pbxwatch/pbxwatch/internal/buildversion"
+)
+
+// The build information `make build` stamps into buildversion (shared with
+// the plugins) feeds `pbxwatch version`, the pbxwatch_build_info metric and
+// the start-up log line through prometheus/common/version. Set before main.
+func init() {
+	version.Version = buildversion.Version
+	version.Revision = buildversion.Revision
+	version.Branch = buildversion.Branch
+	version.BuildUser = buildversion.BuildUser
+	version.BuildDate = buildversion.BuildDate
+}

@@ -6,6 +6,7 @@
 package packaging_test
 
 import (
+	"bytes"
 	"compress/gzip"
 	"debug/buildinfo"
 	"debug/elf"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -107,8 +109,20 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// binaries are what `make build` writes and the packages ship.
-var binaries = []string{"pbxwatch", "pbxwatch-plugin-freepbx", "pbxwatch-plugin-logtail", "pbxwatch-plugin-whmcs"}
+// binaries are what `make build` writes and the packages ship: the agent
+// and a plugin for each plugins/NAME/main.go.
+func binaries(t *testing.T) []string {
+	t.Helper()
+	mains, err := filepath.Glob(filepath.Join(repoRoot(t), "plugins", "*", "main.go"))
+	if err != nil || len(mains) == 0 {
+		t.Fatalf("no plugins found: %v", err)
+	}
+	out := []string{"pbxwatch"}
+	for _, m := range mains {
+		out = append(out, "pbxwatch-plugin-"+filepath.Base(filepath.Dir(m)))
+	}
+	return out
+}
 
 // TestBinariesAreStaticAndStamped: no ELF interpreter (so they start on
 // FreePBX 16's glibc 2.17 as on Debian 12), built with CGO_ENABLED=0 and
@@ -116,7 +130,7 @@ var binaries = []string{"pbxwatch", "pbxwatch-plugin-freepbx", "pbxwatch-plugin-
 func TestBinariesAreStaticAndStamped(t *testing.T) {
 	bin, _, _ := makePackage(t)
 	revision := strings.TrimSpace(run(t, repoRoot(t), nil, "git", "rev-parse", "HEAD"))
-	for _, name := range binaries {
+	for _, name := range binaries(t) {
 		path := filepath.Join(bin, name)
 		f, err := elf.Open(path)
 		if err != nil {
@@ -183,10 +197,7 @@ func TestMakeInstallTree(t *testing.T) {
 	run(t, root, nil, "make", "--no-print-directory", "install", "BIN="+bin, "DESTDIR="+dest)
 
 	want := map[string]os.FileMode{
-		"usr/bin/pbxwatch": 0o755,
-		"usr/libexec/pbxwatch/pbxwatch-plugin-freepbx":          0o755,
-		"usr/libexec/pbxwatch/pbxwatch-plugin-logtail":          0o755,
-		"usr/libexec/pbxwatch/pbxwatch-plugin-whmcs":            0o755,
+		"usr/bin/pbxwatch":                                      0o755,
 		"usr/lib/systemd/system/pbxwatch.service":               0o644,
 		"usr/lib/sysusers.d/pbxwatch.conf":                      0o644,
 		"usr/lib/tmpfiles.d/pbxwatch.conf":                      0o644,
@@ -198,6 +209,9 @@ func TestMakeInstallTree(t *testing.T) {
 		"usr/share/doc/pbxwatch/examples/pbxwatch.rules.yml":    0o644,
 		"etc/pbxwatch/pbxwatch.yaml":                            0o644,
 		"etc/default/pbxwatch":                                  0o644,
+	}
+	for _, b := range binaries(t)[1:] {
+		want["usr/libexec/pbxwatch/"+b] = 0o755
 	}
 	for rel, mode := range want {
 		st, err := os.Stat(filepath.Join(dest, rel))
@@ -233,7 +247,7 @@ func TestMakeInstallTree(t *testing.T) {
 		t.Errorf("unit does not run /usr/bin/pbxwatch on /etc/pbxwatch/pbxwatch.yaml:\n%s", unit)
 	}
 	man := gunzip(t, filepath.Join(dest, "usr/share/man/man1/pbxwatch.1.gz"))
-	if !strings.Contains(man, "pbxwatch \\- monitoring agent") || !strings.Contains(man, "--config.file") {
+	if !strings.HasPrefix(man, ".TH PBXWATCH 1 ") || !strings.Contains(man, "\n.SH \"NAME\"\npbxwatch \\- monitoring agent") || !strings.Contains(man, "--config.file") {
 		t.Errorf("man page lacks its NAME line or the flags:\n%.400s", man)
 	}
 
@@ -359,20 +373,40 @@ func TestRPMContentsConfigAndScripts(t *testing.T) {
 		}
 	}
 	sort.Strings(files)
-	var d []string
-	for _, f := range debFiles(t, deb) {
-		if f != "/usr/share/lintian/overrides/pbxwatch" { // Debian's alone
-			d = append(d, f)
-		}
+
+	// Each package's unit reads its options from a file that package ships
+	// as a config file; the .rpm's unit is systemd/el7's when there is one.
+	rpmUnit := rpmFile(t, rpm, "/usr/lib/systemd/system/pbxwatch.service")
+	wantUnit := filepath.Join(repoRoot(t), "systemd", "el7", "pbxwatch.service")
+	if _, err := os.Stat(wantUnit); err != nil {
+		wantUnit = filepath.Join(repoRoot(t), "systemd", "pbxwatch.service")
 	}
-	if strings.Join(d, "\n") != strings.Join(files, "\n") {
-		t.Errorf("the .rpm and .deb ship different files:\nrpm: %v\ndeb: %v", files, d)
+	if rpmUnit != read(t, wantUnit) {
+		t.Errorf("the .rpm's unit is not %s", wantUnit)
 	}
-	for _, cfg := range []string{"/etc/pbxwatch/pbxwatch.yaml", "/etc/default/pbxwatch"} {
+	rpmEnv, debEnv := envFile(rpmUnit), envFile(debFile(t, deb, "/usr/lib/systemd/system/pbxwatch.service"))
+	for _, cfg := range []string{"/etc/pbxwatch/pbxwatch.yaml", rpmEnv} {
 		if flags[cfg] != "cn" {
 			t.Errorf("%s: rpm file flags %q, want config(noreplace) (cn)", cfg, flags[cfg])
 		}
 	}
+	// The same files in both, but for Debian's lintian overrides and the
+	// options file's place.
+	var d []string
+	for _, f := range debFiles(t, deb) {
+		switch f {
+		case "/usr/share/lintian/overrides/pbxwatch":
+		case debEnv:
+			d = append(d, rpmEnv)
+		default:
+			d = append(d, f)
+		}
+	}
+	sort.Strings(d)
+	if strings.Join(d, "\n") != strings.Join(files, "\n") {
+		t.Errorf("the .rpm and .deb ship different files:\nrpm: %v\ndeb: %v", files, d)
+	}
+
 	scripts := run(t, ".", nil, "rpm", "-qp", "--scripts", rpm)
 	for _, want := range []string{"postinstall scriptlet", "preuninstall scriptlet", "postuninstall scriptlet",
 		"systemctl --no-reload enable pbxwatch.service", "systemctl try-restart pbxwatch.service", "systemctl stop pbxwatch.service",
@@ -388,3 +422,69 @@ func TestRPMContentsConfigAndScripts(t *testing.T) {
 		t.Errorf("rpm requires:\n%s", req)
 	}
 }
+
+// TestDebUnitReadsShippedOptions: the .deb's unit reads the options file
+// the .deb ships, as a conffile.
+func TestDebUnitReadsShippedOptions(t *testing.T) {
+	need(t, "dpkg-deb", "dpkg")
+	_, deb, _ := makePackage(t)
+	unit := debFile(t, deb, "/usr/lib/systemd/system/pbxwatch.service")
+	if unit != read(t, filepath.Join(repoRoot(t), "systemd", "pbxwatch.service")) {
+		t.Error("the .deb's unit is not systemd/pbxwatch.service")
+	}
+	env := envFile(unit)
+	ctrl := t.TempDir()
+	run(t, ".", nil, "dpkg-deb", "--control", deb, ctrl)
+	if !strings.Contains("\n"+read(t, filepath.Join(ctrl, "conffiles")), "\n"+env+"\n") {
+		t.Errorf("the unit reads %s, which is not a conffile of the .deb", env)
+	}
+}
+
+// envFile is the options file a unit reads (packaging/envfile.sh's rule).
+func envFile(unit string) string {
+	m := regexp.MustCompile(`(?m)^EnvironmentFile=-?(\S+)`).FindStringSubmatch(unit)
+	if m == nil {
+		return "/etc/default/pbxwatch"
+	}
+	return m[1]
+}
+
+// debFile returns one file of the .deb.
+func debFile(t *testing.T, deb, path string) string {
+	t.Helper()
+	dir := t.TempDir()
+	run(t, ".", nil, "dpkg-deb", "--extract", deb, dir)
+	return read(t, filepath.Join(dir, path))
+}
+
+// rpmFile returns one file of the .rpm, read from rpm2cpio's archive (the
+// "newc" cpio format) without needing cpio.
+func rpmFile(t *testing.T, rpm, path string) string {
+	t.Helper()
+	// rpm2cpio (rpm 4.18) writes the whole archive yet exits 1 on nfpm's
+	// packages; the archive's own TRAILER!!! entry proves it complete.
+	archive, err := exec.Command("rpm2cpio", rpm).Output()
+	if !bytes.Contains(archive, []byte("TRAILER!!!")) {
+		t.Fatalf("rpm2cpio: %v (%d bytes, no cpio trailer)", err, len(archive))
+	}
+	for len(archive) >= 110 && string(archive[:6]) == "070701" {
+		field := func(i int) int {
+			n, err := strconv.ParseUint(string(archive[6+8*i:14+8*i]), 16, 32)
+			if err != nil {
+				t.Fatalf("cpio header: %v", err)
+			}
+			return int(n)
+		}
+		size, nameSize := field(6), field(11)
+		name := string(archive[110 : 110+nameSize-1])
+		dataStart := pad4(110 + nameSize)
+		if strings.TrimPrefix(name, ".") == path {
+			return string(archive[dataStart : dataStart+size])
+		}
+		archive = archive[pad4(dataStart+size):]
+	}
+	t.Fatalf("%s is not in %s", path, rpm)
+	return ""
+}
+
+func pad4(n int) int { return (n + 3) &^ 3 }

@@ -25,29 +25,38 @@ const CredentialsDirEnv = pluginwire.CredentialsDirEnv
 // and a path pointing at a log or a device by mistake must not be read whole.
 const maxSecretFileBytes = 64 << 10
 
-// secretDirs are the directories a relative secret file is looked up in
-// first, in order: systemd's credentials (LoadCredential=, systemd >= 247),
-// then the agent's credentials directory.
-func secretDirs() []string {
-	var dirs []string
-	for _, env := range []string{"CREDENTIALS_DIRECTORY", CredentialsDirEnv} {
-		if d := os.Getenv(env); d != "" {
-			dirs = append(dirs, d)
-		}
+// CredentialsID is the credential ID under which a unit may load the whole
+// credentials directory: `LoadCredential=credentials:/etc/pbxwatch/credentials`.
+// systemd hands each file of a directory over as "<ID>_<file name>", so
+// /etc/pbxwatch/credentials/whmcs.secret arrives as
+// $CREDENTIALS_DIRECTORY/credentials_whmcs.secret.
+const CredentialsID = "credentials"
+
+// secretCandidates are the paths a relative secret file name is looked up
+// at, in order: systemd's credentials (LoadCredential=, systemd >= 247),
+// loaded one by one or as a directory; the agent's credentials directory;
+// the working directory, which is what relative paths meant before there
+// was a credentials directory (the demo's config says
+// `demo-data/whmcs.secret`).
+func secretCandidates(file string) []string {
+	var out []string
+	if d := os.Getenv("CREDENTIALS_DIRECTORY"); d != "" {
+		out = append(out, filepath.Join(d, file), filepath.Join(d, CredentialsID+"_"+file))
 	}
-	return dirs
+	if d := os.Getenv(CredentialsDirEnv); d != "" {
+		out = append(out, filepath.Join(d, file))
+	}
+	return append(out, file)
 }
 
 // resolveSecretFile returns the path of a `*_file` secret: an absolute path
-// as is; a relative one in the first of secretDirs that has it, else
-// relative to the working directory, as before there was a credentials
-// directory (the demo's config says `demo-data/whmcs.secret`).
+// as is, a relative one at the first of secretCandidates that exists.
 func resolveSecretFile(name, file string) (string, error) {
 	if filepath.IsAbs(file) {
 		return file, nil
 	}
 	var tried []string
-	for _, p := range append(joinAll(secretDirs(), file), file) {
+	for _, p := range secretCandidates(file) {
 		if _, err := os.Stat(p); err == nil || !errors.Is(err, fs.ErrNotExist) {
 			// Present, or present but unreadable: readSecretFile explains.
 			return p, nil
@@ -64,14 +73,6 @@ func resolveSecretFile(name, file string) (string, error) {
 	tried[len(tried)-1] = "./" + file
 	return "", fmt.Errorf("%s_file %s: no such file or directory (looked for %s); put the secret in %s, owner root, group pbxwatch, mode 0640",
 		name, file, strings.Join(tried, ", "), want)
-}
-
-func joinAll(dirs []string, file string) []string {
-	out := make([]string, len(dirs))
-	for i, d := range dirs {
-		out[i] = filepath.Join(d, file)
-	}
-	return out
 }
 
 // readSecretFile reads a `*_file` secret. An unreadable file's error names

@@ -33,6 +33,10 @@ func TestRelativeSecretFileResolution(t *testing.T) {
 	writeSecret(t, systemdDir, "both.secret", "from-systemd", 0o600)
 	writeSecret(t, agentDir, "both.secret", "from-agent-dir", 0o600)
 	writeSecret(t, agentDir, "agent-only.secret", "only-agent-dir", 0o600)
+	// LoadCredential=credentials:/etc/pbxwatch/credentials hands a file
+	// over as credentials_<name>.
+	writeSecret(t, systemdDir, "credentials_dir-loaded.secret", "from-systemd-dir-load", 0o600)
+	writeSecret(t, agentDir, "dir-loaded.secret", "from-agent-dir", 0o600)
 
 	cases := []struct {
 		name, systemd, agent, file, want string
@@ -41,6 +45,7 @@ func TestRelativeSecretFileResolution(t *testing.T) {
 		{"agent dir when systemd lacks it", systemdDir, agentDir, "agent-only.secret", "only-agent-dir"},
 		{"agent dir without systemd", "", agentDir, "both.secret", "from-agent-dir"},
 		{"systemd only", systemdDir, "", "both.secret", "from-systemd"},
+		{"systemd directory credential", systemdDir, agentDir, "dir-loaded.secret", "from-systemd-dir-load"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -63,7 +68,7 @@ func TestMissingRelativeSecretNamesEveryPlaceLooked(t *testing.T) {
 		t.Fatal("no error for a missing secret file")
 	}
 	for _, want := range []string{"client_secret_file freepbx.secret", "no such file",
-		filepath.Join(systemdDir, "freepbx.secret"), filepath.Join(agentDir, "freepbx.secret"), "put the secret in " + filepath.Join(agentDir, "freepbx.secret"), "group pbxwatch, mode 0640"} {
+		filepath.Join(systemdDir, "freepbx.secret"), filepath.Join(systemdDir, "credentials_freepbx.secret"), filepath.Join(agentDir, "freepbx.secret"), "put the secret in " + filepath.Join(agentDir, "freepbx.secret"), "group pbxwatch, mode 0640"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}

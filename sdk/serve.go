@@ -12,7 +12,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
-	"github.com/prometheus/common/version"
 
 	"github.com/pbxwatch/pbxwatch/internal/buildversion"
 	"github.com/pbxwatch/pbxwatch/internal/pluginpb"
@@ -51,8 +50,7 @@ func Serve(c Checker) {
 // passes arguments): the version, revision and build date `make build`
 // stamped into the binary, as `pbxwatch version` prints them.
 func printVersion() {
-	buildversion.Fill()
-	fmt.Println(version.Print(filepath.Base(os.Args[0])))
+	fmt.Println(buildversion.Print(filepath.Base(os.Args[0])))
 }
 
 // exitWhenOrphaned ends the plugin once the agent that started it is gone.

@@ -1,39 +1,52 @@
-// Package buildversion completes the build information of every pbxwatch
-// binary (prometheus/common/version), so that none prints an empty field.
+// Package buildversion holds the build information of every pbxwatch binary,
+// the agent's and the plugins': `make build` stamps the variables with
+// -ldflags -X; a plain `go build` gets what Go recorded itself, else
+// "unknown", so no field is ever printed empty. It imports only the
+// standard library, so the SDK (its own module for plugin authors) gains no
+// dependency by carrying it.
 package buildversion
 
 import (
+	"bytes"
+	"runtime"
 	"runtime/debug"
-
-	"github.com/prometheus/common/version"
+	"text/template"
 )
 
-// unknown stands in for build information nobody supplied, so that
-// `pbxwatch version` never prints an empty field.
+// Stamped by `make build` (-X github.com/pbxwatch/pbxwatch/internal/buildversion.NAME=VALUE).
+var (
+	Version   string
+	Revision  string
+	Branch    string
+	BuildUser string
+	BuildDate string
+)
+
+// unknown stands in for build information nobody supplied.
 const unknown = "unknown"
 
-// Fill completes the build information `make build` stamps in with
-// -ldflags -X. A plain `go build` leaves those variables empty; what Go
-// recorded itself (module version, VCS revision and time when built with
-// -buildvcs) is used instead, and "unknown" for the rest.
-func Fill() {
+func init() { fill() }
+
+// fill completes the variables a plain `go build` leaves empty from Go's
+// build info: the module version, and the VCS revision and time when built
+// with -buildvcs.
+func fill() {
 	info, _ := debug.ReadBuildInfo()
-	var settings map[string]string
+	settings := map[string]string{}
+	moduleVersion := ""
 	if info != nil {
-		settings = make(map[string]string, len(info.Settings))
 		for _, s := range info.Settings {
 			settings[s.Key] = s.Value
 		}
+		if v := info.Main.Version; v != "" && v != "(devel)" {
+			moduleVersion = v
+		}
 	}
-	moduleVersion := ""
-	if info != nil && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		moduleVersion = info.Main.Version
-	}
-	version.Version = firstNonEmpty(version.Version, moduleVersion, unknown)
-	version.Revision = firstNonEmpty(version.Revision, settings["vcs.revision"], unknown)
-	version.Branch = firstNonEmpty(version.Branch, unknown)
-	version.BuildUser = firstNonEmpty(version.BuildUser, unknown)
-	version.BuildDate = firstNonEmpty(version.BuildDate, settings["vcs.time"], unknown)
+	Version = firstNonEmpty(Version, moduleVersion, unknown)
+	Revision = firstNonEmpty(Revision, settings["vcs.revision"], unknown)
+	Branch = firstNonEmpty(Branch, unknown)
+	BuildUser = firstNonEmpty(BuildUser, unknown)
+	BuildDate = firstNonEmpty(BuildDate, settings["vcs.time"], unknown)
 }
 
 func firstNonEmpty(values ...string) string {
@@ -43,4 +56,24 @@ func firstNonEmpty(values ...string) string {
 		}
 	}
 	return ""
+}
+
+// printTmpl is prometheus/common/version.Print's layout, so the agent and
+// its plugins print their builds alike.
+var printTmpl = template.Must(template.New("version").Parse(
+	`{{.Program}}, version {{.Version}} (branch: {{.Branch}}, revision: {{.Revision}})
+  build user:       {{.BuildUser}}
+  build date:       {{.BuildDate}}
+  go version:       {{.GoVersion}}
+  platform:         {{.Platform}}`))
+
+// Print returns the build information of program, one field a line.
+func Print(program string) string {
+	var b bytes.Buffer
+	_ = printTmpl.Execute(&b, map[string]string{
+		"Program": program, "Version": Version, "Branch": Branch, "Revision": Revision,
+		"BuildUser": BuildUser, "BuildDate": BuildDate,
+		"GoVersion": runtime.Version(), "Platform": runtime.GOOS + "/" + runtime.GOARCH,
+	})
+	return b.String()
 }
