@@ -35,8 +35,7 @@ SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
 TMPFILESDIR := $(PREFIX)/lib/tmpfiles.d
 DOCDIR      := $(PREFIX)/share/doc/pbxwatch
 MANDIR      := $(PREFIX)/share/man
-DOCS        := README.md docs/install.md docs/alerting.md docs/whmcs.md docs/freepbx.md docs/logtail.md docs/nagios.md \
-	docs/writing-plugins.md docs/protocol.md docs/design.md
+DOCS        := README.md $(wildcard docs/*.md)
 EXAMPLES    := configs/pbxwatch.example.yaml configs/prometheus/pbxwatch.rules.yml configs/prometheus/prometheus.yml configs/alertmanager/alertmanager.yml
 
 .PHONY: all build install package generate test test-deps bench demo lint clean
