@@ -31,8 +31,11 @@ const (
 	freepbxConfPath   = "/etc/freepbx.conf"
 	defaultFPBXLog    = "/var/log/asterisk/freepbx.log"
 	defaultWebRoot    = "/var/www/html"
-	secretFilePath    = "/etc/pbxwatch/freepbx.secret"
-	initCheckScope    = "gql:core:read"
+	// Secrets go in credentials/ beside the config, named by file name only
+	// (docs/install.md, "Secrets").
+	credentialsDir = "/etc/pbxwatch/credentials/"
+	secretFileName = "freepbx.secret"
+	initCheckScope = "gql:core:read"
 )
 
 // registerInit adds `pbxwatch init` to app and returns its command name and
@@ -362,7 +365,7 @@ func (d *detected) renderAPICheck(w func(string, ...any)) {
 		w("  # Machine-to-Machine application from Connectivity → API → Applications.")
 	}
 	w("  # FILL IN: FreePBX shows a Client Secret only once, when the application is")
-	w("  # created; write the one the integration uses into %s", secretFilePath)
+	w("  # created; write the one the integration uses into %s%s", credentialsDir, secretFileName)
 	w("  # (root:pbxwatch, mode 0640), then remove the leading '# ' of the lines below.")
 	w("  # - name: freepbx_api")
 	w("  #   plugin: freepbx")
@@ -371,12 +374,12 @@ func (d *detected) renderAPICheck(w func(string, ...any)) {
 	w("  #   config:")
 	w("  #     url: http://127.0.0.1             # this host's web server")
 	w("  #     client_id: %s", yamlString(clientID))
-	w("  #     client_secret_file: %s", secretFilePath)
+	w("  #     client_secret_file: %s", secretFileName)
 	w("  #     required_scopes: [%s]   # what the integration needs; reading extensions needs %s", initCheckScope, initCheckScope)
 	w("  #     freepbx_conf: %s      # read FreePBX's database (SELECT only) to name causes", freepbxConfPath)
 	w("  #     # or, with a read-only database user (docs/freepbx.md gives the GRANTs), instead of freepbx_conf:")
 	w("  #     # database_dsn: 'pbxwatch@unix(/run/mysqld/mysqld.sock)/asterisk'")
-	w("  #     # database_password_file: /etc/pbxwatch/freepbx-db.pass")
+	w("  #     # database_password_file: freepbx-db.pass")
 	w("")
 }
 
@@ -384,15 +387,16 @@ func renderWHMCSCheck(w func(string, ...any)) {
 	w("  # WHMCS API (docs/whmcs.md), if this PBX is provisioned from WHMCS. pbxwatch")
 	w("  # cannot detect it: FILL IN the WHMCS address and the API credentials")
 	w("  # (WHMCS Admin → System Settings → API Credentials), store identifier and")
-	w("  # secret in the files named below (mode 0640), then uncomment.")
+	w("  # secret in %s, in the files named below (root:pbxwatch,", credentialsDir)
+	w("  # mode 0640), then uncomment.")
 	w("  # - name: whmcs_auth")
 	w("  #   plugin: whmcs")
 	w("  #   schedule: \"@every 1m\"")
 	w("  #   timeout: 30s")
 	w("  #   config:")
 	w("  #     url: https://billing.example.com/           # FILL IN: your WHMCS")
-	w("  #     identifier_file: /etc/pbxwatch/whmcs.identifier")
-	w("  #     secret_file: /etc/pbxwatch/whmcs.secret")
+	w("  #     identifier_file: whmcs.identifier")
+	w("  #     secret_file: whmcs.secret")
 	w("  #     required_actions: [GetClients, GetClientsProducts, GetProducts]")
 }
 

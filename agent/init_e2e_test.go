@@ -108,7 +108,8 @@ func runInit(t *testing.T, e *env, args ...string) (stdout, stderr string, code 
 }
 
 // validateProposal writes proposal (plugin_dir pointed at the test's
-// plugins, /etc/pbxwatch/ at a dir of credential files) and validates it.
+// plugins) with the secret files it names in credentials/ beside it, and
+// validates it.
 func validateProposal(t *testing.T, e *env, proposal string, wantChecks int) {
 	t.Helper()
 	for _, p := range []string{"whmcs", "freepbx", "logtail"} {
@@ -116,13 +117,16 @@ func validateProposal(t *testing.T, e *env, proposal string, wantChecks int) {
 			e.link(p, buildtest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/"+p))
 		}
 	}
-	creds := t.TempDir()
+	creds := filepath.Join(filepath.Dir(e.config), "credentials")
+	if err := os.MkdirAll(creds, 0o750); err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range []string{"whmcs.identifier", "whmcs.secret", "freepbx.secret"} {
 		if err := os.WriteFile(filepath.Join(creds, f), []byte("filled-in-credential\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cfg := strings.NewReplacer("plugin_dir: /usr/libexec/pbxwatch", "plugin_dir: "+e.pluginDir, "/etc/pbxwatch/", creds+"/").Replace(proposal)
+	cfg := strings.NewReplacer("plugin_dir: /usr/libexec/pbxwatch", "plugin_dir: "+e.pluginDir).Replace(proposal)
 	if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
