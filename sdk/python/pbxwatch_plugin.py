@@ -457,6 +457,9 @@ def serve(checker):
         sys.stderr.write("This is a pbxwatch check plugin: the pbxwatch agent runs it.\n"
                          "Configure a check with its plugin name and try `pbxwatch check NAME`.\n")
         sys.exit(1)
+    # The agent's pid, read before the handshake: an agent killed right
+    # after reading the handshake line must still be noticed as gone.
+    parent = os.getppid()
     _negotiate_version()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is the agent's
     tmp = tempfile.mkdtemp(prefix="plugin", dir=os.environ.get("PLUGIN_UNIX_SOCKET_DIR") or None)
@@ -476,7 +479,7 @@ def serve(checker):
     # The handshake line: CORE|APP|NETWORK|ADDRESS|PROTOCOL|SERVER-CERT.
     sys.stdout.write("%d|%d|unix|%s|grpc|%s\n" % (CORE_PROTOCOL_VERSION, PROTOCOL_VERSION, sock, cert))
     sys.stdout.flush()
-    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(), srv, tmp), daemon=True).start()
+    threading.Thread(target=_exit_when_orphaned, args=(parent, srv, tmp), daemon=True).start()
     srv.stop.wait()
     server.stop(grace=1).wait()
     shutil.rmtree(tmp, ignore_errors=True)
