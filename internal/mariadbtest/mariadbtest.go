@@ -57,16 +57,23 @@ func Start(dir string) (*Server, error) {
 	}
 	s := &Server{Socket: filepath.Join(dir, "mysqld.sock"), dir: dir, done: make(chan error, 1)}
 	data := filepath.Join(dir, "data")
+	// A private tmpdir: servers of concurrent test packages must not share
+	// /tmp for their internal temporary tables (seen: mariadb-install-db
+	// failing with "Unknown table 'mysql.tmp_user_sys'" when they did).
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return nil, err
+	}
 	var user []string
 	if os.Geteuid() == 0 {
 		user = []string{"--user=root"}
 	}
 	install := exec.Command(InstallDB, append([]string{"--no-defaults", "--auth-root-authentication-method=normal",
-		"--datadir=" + data, "--skip-test-db", "--skip-name-resolve"}, user...)...)
+		"--datadir=" + data, "--tmpdir=" + tmp, "--skip-test-db", "--skip-name-resolve"}, user...)...)
 	if out, err := install.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("mariadb-install-db: %v\n%s", err, out)
 	}
-	args := append([]string{"--no-defaults", "--datadir=" + data, "--socket=" + s.Socket, "--skip-networking",
+	args := append([]string{"--no-defaults", "--datadir=" + data, "--tmpdir=" + tmp, "--socket=" + s.Socket, "--skip-networking",
 		"--pid-file=" + filepath.Join(dir, "mysqld.pid"), "--log-error=" + filepath.Join(dir, "error.log"),
 		"--innodb-buffer-pool-size=16M", "--innodb-log-file-size=8M", "--skip-log-bin", "--performance-schema=OFF",
 		"--innodb-flush-log-at-trx-commit=0", "--skip-name-resolve"}, user...)
