@@ -24,6 +24,9 @@ type config struct {
 	Secret     sdk.Secret `yaml:"secret"`
 	// Reject makes Configure fail with this message (to test validation).
 	Reject string `yaml:"reject"`
+	// ConfigureDelay makes Configure take this long, so tests can see
+	// what waits for a loaded config (systemd's READY).
+	ConfigureDelay time.Duration `yaml:"configure_delay"`
 }
 
 type script struct {
@@ -64,6 +67,7 @@ func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
 		return err
 	}
 	c.stateDir = cfg.StateDir
+	time.Sleep(c.cfg.ConfigureDelay)
 	if c.cfg.Reject != "" {
 		return fmt.Errorf("%s", c.cfg.Reject)
 	}
