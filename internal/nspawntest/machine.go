@@ -231,4 +231,3 @@ func (w *lockedWriter) Write(p []byte) (int, error) {
 	}
 	return m.console.Write(p)
 }
-
