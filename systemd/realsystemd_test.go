@@ -91,7 +91,6 @@ func TestPackageUnderRealSystemd(t *testing.T) {
 	t.Logf("booted %s in %s", m.Name, time.Since(bootStart).Round(time.Millisecond))
 
 	h := &host{t: t, ctx: ctx, m: m, port: freePort(t), sim: srv.URL}
-	h.prepareFreePBXHost()
 	h.install(oldDeb)
 	h.mustShell("install -m 0755 /pkgs/pbxwatch-plugin-scripted /usr/libexec/pbxwatch/")
 
@@ -100,6 +99,8 @@ func TestPackageUnderRealSystemd(t *testing.T) {
 		fn   func(*host)
 	}{
 		{"installed unit verifies", (*host).installedUnitVerifies},
+		{"without group asterisk start fails clearly; a drop-in fixes it", (*host).withoutAsteriskGroup},
+		{"FreePBX host: log readable by asterisk only", (*host).prepareFreePBXHost},
 		{"start waits for READY", (*host).startWaitsForReady},
 		{"checks work under the hardened unit", (*host).checksWork},
 		{"reload with a good config adds a check", (*host).reloadGood},
@@ -183,6 +184,29 @@ func (h *host) installedUnitVerifies() {
 	if got := h.show("ActiveState"); got != "inactive" {
 		h.t.Errorf("first install must not start the service (the config needs filling in): ActiveState %s", got)
 	}
+}
+
+// withoutAsteriskGroup: on a host without the asterisk group (no FreePBX
+// yet) systemd refuses SupplementaryGroups=asterisk and says why; the
+// documented drop-in lets the agent start. A deleted credentials directory
+// (LoadCredential= fails on a missing one) is recreated, not fatal.
+func (h *host) withoutAsteriskGroup() {
+	h.write("/etc/default/pbxwatch", fmt.Sprintf("PBXWATCH_OPTS=--web.listen-address=127.0.0.1:%d\n", h.port), "0644", "root:root")
+	h.write("/etc/pbxwatch/pbxwatch.yaml", "checks:\n  - name: minimal\n    plugin: logtail\n    config: { path: /var/log/nothing.log }\n", "0640", "root:pbxwatch")
+	h.mustShell("rm -rf /etc/pbxwatch/credentials")
+	if _, err := h.shell("systemctl start pbxwatch"); err == nil {
+		h.t.Fatal("started without an asterisk group")
+	}
+	h.waitJournal(regexp.MustCompile(`(?i)supplementary group`))
+	h.mustShell(`mkdir -p /etc/systemd/system/pbxwatch.service.d
+printf '[Service]\nSupplementaryGroups=\n' > /etc/systemd/system/pbxwatch.service.d/no-asterisk.conf
+systemctl daemon-reload
+systemctl reset-failed pbxwatch
+systemctl start pbxwatch
+test -d /etc/pbxwatch/credentials
+systemctl stop pbxwatch
+rm -r /etc/systemd/system/pbxwatch.service.d
+systemctl daemon-reload`)
 }
 
 const startDelay = 3 * time.Second
