@@ -51,7 +51,9 @@ func Boot(ctx context.Context, root string, opts BootOptions) (*Machine, error) 
 		args = append(args, "--bind-ro="+host+":"+guest)
 	}
 	m.nspawn = exec.Command("systemd-nspawn", args...)
-	m.nspawn.Stdin = nil
+	// If the test binary dies (a go test timeout), nspawn is told to power
+	// the container off and delete its ephemeral copy.
+	m.nspawn.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	m.nspawn.Stdout = (*lockedWriter)(m)
 	m.nspawn.Stderr = (*lockedWriter)(m)
 	if err := m.nspawn.Start(); err != nil {
