@@ -15,9 +15,12 @@ import (
 // bootstrap uses whatever mirror the machine is configured for and no host
 // name is written anywhere. A "<suite>-security" or "-updates" entry only
 // counts when no entry names the suite itself.
-func Mirror(suite string) (string, error) {
+func Mirror(suite string) (string, error) { return mirrorIn("/", suite) }
+
+// mirrorIn is Mirror for the apt sources under root (tests).
+func mirrorIn(root, suite string) (string, error) {
 	var entries []sourceEntry
-	files, _ := filepath.Glob("/etc/apt/sources.list.d/*.sources")
+	files, _ := filepath.Glob(filepath.Join(root, "etc/apt/sources.list.d/*.sources"))
 	for _, f := range files {
 		e, err := readDeb822(f)
 		if err != nil {
@@ -25,8 +28,8 @@ func Mirror(suite string) (string, error) {
 		}
 		entries = append(entries, e...)
 	}
-	lists, _ := filepath.Glob("/etc/apt/sources.list.d/*.list")
-	for _, f := range append([]string{"/etc/apt/sources.list"}, lists...) {
+	lists, _ := filepath.Glob(filepath.Join(root, "etc/apt/sources.list.d/*.list"))
+	for _, f := range append([]string{filepath.Join(root, "etc/apt/sources.list")}, lists...) {
 		e, err := readOneLine(f)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return "", err
