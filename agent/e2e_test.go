@@ -140,7 +140,7 @@ func freeAddr(t *testing.T) string {
 func (e *env) start(extra ...string) *daemon {
 	e.t.Helper()
 	d := &daemon{e: e, addr: freeAddr(e.t), logs: newSyncBuffer(), done: make(chan struct{})}
-	args := append([]string{"run", "--config.file=" + e.config, "--web.listen-address=" + d.addr, "--log.level=debug", "--shutdown.grace-period=2s"}, extra...)
+	args := append([]string{"run", "--config.file=" + e.config, "--web.listen-address=" + d.addr, "--log.level=debug", "--shutdown.grace-period=2s", "--schedule.min-interval=1s"}, extra...)
 	d.cmd = exec.Command(e.agent, args...)
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	if err := d.cmd.Start(); err != nil {

@@ -38,7 +38,7 @@ func TestBrokenChecksAreUnknownAndTheOthersRun(t *testing.T) {
 	page, _ := d.get("/checks")
 	for _, want := range []string{
 		"missing UNKNOWN: check missing cannot run", "pbxwatch.check_invalid",
-		e.config + ":12: check \"missing\": plugin \"nothere\" not found",
+		e.config + ":13: check \"missing\": plugin \"nothere\" not found",
 		e.config + ":14: check rejected: invalid config:", "url is required",
 		e.config + ":18: check tampered:", "does not match its configured sha256",
 		e.config + ":23: unknown key \"shedule\"",

@@ -21,12 +21,9 @@ func validate(path string, logger *slog.Logger) int {
 		fmt.Fprintf(os.Stderr, "%v\n", fileErr)
 		return 1
 	}
-	hosts, failed := daemon.StartEach(context.Background(), cfg, func(cfg *config.Config, ch config.Check) (pluginhost.Spec, error) {
+	failed := daemon.ValidateEach(context.Background(), cfg, func(cfg *config.Config, ch config.Check) (pluginhost.Spec, error) {
 		return daemon.SpecFor(cfg, ch, cfg.StateDir(ch.Name), logger), nil
 	})
-	for _, h := range hosts {
-		h.Close()
-	}
 	if err := errors.Join(fileErr, daemon.JoinInOrder(cfg, failed)); err != nil {
 		fmt.Fprintf(os.Stderr, "%v\n", err)
 		return 1

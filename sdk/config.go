@@ -47,7 +47,7 @@ func (c *Config) Decode(v any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(c.raw))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil {
-		return c.mapLines(err)
+		return c.mapLines(yamlerr.SplitIn(err, c.raw, v))
 	}
 	return nil
 }
@@ -55,9 +55,9 @@ func (c *Config) Decode(v any) error {
 var lineRef = regexp.MustCompile(`line (\d+)`)
 
 // mapLines rewrites each problem's line to "FILE:LINE" of the original.
-func (c *Config) mapLines(err error) error {
+func (c *Config) mapLines(problems []yamlerr.Problem) error {
 	var out []error
-	for _, p := range yamlerr.Split(err) {
+	for _, p := range problems {
 		if p.Line > 0 {
 			out = append(out, fmt.Errorf("%s: %s", c.Position(p.Line), c.Locate(p.Msg)))
 		} else {

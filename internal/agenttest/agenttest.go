@@ -32,7 +32,7 @@ func Run(t testing.TB, agent, configFile string, env ...string) *Daemon {
 	t.Helper()
 	d := &Daemon{t: t, addr: FreeAddr(t), logs: &Buffer{}, done: make(chan struct{})}
 	d.cmd = exec.Command(agent, "run", "--config.file="+configFile, "--web.listen-address="+d.addr,
-		"--log.level=debug", "--shutdown.grace-period=2s")
+		"--log.level=debug", "--shutdown.grace-period=2s", "--schedule.min-interval=1s")
 	d.cmd.Env = append(os.Environ(), env...)
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	if err := d.cmd.Start(); err != nil {

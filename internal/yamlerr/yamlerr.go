@@ -52,3 +52,5 @@ func reword(msg string) string {
 	}
 	return msg
 }
+
+func asTypeError(err error, te **yaml.TypeError) bool { return errors.As(err, te) }

@@ -80,15 +80,22 @@ func (c *config) validate(at func(string) string) error {
 			errs = append(errs, fmt.Errorf("%s%w", at(key), err))
 		}
 	}
+	// sdk.LoadSecret's errors name their key already: only the line goes
+	// in front ("secret_file: secret_file: open ..." otherwise).
+	addSecret := func(key string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s%w", strings.TrimSuffix(at(key), key+": "), err))
+		}
+	}
 	add("url", c.resolveURL())
 	var err error
 	c.Identifier, err = sdk.LoadSecret("identifier", c.Identifier, c.IdentifierFile)
-	add(secretKey("identifier", c.IdentifierFile), err)
+	addSecret(secretKey("identifier", c.IdentifierFile), err)
 	c.Secret, err = sdk.LoadSecret("secret", c.Secret, c.SecretFile)
-	add(secretKey("secret", c.SecretFile), err)
+	addSecret(secretKey("secret", c.SecretFile), err)
 	if c.AccessKey != "" || c.AccessKeyFile != "" {
 		c.AccessKey, err = sdk.LoadSecret("access_key", c.AccessKey, c.AccessKeyFile)
-		add(secretKey("access_key", c.AccessKeyFile), err)
+		addSecret(secretKey("access_key", c.AccessKeyFile), err)
 		if err == nil {
 			add(secretKey("access_key", c.AccessKeyFile), checkAccessKeyChars(c.AccessKey.Reveal()))
 		}

@@ -240,7 +240,7 @@ checks:
 `, filepath.Join(dir, "state"), pluginDir, failing, healthy))
 
 	a := &agentProc{addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), done: make(chan struct{}), out: &syncBuffer{}}
-	a.cmd = exec.Command(bin, "run", "--config.file="+cfg, "--web.listen-address="+a.addr, "--shutdown.grace-period=2s")
+	a.cmd = exec.Command(bin, "run", "--config.file="+cfg, "--web.listen-address="+a.addr, "--shutdown.grace-period=2s", "--schedule.min-interval=1s")
 	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
 	if err := a.cmd.Start(); err != nil {
 		t.Fatal(err)

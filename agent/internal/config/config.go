@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -144,14 +145,14 @@ func ParseLenient(path string, b []byte) (*Config, error) {
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) { // EOF: an empty file
 		var te *yaml.TypeError
 		if !errors.As(err, &te) {
-			return nil, prefixLines(path, yamlerr.Split(err))
+			return nil, prefixLines(path, yamlerr.SplitIn(err, b, cfg))
 		}
 		// A TypeError leaves the rest decoded (the checks' own problems
 		// are kept in each check): report it with the rest.
-		fatal = append(fatal, prefixLines(path, yamlerr.Split(err)))
+		fatal = append(fatal, prefixLines(path, yamlerr.SplitIn(err, b, cfg)))
 	}
 	cfg.File = path
-	fatal = append(fatal, cfg.finish(checkLines(b))...)
+	fatal = append(fatal, cfg.finish(checkLines(b), b)...)
 	if len(fatal) > 0 {
 		return cfg, errors.Join(fatal...)
 	}
@@ -180,7 +181,7 @@ var (
 // finish validates the decoded config and derives what the agent needs:
 // plugin paths, expanded config blocks and their line maps. It returns the
 // problems of the file as a whole; each check's own go to its Invalid.
-func (c *Config) finish(lines checkPositions) []error {
+func (c *Config) finish(lines checkPositions, src []byte) []error {
 	var errs []error
 	at := func(line int, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s:%d: %s", c.File, line, fmt.Sprintf(format, args...)))
@@ -198,7 +199,7 @@ func (c *Config) finish(lines checkPositions) []error {
 		ch.Line = lines.of(i)
 		checkErrs = nil
 		if ch.decodeErr != nil {
-			checkErrs = append(checkErrs, prefixLines(c.File, yamlerr.Split(ch.decodeErr)))
+			checkErrs = append(checkErrs, prefixLines(c.File, yamlerr.SplitIn(ch.decodeErr, src, c)))
 		}
 		switch {
 		case ch.Name == "":
@@ -210,17 +211,18 @@ func (c *Config) finish(lines checkPositions) []error {
 		default:
 			seen[ch.Name] = ch.Line
 		}
+		keyLine := func(key string) int { return lines.keyLine(i, key, ch.Line) }
 		if err := c.resolvePlugin(ch); err != nil {
-			atCheck(ch.Line, "check %q: %v", ch.Name, err)
+			atCheck(keyLine("plugin"), "check %q: %v", ch.Name, err)
 		}
-		if _, err := ParseSchedule(ch.Schedule); err != nil {
-			atCheck(ch.Line, "check %q: schedule %q: %v (use 5 cron fields such as \"*/5 * * * *\" or a descriptor such as \"@every 1m\")", ch.Name, ch.Schedule, err)
+		if err := validateSchedule(ch.Schedule); err != nil {
+			atCheck(keyLine("schedule"), "check %q: schedule %q: %v", ch.Name, ch.Schedule, err)
 		}
 		if ch.Timeout <= 0 {
-			atCheck(ch.Line, "check %q: timeout must be positive, such as 30s", ch.Name)
+			atCheck(keyLine("timeout"), "check %q: timeout must be positive, such as 30s", ch.Name)
 		}
 		if ch.SHA256 != "" && !sha256Hex.MatchString(ch.SHA256) {
-			atCheck(ch.Line, "check %q: sha256 must be 64 hex digits (sha256sum of the plugin binary)", ch.Name)
+			atCheck(keyLine("sha256"), "check %q: sha256 must be 64 hex digits (sha256sum of the plugin binary)", ch.Name)
 		}
 		block, lineMap, err := encodeBlock(&ch.Config)
 		if err != nil {
@@ -238,6 +240,37 @@ var sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 // ParseSchedule parses a check's schedule the way the scheduler does.
 func ParseSchedule(spec string) (cron.Schedule, error) {
 	return cron.ParseStandard(spec)
+}
+
+// MinInterval is the shortest time between two runs of a check a schedule
+// may ask for: 5s. Every run is a plugin round trip and, for most plugins,
+// a request to a server the operator does not want hammered; and below a
+// few seconds a run's own duration makes ticks overlap and be skipped.
+// Tests lower it with pbxwatch's hidden --schedule.min-interval flag.
+var MinInterval = DefaultMinInterval
+
+// DefaultMinInterval is MinInterval's documented value.
+const DefaultMinInterval = 5 * time.Second
+
+// validateSchedule parses spec and refuses schedules more frequent than
+// MinInterval, explaining either problem in the operator's words.
+func validateSchedule(spec string) error {
+	s, err := ParseSchedule(spec)
+	if err != nil {
+		return fmt.Errorf("%v: use 5 cron fields (minute hour day-of-month month day-of-week, such as \"*/5 * * * *\") or a descriptor such as \"@every 1m\" or \"@hourly\"", err)
+	}
+	if strings.HasPrefix(strings.TrimSpace(spec), "@every") {
+		d, err := time.ParseDuration(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(spec), "@every")))
+		if err == nil && d < MinInterval {
+			return fmt.Errorf("runs more often than every %s, the shortest interval allowed (each run starts the check against its server); use \"@every %s\" or longer", MinInterval, MinInterval)
+		}
+	}
+	// Cron fields step by minutes; two consecutive ticks tell the rest.
+	first := s.Next(time.Now())
+	if gap := s.Next(first).Sub(first); gap < MinInterval {
+		return fmt.Errorf("runs every %s, more often than every %s, the shortest interval allowed; use \"@every %s\" or longer", gap, MinInterval, MinInterval)
+	}
+	return nil
 }
 
 // resolvePlugin finds the check's plugin binary: in plugin_dir, else next to

@@ -78,10 +78,10 @@ checks:
 	for _, want := range []string{
 		`pbxwatch.yml:3: check name "Bad-Name" may only hold`,
 		`pbxwatch.yml:7: check name "dup" is used twice (first at line 5)`,
-		`pbxwatch.yml:7: check "dup": plugin "missing" not found`,
-		`pbxwatch.yml:7: check "dup": schedule "every minute"`,
-		`pbxwatch.yml:7: check "dup": timeout must be positive`,
-		`pbxwatch.yml:7: check "dup": sha256 must be 64 hex digits`,
+		`pbxwatch.yml:8: check "dup": plugin "missing" not found`,
+		`pbxwatch.yml:9: check "dup": schedule "every minute"`,
+		`pbxwatch.yml:10: check "dup": timeout must be positive`,
+		`pbxwatch.yml:11: check "dup": sha256 must be 64 hex digits`,
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("missing %q in:\n%s", want, msg)
@@ -138,11 +138,11 @@ func TestUnsetEnvIsAnError(t *testing.T) {
 	}
 }
 
-// yaml.v3 reports scanner errors at the line before the offending one;
-// the file name and the reason are what matter to the operator.
+// yaml.v3 reports a tab at the line before the offending one; the
+// operator is told the tab's own line and what to do.
 func TestMalformedYAML(t *testing.T) {
 	_, err := parse(t, "agent:\n  state_dir: /x\n\tplugin_dir: /y\n")
-	if err == nil || !strings.Contains(err.Error(), "/etc/pbxwatch/pbxwatch.yml:2: found a tab character that violates indentation") {
+	if err == nil || !strings.Contains(err.Error(), "/etc/pbxwatch/pbxwatch.yml:3: found a tab character in the indentation: use spaces") {
 		t.Fatalf("err = %v", err)
 	}
 }

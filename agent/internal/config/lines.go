@@ -2,14 +2,28 @@ package config
 
 import "gopkg.in/yaml.v3"
 
-// checkPositions knows the line each entry of `checks:` starts at.
-type checkPositions []int
+// checkPositions knows the line each entry of `checks:` starts at, and
+// the line of each of its keys.
+type checkPositions struct {
+	starts []int
+	keys   []map[string]int
+}
 
 func (p checkPositions) of(i int) int {
-	if i < len(p) {
-		return p[i]
+	if i < len(p.starts) {
+		return p.starts[i]
 	}
 	return 0
+}
+
+// keyLine is the line of check i's key, or def if it has none.
+func (p checkPositions) keyLine(i int, key string, def int) int {
+	if i < len(p.keys) {
+		if l, ok := p.keys[i][key]; ok {
+			return l
+		}
+	}
+	return def
 }
 
 // checkLines parses the config as a node tree, only for positions: the
@@ -17,17 +31,22 @@ func (p checkPositions) of(i int) int {
 func checkLines(b []byte) checkPositions {
 	var doc yaml.Node
 	if yaml.Unmarshal(b, &doc) != nil || len(doc.Content) == 0 {
-		return nil
+		return checkPositions{}
 	}
 	root := doc.Content[0]
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		if root.Content[i].Value == "checks" {
 			var out checkPositions
 			for _, c := range root.Content[i+1].Content {
-				out = append(out, c.Line)
+				out.starts = append(out.starts, c.Line)
+				keys := map[string]int{}
+				for j := 0; j+1 < len(c.Content); j += 2 {
+					keys[c.Content[j].Value] = c.Content[j].Line
+				}
+				out.keys = append(out.keys, keys)
 			}
 			return out
 		}
 	}
-	return nil
+	return checkPositions{}
 }

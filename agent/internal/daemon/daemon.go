@@ -235,11 +235,24 @@ func StartPlugins(ctx context.Context, cfg *config.Config, specFor SpecFunc) (ma
 // (config.Check.Invalid), concurrently. It returns the hosts started and,
 // by check name, why each other check cannot run.
 func StartEach(ctx context.Context, cfg *config.Config, specFor SpecFunc) (map[string]*pluginhost.Host, map[string]error) {
+	return startEach(ctx, cfg, specFor, false)
+}
+
+// ValidateEach is StartEach for `pbxwatch validate`: a check with problems
+// of its own still has its plugin check its block if the plugin was found,
+// so that every problem is listed at once. The hosts are closed.
+func ValidateEach(ctx context.Context, cfg *config.Config, specFor SpecFunc) map[string]error {
+	hosts, failed := startEach(ctx, cfg, specFor, true)
+	closeAll(hosts)
+	return failed
+}
+
+func startEach(ctx context.Context, cfg *config.Config, specFor SpecFunc, evenInvalid bool) (map[string]*pluginhost.Host, map[string]error) {
 	hosts := make([]*pluginhost.Host, len(cfg.Checks))
 	errs := make([]error, len(cfg.Checks))
 	var wg sync.WaitGroup
 	for i, ch := range cfg.Checks {
-		if ch.Invalid != nil {
+		if ch.Invalid != nil && (!evenInvalid || ch.Binary == "" || ch.ConfigYAML == nil && ch.Config.Kind != 0) {
 			errs[i] = ch.Invalid
 			continue
 		}
@@ -251,8 +264,9 @@ func StartEach(ctx context.Context, cfg *config.Config, specFor SpecFunc) (map[s
 				hosts[i], err = pluginhost.Start(ctx, spec)
 			}
 			if err != nil {
-				errs[i] = fmt.Errorf("%s:%d: %w", cfg.File, ch.Line, err)
+				err = fmt.Errorf("%s:%d: %w", cfg.File, ch.Line, err)
 			}
+			errs[i] = errors.Join(ch.Invalid, err)
 		}()
 	}
 	wg.Wait()
