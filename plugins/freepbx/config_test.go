@@ -78,7 +78,7 @@ func TestConfigErrorsNameLineAndFix(t *testing.T) {
 		{"expected needs extensionId", "url: http://pbx\nclient_id: a\nclient_secret_file: " + sf + "\nprobe_query: '{ system { version } }'\nexpected_extensions: ['2000', '2000']\n",
 			[]string{"pbxwatch.yml:14", "listed twice", "needs a probe_query"}},
 		{"wrong type", "url: http://pbx\nclient_id: a\nclient_secret_file: " + sf + "\nscopes: gql\n",
-			[]string{"pbxwatch.yml:13", "cannot unmarshal"}},
+			[]string{"pbxwatch.yml:13", "scopes must be a list"}},
 	}
 	for _, c := range cases {
 		_, err := configure(t, c.block)

@@ -35,7 +35,7 @@ func startAgent(t *testing.T, agentBin, config string) *agentRun {
 	addr := l.Addr().String()
 	l.Close()
 	a := &agentRun{t: t, addr: addr, done: make(chan struct{})}
-	a.cmd = exec.Command(agentBin, "run", "--config.file="+config, "--web.listen-address="+addr, "--shutdown.grace-period=5s")
+	a.cmd = exec.Command(agentBin, "run", "--config.file="+config, "--web.listen-address="+addr, "--shutdown.grace-period=5s", "--schedule.min-interval=1s")
 	a.cmd.Stdout, a.cmd.Stderr = io.Discard, io.Discard
 	if err := a.cmd.Start(); err != nil {
 		t.Fatal(err)
