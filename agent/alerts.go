@@ -18,8 +18,9 @@ import (
 // at the first config load, because its state lives under agent.state_dir;
 // a later change of state_dir needs a restart.
 type alerts struct {
-	log *slog.Logger
-	reg prometheus.Registerer
+	log         *slog.Logger
+	reg         prometheus.Registerer
+	externalURL string
 
 	mu     sync.Mutex
 	m      *alerting.Manager
@@ -36,6 +37,7 @@ func (a *alerts) onConfig(cfg *config.Config) error {
 		if err != nil {
 			return err
 		}
+		m.SetExternalURL(a.externalURL)
 		ctx, cancel := context.WithCancel(context.Background())
 		a.m, a.cancel, a.done = m, cancel, make(chan struct{})
 		go func() {
@@ -60,6 +62,13 @@ func (a *alerts) onResult(ch config.Check, res *sdk.Result, at time.Time) {
 	if m != nil {
 		m.Observe(checkInfo(ch), res, at)
 	}
+}
+
+// manager is the alerting manager, nil before the first config load.
+func (a *alerts) manager() *alerting.Manager {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.m
 }
 
 // stop ends the send loops after their best-effort drain.

@@ -31,7 +31,7 @@ type daemonOptions struct {
 func runDaemon(o daemonOptions) int {
 	log := o.logger
 	m := metrics.New(log)
-	al := &alerts{log: log, reg: m.Registry}
+	al := &alerts{log: log, reg: m.Registry, externalURL: o.externalURL.String()}
 	defer al.stop()
 	d := daemon.New(daemon.Options{
 		Logger: log, Metrics: m, Grace: o.grace, KillGrace: o.killGrace,
@@ -45,7 +45,7 @@ func runDaemon(o daemonOptions) int {
 		return 1
 	}
 	reloads, quit := make(chan chan error), make(chan struct{})
-	handler := newMux(d, m, log, webOptions{lifecycle: o.lifecycle, externalURL: o.externalURL, reloads: reloads, quit: quit})
+	handler := newMux(d, m, log, webOptions{lifecycle: o.lifecycle, externalURL: o.externalURL, reloads: reloads, quit: quit, alerts: al.manager})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(srv, o.web, log) }()

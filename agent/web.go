@@ -10,9 +10,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/common/version"
-	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/pbxwatch/pbxwatch/agent/internal/alerting"
 	"github.com/pbxwatch/pbxwatch/agent/internal/daemon"
 	"github.com/pbxwatch/pbxwatch/agent/internal/metrics"
 	"github.com/pbxwatch/pbxwatch/agent/internal/report"
@@ -24,6 +23,7 @@ type webOptions struct {
 	externalURL *url.URL        // --web.external-url; its path is the route prefix
 	reloads     chan chan error // POST /-/reload asks the main loop through here
 	quit        chan struct{}   // POST /-/quit closes it (once)
+	alerts      func() *alerting.Manager
 }
 
 func newMux(d *daemon.Daemon, m *metrics.Metrics, log *slog.Logger, o webOptions) http.Handler {
@@ -62,24 +62,9 @@ func newMux(d *daemon.Daemon, m *metrics.Metrics, log *slog.Logger, o webOptions
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write(renderChecks(d.LastRuns()))
 	})
-	landing, err := web.NewLandingPage(web.LandingConfig{
-		Name:        "pbxwatch",
-		Description: "Monitoring agent for FreePBX hosts",
-		Version:     version.Info(),
-		Links: []web.LandingLinks{
-			{Address: "/metrics", Text: "Metrics"},
-			{Address: "/checks", Text: "Latest result of every check"},
-			{Address: "/-/healthy", Text: "Health"},
-			{Address: "/-/ready", Text: "Readiness"},
-		},
-		// The agent serves no /debug/pprof: a profile is not worth the
-		// exposure on an operator's PBX (docs/design.md).
-		Profiling:   "false",
-		RoutePrefix: o.externalURL.Path,
-	})
-	if err == nil {
-		mux.Handle("/", landing)
-	}
+	// The agent serves no /debug/pprof: a profile is not worth the
+	// exposure on an operator's PBX (docs/design.md).
+	(&statusSource{d: d, alerts: o.alerts, prefix: o.externalURL.Path, log: log}).register(mux)
 	return withRoutePrefix(o.externalURL.Path, mux)
 }
 

@@ -83,11 +83,20 @@ func printURLs(withAlertmanager bool) {
 	fmt.Printf(`
 pbxwatch demo is running. Open:
 
-  http://%[1]s/checks     every check's latest result, with its diagnosis and how to fix it
-  http://%[1]s/metrics    Prometheus metrics (pbxwatch_*, whmcs_*, freepbx_*, logtail_*)
+  http://%[1]s/             the status page: every check, worst first, with its diagnosis,
+                                   how to fix it, its history and its alerts
+  http://%[1]s/api/v1/checks the same as JSON
+  http://%[1]s/metrics       Prometheus metrics (pbxwatch_*, whmcs_*, freepbx_*, logtail_*)
 `, agentAddr)
 	if withAlertmanager {
-		fmt.Printf("  http://%s/#/alerts   Alertmanager with pbxwatch's alerts\n", alertmanagerAddr)
+		// Debian's Alertmanager has no web UI: show its alerts through
+		// amtool or its API instead.
+		fmt.Printf(`
+The local Alertmanager (%[1]s) holds pbxwatch's alerts; Debian's build has no
+web UI, so list them with:
+  amtool --alertmanager.url=http://%[1]s alert query
+  curl -s http://%[1]s/api/v2/alerts
+`, alertmanagerAddr)
 	} else {
 		fmt.Println("  (install Debian's prometheus-alertmanager to see the alerts in an Alertmanager too)")
 	}

@@ -33,6 +33,10 @@ type Manager struct {
 	queueCap int
 
 	wake chan struct{} // an alert fired or resolved: send now
+
+	// externalURL is --web.external-url: alerts' generatorURL is the
+	// check's page under it.
+	externalURL string
 }
 
 // New makes a Manager, loading the alerts saved in stateDir (created if
@@ -355,13 +359,13 @@ func (m *Manager) due(now time.Time) []postableAlert {
 			if !a.lastSentAt.IsZero() && now.Sub(a.lastSentAt) < resend {
 				continue
 			}
-			out = append(out, postableAlert{Labels: a.Labels, Annotations: a.Annotations, StartsAt: a.FiredAt, EndsAt: now.Add(4 * resend)})
+			out = append(out, postableAlert{Labels: a.Labels, Annotations: a.Annotations, StartsAt: a.FiredAt, EndsAt: now.Add(4 * resend), GeneratorURL: m.generatorURL(a)})
 		case a.resolved() && !a.FiredAt.IsZero():
 			if a.sentResolved && now.Sub(a.lastSentAt) < resend {
 				continue
 			}
 			a.sentResolved = true
-			out = append(out, postableAlert{Labels: a.Labels, Annotations: a.Annotations, StartsAt: a.FiredAt, EndsAt: a.ResolvedAt})
+			out = append(out, postableAlert{Labels: a.Labels, Annotations: a.Annotations, StartsAt: a.FiredAt, EndsAt: a.ResolvedAt, GeneratorURL: m.generatorURL(a)})
 		default:
 			continue
 		}

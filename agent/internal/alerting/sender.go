@@ -53,6 +53,11 @@ type sender struct {
 	started  bool
 	drain    bool      // on stop, send what is queued first…
 	deadline time.Time // …until then
+
+	// The outcome of the latest POSTs, for the status page.
+	lastOK      time.Time
+	lastErr     string
+	lastErrTime time.Time
 }
 
 func newSender(cfg AlertmanagerConfig, log *slog.Logger, m *metrics, capacity int) (*sender, error) {
@@ -225,6 +230,13 @@ func (s *sender) drop() {
 // Alertmanager that comes back gets what is still active.
 func (s *sender) post(ctx context.Context, batch []postableAlert) {
 	err := s.send(ctx, batch)
+	s.mu.Lock()
+	if err != nil {
+		s.lastErr, s.lastErrTime = err.Error(), time.Now()
+	} else {
+		s.lastOK = time.Now()
+	}
+	s.mu.Unlock()
 	if err != nil {
 		s.metrics.errors.WithLabelValues(s.cfg.URL).Add(float64(len(batch)))
 		s.log.Error("error sending alerts", "count", len(batch), "err", err)

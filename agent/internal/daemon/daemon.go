@@ -53,6 +53,7 @@ type Daemon struct {
 
 	lastMu sync.Mutex
 	last   map[string]LastRun
+	hist   map[string]*History
 }
 
 // LastRun is a check's latest result, for the status page.
@@ -61,6 +62,9 @@ type LastRun struct {
 	Result   *sdk.Result
 	At       time.Time
 	Duration time.Duration
+	// Next is when the check runs next (zero if not scheduled).
+	Next    time.Time
+	History History
 }
 
 // New makes a daemon with no checks loaded.
@@ -71,7 +75,7 @@ func New(opts Options) *Daemon {
 	if opts.Grace <= 0 {
 		opts.Grace = 30 * time.Second
 	}
-	return &Daemon{opts: opts, log: opts.Logger, last: map[string]LastRun{}}
+	return &Daemon{opts: opts, log: opts.Logger, last: map[string]LastRun{}, hist: map[string]*History{}}
 }
 
 // generation is one loaded configuration and the processes serving it.
@@ -366,6 +370,16 @@ func (d *Daemon) record(ch config.Check, res *sdk.Result, at time.Time, took tim
 	d.lastMu.Lock()
 	prev, seen := d.last[ch.Name]
 	d.last[ch.Name] = LastRun{Check: ch, Result: res, At: at, Duration: took}
+	h := d.hist[ch.Name]
+	if h == nil {
+		h = &History{}
+		d.hist[ch.Name] = h
+	}
+	var prevStatus sdk.Status
+	if seen {
+		prevStatus = prev.Result.Status
+	}
+	h.add(res, at, took, prevStatus, seen)
 	d.lastMu.Unlock()
 
 	attrs := []any{"check", ch.Name, "status", res.Status.String(), "summary", res.Summary, "duration", took.Round(time.Millisecond)}
@@ -392,11 +406,13 @@ func (d *Daemon) LastRuns() []LastRun {
 	defer d.lastMu.Unlock()
 	out := make([]LastRun, 0, len(gen.cfg.Checks))
 	for _, ch := range gen.cfg.Checks {
-		if lr, ok := d.last[ch.Name]; ok {
-			out = append(out, lr)
-		} else {
-			out = append(out, LastRun{Check: ch})
+		lr, ok := d.last[ch.Name]
+		if !ok {
+			lr = LastRun{Check: ch}
 		}
+		lr.Next = gen.sched.Next(ch.Name)
+		lr.History = d.hist[ch.Name].copy()
+		out = append(out, lr)
 	}
 	return out
 }
@@ -411,6 +427,7 @@ func (d *Daemon) retain(cfg *config.Config) {
 	for name := range d.last {
 		if _, ok := keep[name]; !ok {
 			delete(d.last, name)
+			delete(d.hist, name)
 		}
 	}
 	d.lastMu.Unlock()

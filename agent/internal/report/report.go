@@ -21,8 +21,9 @@ type Run struct {
 	Duration time.Duration
 }
 
-// JSON shapes; field names are part of the CLI's contract.
-type jsonRun struct {
+// JSONRun is a run as `pbxwatch check --output=json` prints it (the
+// status page's API embeds it); field names are part of the CLI's contract.
+type JSONRun struct {
 	Check     string          `json:"check"`
 	Plugin    string          `json:"plugin"`
 	Status    string          `json:"status"`
@@ -59,7 +60,14 @@ type jsonEvent struct {
 // WriteJSON writes the run as one indented JSON object. Empty lists are
 // [] and empty maps {}, never null, so consumers need no special cases.
 func WriteJSON(w io.Writer, r Run) error {
-	out := jsonRun{
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(NewJSON(r))
+}
+
+// NewJSON is the run in its JSON shape.
+func NewJSON(r Run) JSONRun {
+	out := JSONRun{
 		Check: r.Check, Plugin: r.Plugin, Status: r.Result.Status.String(), Summary: r.Result.Summary,
 		Diagnoses: []jsonDiagnosis{}, Metrics: []jsonMetric{}, Events: []jsonEvent{},
 		Duration: r.Duration.Seconds(),
@@ -81,9 +89,7 @@ func WriteJSON(w io.Writer, r Run) error {
 		}
 		out.Events = append(out.Events, ev)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return out
 }
 
 func nonNil(s []string) []string {

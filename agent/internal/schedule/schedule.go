@@ -28,6 +28,7 @@ type Scheduler struct {
 }
 
 type job struct {
+	id      cron.EntryID
 	name    string
 	run     func(context.Context)
 	running atomic.Bool
@@ -48,11 +49,23 @@ func New(onSkip func(job string)) *Scheduler {
 // Add schedules run under spec (5 cron fields or a descriptor).
 func (s *Scheduler) Add(name string, spec string, run func(context.Context)) error {
 	j := &job{name: name, run: run, s: s}
-	if _, err := s.cron.AddFunc(spec, j.tick); err != nil {
+	id, err := s.cron.AddFunc(spec, j.tick)
+	if err != nil {
 		return err
 	}
+	j.id = id
 	s.jobs = append(s.jobs, j)
 	return nil
+}
+
+// Next is when job name runs next (zero if unknown or not started).
+func (s *Scheduler) Next(name string) time.Time {
+	for _, j := range s.jobs {
+		if j.name == name {
+			return s.cron.Entry(j.id).Next
+		}
+	}
+	return time.Time{}
 }
 
 // Start runs every job once now, so that results exist without waiting a
