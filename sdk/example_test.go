@@ -112,7 +112,7 @@ func ExampleConfig_Decode() {
 		WarnDays int    `yaml:"warn_days"`
 	}
 	fmt.Println(cfg.Decode(&c))
-	// Output: /etc/pbxwatch/pbxwatch.yml:32: unknown key "warn_dayz": not a setting here (check its spelling and indentation)
+	// Output: /etc/pbxwatch/pbxwatch.yml:32: unknown key "warn_dayz": did you mean "warn_days"? (valid here: address, warn_days)
 }
 
 // LoadSecret reads `secret:` or `secret_file:`; the value never prints and
