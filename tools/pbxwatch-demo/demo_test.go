@@ -85,8 +85,13 @@ func TestDemoRunsConfigsDemoYAML(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if !strings.Contains(out.String(), "http://"+agentAddr+"/checks") {
-		t.Errorf("demo did not print the URL to open")
+	// It sends people to the agent's status page, not to a web UI Debian's
+	// Alertmanager does not have.
+	if !strings.Contains(out.String(), "http://"+agentAddr+"/ ") || strings.Contains(out.String(), "#/alerts") {
+		t.Errorf("demo did not print the status page's URL (or printed Alertmanager's UI)")
+	}
+	if page := get("http://" + agentAddr + "/"); !strings.Contains(page, "whmcs.invalid_ip") || !strings.Contains(page, "How to fix") {
+		t.Errorf("status page lacks the demo's diagnosis:\n%s", page)
 	}
 	alerts := ""
 	if _, err := exec.LookPath("prometheus-alertmanager"); err == nil {
@@ -104,6 +109,8 @@ func TestDemoRunsConfigsDemoYAML(t *testing.T) {
 	surfaces := map[string]string{
 		"/metrics": get("http://" + agentAddr + "/metrics"),
 		"/checks":  get("http://" + agentAddr + "/checks"),
+		"/":        get("http://" + agentAddr + "/"),
+		"/api":     get("http://" + agentAddr + "/api/v1/checks"),
 		"alerts":   alerts,
 		"log":      out.String(),
 	}

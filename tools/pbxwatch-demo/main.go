@@ -85,7 +85,7 @@ pbxwatch demo is running. Open:
 
   http://%[1]s/             the status page: every check, worst first, with its diagnosis,
                                    how to fix it, its history and its alerts
-  http://%[1]s/api/v1/checks the same as JSON
+  http://%[1]s/api/v1/checks the same as JSON (and /checks as text, for curl)
   http://%[1]s/metrics       Prometheus metrics (pbxwatch_*, whmcs_*, freepbx_*, logtail_*)
 `, agentAddr)
 	if withAlertmanager {
