@@ -48,7 +48,8 @@ type alert struct {
 	// FiredAt is zero while pending; it is the alert's startsAt.
 	FiredAt    time.Time `json:"fired_at,omitzero"`
 	ResolvedAt time.Time `json:"resolved_at,omitzero"`
-	// LastMatch is the last event seen (events only).
+	// LastMatch is the last event seen (events), or the last run that
+	// reported the code (check alerts), for keep_firing_for.
 	LastMatch time.Time `json:"last_match,omitzero"`
 	// Count is the number of events since the alert fired (events only).
 	Count int `json:"count,omitempty"`
@@ -115,6 +116,9 @@ func failures(info CheckInfo, res *sdk.Result) (out map[string]*alert, keepOther
 		if d.Severity != sdk.SeverityWarning && d.Severity != sdk.SeverityCritical {
 			continue
 		}
+		if logMatch(d) != "" {
+			continue // a log match alerts as PbxwatchLogEvent (logMatchEvents)
+		}
 		code := d.Code
 		if code == "" {
 			code = CodeUndiagnosed
@@ -127,7 +131,7 @@ func failures(info CheckInfo, res *sdk.Result) (out map[string]*alert, keepOther
 			Annotations: diagnosisAnnotations(info, res, d),
 		}
 	}
-	if res.Status != sdk.StatusOK && len(out) == 0 {
+	if res.Status != sdk.StatusOK && len(out) == 0 && !hasLogMatch(res) {
 		sev := string(sdk.SeverityCritical)
 		if res.Status == sdk.StatusWarning {
 			sev = string(sdk.SeverityWarning)
@@ -208,4 +212,49 @@ func numbered(steps []string) string {
 // sortAlerts orders alerts for stable output (tests, state file).
 func sortAlerts(as []*alert) {
 	sort.Slice(as, func(i, j int) bool { return key(as[i].Labels) < key(as[j].Labels) })
+}
+
+// DetailPattern is the diagnosis detail that marks a log match: the name
+// of the pattern that matched (logtail's logtail.pattern_matched). Log
+// matches are events, not states: they alert as PbxwatchLogEvent, one
+// alert per (check, pattern), resolved after event_quiet_period without a
+// new match, never also as PbxwatchCheckFailing.
+const DetailPattern = "pattern"
+
+func logMatch(d sdk.Diagnosis) string { return d.Details[DetailPattern] }
+
+func hasLogMatch(res *sdk.Result) bool {
+	for _, d := range res.Diagnoses {
+		if logMatch(d) != "" && (d.Severity == sdk.SeverityWarning || d.Severity == sdk.SeverityCritical) {
+			return true
+		}
+	}
+	return false
+}
+
+// logMatchEvents is the run's events plus one for each warning or
+// critical log-match diagnosis whose pattern sent no event of its own
+// (a pattern without `event: true`), so each matching pattern is one
+// PbxwatchLogEvent alert, whether or not it sends its lines.
+func logMatchEvents(res *sdk.Result) []sdk.Event {
+	sent := map[string]bool{}
+	for _, ev := range res.Events {
+		sent[ev.Name] = true
+	}
+	out := res.Events
+	for _, d := range res.Diagnoses {
+		p := logMatch(d)
+		if p == "" || sent[p] || (d.Severity != sdk.SeverityWarning && d.Severity != sdk.SeverityCritical) {
+			continue
+		}
+		sent[p] = true
+		labels := map[string]string{}
+		for _, k := range []string{"file", "sample", "count"} {
+			if v, ok := d.Details[k]; ok {
+				labels[k] = v
+			}
+		}
+		out = append(out, sdk.Event{Name: p, Severity: d.Severity, Message: d.Message, Labels: labels})
+	}
+	return out
 }

@@ -229,6 +229,11 @@ type CheckAlert struct {
 	// For is how long a (check, code) must keep failing before its alert
 	// fires; until then it is pending and not sent.
 	For time.Duration `yaml:"for"`
+	// KeepFiringFor is how long a firing alert stays firing after its
+	// code was last reported (Prometheus' keep_firing_for): a cause that
+	// comes and goes between runs stays one alert. Default 0: resolve on
+	// the first run without it.
+	KeepFiringFor time.Duration `yaml:"keep_firing_for"`
 	// Severity overrides the severity label, which otherwise comes from the
 	// diagnosis (warning or critical).
 	Severity   string            `yaml:"severity"`
@@ -258,6 +263,9 @@ func (a *CheckAlert) Validate() error {
 func (a *CheckAlert) validate(p *problems) {
 	if a.For < 0 {
 		p.add("for", "alert.for must not be negative")
+	}
+	if a.KeepFiringFor < 0 {
+		p.add("keep_firing_for", "alert.keep_firing_for must not be negative")
 	}
 	switch a.Severity {
 	case "", "info", "warning", "critical":

@@ -230,6 +230,7 @@ func (m *Manager) Observe(check CheckInfo, res *sdk.Result, at time.Time) {
 		} else {
 			a.Annotations = w.Annotations
 		}
+		a.LastMatch = at
 		if a.pending() && at.Sub(a.ActiveAt) >= check.Alert.For {
 			a.FiredAt = at
 			changed = true
@@ -243,10 +244,13 @@ func (m *Manager) Observe(check CheckInfo, res *sdk.Result, at time.Time) {
 		if keepOthers && !strings.HasPrefix(a.Code, agentCodePrefix) {
 			continue // the run checked nothing: the system's failures stand
 		}
+		if a.firing() && at.Sub(a.LastMatch) < check.Alert.KeepFiringFor {
+			continue // keep_firing_for: not gone long enough
+		}
 		m.resolve(k, a, at)
 		changed = true
 	}
-	for _, ev := range res.Events {
+	for _, ev := range logMatchEvents(res) {
 		if m.observeEvent(check, ev, at) {
 			changed = true
 		}
