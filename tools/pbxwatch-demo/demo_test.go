@@ -86,7 +86,11 @@ func TestDemoRunsConfigsDemoYAML(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	// It sends people to the agent's status page, not to a web UI Debian's
-	// Alertmanager does not have.
+	// Alertmanager does not have. (The URLs print once the agent is up,
+	// which may be just after its first results.)
+	for !strings.Contains(out.String(), "Ctrl-C stops everything") && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
 	if !strings.Contains(out.String(), "http://"+agentAddr+"/ ") || strings.Contains(out.String(), "#/alerts") {
 		t.Errorf("demo did not print the status page's URL (or printed Alertmanager's UI)")
 	}
