@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 
 	"github.com/pbxwatch/pbxwatch/internal/freepbxdb"
@@ -77,7 +78,7 @@ func (c *config) lookupSource() (freepbxdb.Source, error) {
 	if c.DatabasePasswordFile != "" {
 		pw, err := sdk.LoadSecret("database_password", "", c.DatabasePasswordFile)
 		if err != nil {
-			return src, err
+			return src, fmt.Errorf("database_password_file: %w", err)
 		}
 		src.Password = pw.Reveal()
 	}
