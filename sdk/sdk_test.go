@@ -94,7 +94,7 @@ func TestConfigErrorsUseTheOriginalLines(t *testing.T) {
 		B int `yaml:"b"`
 	}
 	err := cfg.Decode(&v)
-	if err == nil || !strings.Contains(err.Error(), "/etc/pbxwatch.yml:31: cannot unmarshal") {
+	if err == nil || !strings.Contains(err.Error(), "/etc/pbxwatch.yml:31: b must be a whole number") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 
 	"github.com/pbxwatch/pbxwatch/internal/freepbxdb"
@@ -78,7 +77,7 @@ func (c *config) lookupSource() (freepbxdb.Source, error) {
 	if c.DatabasePasswordFile != "" {
 		pw, err := sdk.LoadSecret("database_password", "", c.DatabasePasswordFile)
 		if err != nil {
-			return src, fmt.Errorf("database_password_file: %w", err)
+			return src, err
 		}
 		src.Password = pw.Reveal()
 	}

@@ -237,7 +237,7 @@ func (c *config) loadSecret() error {
 		if c.ClientSecret != "" {
 			key = "client_secret"
 		}
-		return c.at(key, "%s: %v", key, err)
+		return c.at(key, "%v", err)
 	}
 	c.ClientSecret = s
 	return nil

@@ -63,7 +63,7 @@ func (c *config) loadServerSecrets() error {
 	}
 	pw, err := sdk.LoadSecret("database_password", "", c.DatabasePasswordFile)
 	if err != nil {
-		return c.at("database_password_file", "database_password_file: %v", err)
+		return c.at("database_password_file", "%v", err)
 	}
 	c.databasePassword = pw
 	return nil
