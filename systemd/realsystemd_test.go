@@ -246,7 +246,7 @@ func (h *host) startWaitsForReady() {
 	h.write("/etc/pbxwatch/credentials/whmcs.identifier", whmcssim.DefaultIdentifier, "0600", "root:root")
 	h.write("/etc/pbxwatch/credentials/whmcs.secret", whmcsSecret+"\n", "0600", "root:root")
 	h.write("/etc/pbxwatch/hang.yaml", "behave: hang_child\npid_file: /var/lib/pbxwatch/hang.pid\n", "0640", "root:pbxwatch")
-	h.write("/etc/default/pbxwatch", fmt.Sprintf("PBXWATCH_OPTS=--web.listen-address=127.0.0.1:%d --shutdown.grace-period=2s\n", h.port), "0644", "root:root")
+	h.write("/etc/default/pbxwatch", fmt.Sprintf("PBXWATCH_OPTS=--web.listen-address=127.0.0.1:%d --shutdown.grace-period=2s --schedule.min-interval=1s\n", h.port), "0644", "root:root")
 	h.write("/etc/pbxwatch/pbxwatch.yaml", h.config(""), "0640", "root:pbxwatch")
 
 	if got := h.show("Type"); got != "notify" {
