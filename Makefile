@@ -72,6 +72,7 @@ install: build
 	sed 's|/etc/pbxwatch|$(SYSCONFDIR)/pbxwatch|g' packaging/tmpfiles.conf > $(DESTDIR)$(TMPFILESDIR)/pbxwatch.conf
 	packaging/manpage.sh $(BIN)/pbxwatch $(VERSION) | gzip -9n > $(DESTDIR)$(MANDIR)/man1/pbxwatch.1.gz
 	install -m 0644 $(DOCS) packaging/copyright $(DESTDIR)$(DOCDIR)/
+	GO=$(GO) packaging/notices.sh ./agent $(addprefix ./plugins/,$(PLUGINS)) | gzip -9n > $(DESTDIR)$(DOCDIR)/third-party-notices.gz
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/pbxwatch/pbxwatch.yaml ]; then \
 		echo "kept $(DESTDIR)$(SYSCONFDIR)/pbxwatch/pbxwatch.yaml"; \

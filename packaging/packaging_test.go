@@ -187,6 +187,27 @@ func assertStamped(t *testing.T, name, out, revision string) {
 	}
 }
 
+// TestThirdPartyNoticesCoverEveryLinkedModule: the static binaries carry
+// other projects' code, and the package carries each one's license.
+func TestThirdPartyNoticesCoverEveryLinkedModule(t *testing.T) {
+	bin, _, _ := makePackage(t)
+	notices := gunzip(t, filepath.Join(bin, "package", "root", "usr", "share", "doc", "pbxwatch", "third-party-notices.gz"))
+	if !strings.Contains(notices, "==== Go (the standard library and runtime)") {
+		t.Error("the notices lack Go's own license")
+	}
+	for _, name := range binaries(t) {
+		info, err := buildinfo.ReadFile(filepath.Join(bin, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, dep := range info.Deps {
+			if !strings.Contains(notices, "\n==== "+dep.Path+" "+dep.Version+" ====\n") {
+				t.Errorf("%s links %s %s, whose license is not in third-party-notices.gz", name, dep.Path, dep.Version)
+			}
+		}
+	}
+}
+
 // TestMakeInstallTree installs with DESTDIR (and the default PREFIX=/usr),
 // then again with PREFIX=/usr/local into the same DESTDIR: paths inside the
 // unit follow PREFIX, and the edited config is kept.
