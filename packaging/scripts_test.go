@@ -11,9 +11,9 @@ import (
 
 // The maintainer scripts as shipped, run by /bin/sh with every command they
 // call replaced by a recorder on an otherwise empty PATH: what they would
-// do to a host, without doing it. The real install, upgrade and removal
-// under systemd is the unit's nspawn test; this covers both packages' branch
-// logic, and the rpm's, which nothing else runs.
+// do to a host, without doing it: every branch of both packages' scripts.
+// The real thing runs in chroot_test.go (dpkg and rpm in a Debian chroot,
+// no systemd running) and under booted systemd in systemd/realsystemd_test.go.
 
 // recorded commands: each logs "name args" to $LOG. getent answers from
 // $USERS and $GROUPS_PRESENT; deb-systemd-helper was-enabled from $WAS_ENABLED.
