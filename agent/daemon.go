@@ -15,6 +15,7 @@ import (
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/daemon"
 	"github.com/pbxwatch/pbxwatch/agent/internal/metrics"
+	"github.com/pbxwatch/pbxwatch/sdk/scrub"
 )
 
 type daemonOptions struct {
@@ -25,6 +26,7 @@ type daemonOptions struct {
 	lifecycle   bool
 	externalURL *url.URL
 	logger      *slog.Logger
+	secrets     *scrub.Set
 }
 
 // runDaemon runs the agent until SIGTERM or SIGINT; SIGHUP reloads.
@@ -35,7 +37,7 @@ func runDaemon(o daemonOptions) int {
 	defer al.stop()
 	d := daemon.New(daemon.Options{
 		Logger: log, Metrics: m, Grace: o.grace, KillGrace: o.killGrace,
-		OnConfig: al.onConfig, OnResult: al.onResult,
+		OnConfig: al.onConfig, OnResult: al.onResult, Secrets: o.secrets,
 	})
 	signals := make(chan os.Signal, 4)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)

@@ -5,6 +5,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -14,6 +15,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/config"
+	"github.com/pbxwatch/pbxwatch/sdk/scrub"
 )
 
 // defaultListenAddress is pbxwatch's port (9851, unallocated in the
@@ -87,7 +89,10 @@ func run(args []string) (code int) {
 		fmt.Fprintf(os.Stderr, "pbxwatch: %v (try --help)\n", err)
 		return usageExit(args)
 	}
-	logger := promslog.New(logCfg)
+	// Every line the agent logs passes the scrubber: the daemon keeps it
+	// filled with the running config's ${ENV} secrets.
+	secrets := &scrub.Set{}
+	logger := slog.New(scrub.Handler(secrets, promslog.New(logCfg).Handler()))
 	switch selected {
 	case runCmd.FullCommand():
 		ext, err := externalURLOf(*externalURL, webFlags)
@@ -96,7 +101,7 @@ func run(args []string) (code int) {
 			return exitUsage
 		}
 		return runDaemon(daemonOptions{configFile: *runConfig, web: webFlags, grace: *grace, killGrace: *killGrace,
-			lifecycle: *lifecycle, externalURL: ext, logger: logger})
+			lifecycle: *lifecycle, externalURL: ext, logger: logger, secrets: secrets})
 	case validateCmd.FullCommand():
 		return validate(*validateConfig, logger)
 	case checkCmd.FullCommand():

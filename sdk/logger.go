@@ -1,10 +1,11 @@
 package sdk
 
 import (
-	"context"
 	"log/slog"
 	"os"
 	"sync"
+
+	"github.com/pbxwatch/pbxwatch/sdk/scrub"
 )
 
 var (
@@ -23,55 +24,7 @@ var (
 func Logger() *slog.Logger {
 	loggerOnce.Do(func() {
 		h := slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
-		logger = slog.New(scrubHandler{h})
+		logger = slog.New(scrub.Handler(&secrets, h))
 	})
 	return logger
-}
-
-// scrubHandler removes registered secrets before a record is written.
-type scrubHandler struct{ next slog.Handler }
-
-func (h scrubHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.next.Enabled(ctx, l) }
-
-func (h scrubHandler) Handle(ctx context.Context, r slog.Record) error {
-	out := slog.NewRecord(r.Time, r.Level, Scrub(r.Message), r.PC)
-	r.Attrs(func(a slog.Attr) bool {
-		out.AddAttrs(scrubAttr(a))
-		return true
-	})
-	return h.next.Handle(ctx, out)
-}
-
-func (h scrubHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	scrubbed := make([]slog.Attr, len(as))
-	for i, a := range as {
-		scrubbed[i] = scrubAttr(a)
-	}
-	return scrubHandler{h.next.WithAttrs(scrubbed)}
-}
-
-func (h scrubHandler) WithGroup(name string) slog.Handler {
-	return scrubHandler{h.next.WithGroup(name)}
-}
-
-func scrubAttr(a slog.Attr) slog.Attr {
-	v := a.Value.Resolve()
-	switch v.Kind() {
-	case slog.KindString:
-		return slog.String(a.Key, Scrub(v.String()))
-	case slog.KindGroup:
-		g := v.Group()
-		out := make([]any, len(g))
-		for i, ga := range g {
-			out[i] = scrubAttr(ga)
-		}
-		return slog.Group(a.Key, out...)
-	case slog.KindAny:
-		if err, ok := v.Any().(error); ok {
-			return slog.String(a.Key, Scrub(err.Error()))
-		}
-		return slog.String(a.Key, Scrub(v.String()))
-	default:
-		return a
-	}
 }

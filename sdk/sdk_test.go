@@ -1,10 +1,15 @@
 package sdk
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"html"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -108,5 +113,28 @@ func TestToWireScrubsEveryString(t *testing.T) {
 	w := toWire(r)
 	if strings.Contains(w.String(), "sekrit-123") {
 		t.Fatalf("secret on the wire: %s", w.String())
+	}
+}
+
+func TestSecretsScrubbedInEveryEncodingOnTheWire(t *testing.T) {
+	const secret = `p@ss:w/rd+%&"<>'\!#$()*[]=é`
+	RegisterSecret(secret)
+	echoed := "secret=" + url.QueryEscape(secret) + " " + html.EscapeString(secret) + " " + strconv.QuoteToASCII(secret) +
+		" Basic " + base64.StdEncoding.EncodeToString([]byte("user:"+secret)) + " " + string([]rune(secret)[:8]) + "…"
+	res := &Result{Status: StatusCritical, Summary: echoed}
+	res.Diagnose(Diagnosis{Code: "x.y", Severity: SeverityCritical, Message: echoed, Remediation: []string{echoed}, Details: map[string]string{"body": echoed}})
+	res.AddGauge("x_info", "", 1, map[string]string{"v": echoed})
+	res.Events = append(res.Events, Event{Name: "e", Message: echoed, Labels: map[string]string{"l": echoed}})
+	b, err := json.Marshal(toWire(res))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := splitErrors(errors.New("config: " + echoed))
+	for _, out := range []string{string(b), strings.Join(errs, "\n")} {
+		for _, piece := range []string{"p@ss:w", "p%40ss", "rd+%&", "cEBzczp3", "()*[]"} {
+			if strings.Contains(out, piece) {
+				t.Errorf("%q survived: %s", piece, out)
+			}
+		}
 	}
 }

@@ -3,14 +3,15 @@ package sdk
 import (
 	"fmt"
 	"strings"
-	"sync"
+
+	"github.com/pbxwatch/pbxwatch/sdk/scrub"
 )
 
 // Secret holds a credential. It prints, logs and marshals as "<secret>";
 // Reveal returns the value for the one place that must send it.
 type Secret string
 
-const redacted = "<secret>"
+const redacted = scrub.Redacted
 
 // String returns "<secret>", so fmt's %s and %v never print the value.
 func (s Secret) String() string { return redacted }
@@ -62,36 +63,16 @@ func LoadSecret(name string, inline Secret, file string) (Secret, error) {
 	return Secret(v), nil
 }
 
-var secrets struct {
-	sync.RWMutex
-	values []string
-}
+// secrets is the plugin's one scrubbing boundary: Serve passes every
+// result, error and log line through it.
+var secrets scrub.Set
 
 // RegisterSecret adds a value that must never leave the plugin: Serve
-// replaces it with "<secret>" in results, errors and logs. Values shorter
-// than 4 bytes are ignored, as scrubbing them would mangle ordinary text.
-func RegisterSecret(v string) {
-	if len(v) < 4 {
-		return
-	}
-	secrets.Lock()
-	defer secrets.Unlock()
-	for _, have := range secrets.values {
-		if have == v {
-			return
-		}
-	}
-	secrets.values = append(secrets.values, v)
-}
+// replaces it with "<secret>" in results, errors and logs, in every encoding
+// (see package scrub). Values shorter than 4 bytes are ignored, as
+// scrubbing them would mangle ordinary text.
+func RegisterSecret(v string) { secrets.Add(v) }
 
-// Scrub replaces every registered secret in s with "<secret>".
-func Scrub(s string) string {
-	secrets.RLock()
-	defer secrets.RUnlock()
-	for _, v := range secrets.values {
-		if strings.Contains(s, v) {
-			s = strings.ReplaceAll(s, v, redacted)
-		}
-	}
-	return s
-}
+// Scrub replaces every registered secret in s, in any encoding, and every
+// URL password with "<secret>".
+func Scrub(s string) string { return secrets.String(s) }

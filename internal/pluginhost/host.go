@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/pbxwatch/pbxwatch/internal/pluginpb"
 	"github.com/pbxwatch/pbxwatch/internal/pluginwire"
+	"github.com/pbxwatch/pbxwatch/sdk/scrub"
 )
 
 // Spec describes one plugin process.
@@ -46,6 +48,15 @@ type Spec struct {
 	CredentialsDir string
 
 	Logger *slog.Logger
+
+	// Secrets are values to scrub, in every encoding, from whatever the
+	// plugin sends back (results, config errors, stderr) before the agent
+	// shows it anywhere: the agent's side of the boundary the SDK also
+	// keeps, for plugins that forget (or are not written with the SDK).
+	Secrets []string
+	// HideEnv names variables of the agent's environment the plugin must
+	// not inherit (other checks' ${ENV} secrets).
+	HideEnv []string
 
 	// KillGrace is how long a run may overstay its timeout before the plugin
 	// is taken to ignore cancellation and is killed. Default 2s.
@@ -92,7 +103,9 @@ func (e *ConfigError) Error() string {
 // Host owns one plugin process. Its methods are safe for concurrent use, but
 // runs are serialised: the scheduler never overlaps runs of one check.
 type Host struct {
-	spec Spec
+	spec  Spec
+	scrub *scrub.Set
+	log   *slog.Logger // spec.Logger, scrubbed
 
 	// mu serialises runs and guards the fields below; pid mirrors proc so
 	// PID never waits for a run.
@@ -118,10 +131,12 @@ type process struct {
 // rejected its config; any other error means it could not be started.
 func Start(ctx context.Context, spec Spec) (*Host, error) {
 	spec.setDefaults()
-	h := &Host{spec: spec}
+	h := &Host{spec: spec, scrub: &scrub.Set{}}
+	h.scrub.Add(spec.Secrets...)
+	h.log = slog.New(scrub.Handler(h.scrub, spec.Logger.Handler()))
 	p, err := h.launch(ctx)
 	if err != nil {
-		return nil, err
+		return nil, h.scrubError(err)
 	}
 	h.setProc(p)
 	return h, nil
@@ -149,14 +164,14 @@ func (h *Host) launch(ctx context.Context) (*process, error) {
 		return nil, fmt.Errorf("check %s: socket dir: %w", h.spec.Check, err)
 	}
 	cmd := exec.Command(h.spec.Binary)
-	cmd.Env = append(pluginEnv(), plugin.EnvUnixSocketDir+"="+sockDir)
+	cmd.Env = append(pluginEnv(h.spec.HideEnv), plugin.EnvUnixSocketDir+"="+sockDir)
 	if h.spec.CredentialsDir != "" {
 		cmd.Env = append(cmd.Env, pluginwire.CredentialsDirEnv+"="+h.spec.CredentialsDir)
 	}
 	// Its own process group, so a hung plugin is killed with every child it
 	// spawned, and a terminal's Ctrl-C reaches the agent only.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	logs := newStderrRelay(h.spec.Logger.With("check", h.spec.Check, "plugin", h.spec.Plugin))
+	logs := newStderrRelay(h.log.With("check", h.spec.Check, "plugin", h.spec.Plugin))
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  pluginwire.Handshake,
 		Plugins:          pluginwire.PluginSet(nil),
@@ -165,7 +180,7 @@ func (h *Host) launch(ctx context.Context) (*process, error) {
 		AutoMTLS:         true,
 		StartTimeout:     h.spec.StartTimeout,
 		Stderr:           logs,
-		SyncStdout:       newStdoutRelay(h.spec.Logger.With("check", h.spec.Check, "plugin", h.spec.Plugin)),
+		SyncStdout:       newStdoutRelay(h.log.With("check", h.spec.Check, "plugin", h.spec.Plugin)),
 		SkipHostEnv:      true,
 		Logger:           hclog.NewNullLogger(),
 	})
@@ -256,18 +271,34 @@ func (h *Host) configure(ctx context.Context, p *process) error {
 }
 
 // pluginEnv is the agent's environment minus what must stay the agent's:
-// systemd's notify and watchdog sockets (so NotifyAccess=main holds).
-func pluginEnv() []string {
+// systemd's notify and watchdog sockets (so NotifyAccess=main holds), and
+// the hidden variables (other checks' secrets).
+func pluginEnv(hide []string) []string {
+	hidden := make(map[string]bool, len(hide))
+	for _, n := range hide {
+		hidden[n] = true
+	}
 	var env []string
 	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
 		switch {
 		case strings.HasPrefix(kv, "NOTIFY_SOCKET="), strings.HasPrefix(kv, "WATCHDOG_"),
-			strings.HasPrefix(kv, "LISTEN_"):
+			strings.HasPrefix(kv, "LISTEN_"), hidden[name]:
 			continue
 		}
 		env = append(env, kv)
 	}
 	return env
+}
+
+// scrubError returns err with every secret hidden, keeping a *ConfigError
+// a *ConfigError.
+func (h *Host) scrubError(err error) error {
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		return &ConfigError{Check: ce.Check, Problems: h.scrub.Strings(append([]string(nil), ce.Problems...))}
+	}
+	return errors.New(h.scrub.String(err.Error()))
 }
 
 // PID returns the running plugin's process id, or 0.

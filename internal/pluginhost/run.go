@@ -28,6 +28,10 @@ const (
 // Run runs the check once with the given timeout and always returns a
 // result: failures of the plugin become UNKNOWN results naming the reason.
 func (h *Host) Run(ctx context.Context, timeout time.Duration) *sdk.Result {
+	return h.clean(h.run(ctx, timeout))
+}
+
+func (h *Host) run(ctx context.Context, timeout time.Duration) *sdk.Result {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -67,7 +71,7 @@ func (h *Host) ensureRunning(ctx context.Context) *sdk.Result {
 		h.noteCrash(err.Error())
 		return unknown(CodeStartFailed, err.Error(), []string{"Check that the plugin binary exists, is executable and matches the agent version."})
 	}
-	h.spec.Logger.Info("plugin restarted", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "after", h.lastExit)
+	h.log.Info("plugin restarted", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "after", h.lastExit)
 	h.setProc(p)
 	return nil
 }
@@ -92,7 +96,7 @@ func (h *Host) recordExit(p *process) {
 	if st := p.cmd.ProcessState; st != nil {
 		reason = "exited (" + st.String() + ")"
 	}
-	h.spec.Logger.Warn("plugin process exited", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "state", reason)
+	h.log.Warn("plugin process exited", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "state", reason)
 	h.noteCrash(reason)
 }
 
@@ -120,7 +124,7 @@ func (h *Host) failure(err error, timeout time.Duration) *sdk.Result {
 	p := h.proc
 	switch {
 	case status.Code(err) == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded):
-		h.spec.Logger.Error("plugin ignored cancellation; killing its process group", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "timeout", timeout, "grace", h.spec.KillGrace)
+		h.log.Error("plugin ignored cancellation; killing its process group", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "timeout", timeout, "grace", h.spec.KillGrace)
 		p.kill()
 		h.setProc(nil)
 		h.noteCrash(fmt.Sprintf("was killed after ignoring cancellation for %s past its %s timeout", h.spec.KillGrace, timeout))
@@ -136,7 +140,7 @@ func (h *Host) failure(err error, timeout time.Duration) *sdk.Result {
 		if st := p.cmd.ProcessState; st != nil {
 			reason = "exited during the run (" + st.String() + ")"
 		}
-		h.spec.Logger.Error("plugin failed during a run", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "err", err, "state", reason)
+		h.log.Error("plugin failed during a run", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "err", err, "state", reason)
 		h.noteCrash(reason)
 		return unknown(CodeCrashed, fmt.Sprintf("plugin %s %s: %v", h.spec.Plugin, reason, status.Convert(err).Message()),
 			[]string{"Read the agent's log for the plugin's last stderr lines (panic or fatal error).", "The plugin is restarted on the next run."})

@@ -11,10 +11,19 @@ import (
 
 var envRef = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
+// expansion records what ${ENV} expansion of one check's block used: every
+// value is a secret to the agent (the documented way to pass one), scrubbed
+// from whatever the agent outputs, and every name is kept out of other
+// checks' plugin environments.
+type expansion struct {
+	names  []string
+	values []string
+}
+
 // expandEnv replaces ${NAME} in s with the environment variable's value; $$
 // stands for a literal $. An unset variable is an error, not an empty
 // string: an empty secret would only fail later, less clearly.
-func expandEnv(s string) (string, error) {
+func (x *expansion) expandEnv(s string) (string, error) {
 	var missing []string
 	out := envRef.ReplaceAllStringFunc(s, func(m string) string {
 		if m == "$$" {
@@ -25,6 +34,8 @@ func expandEnv(s string) (string, error) {
 		if !ok {
 			missing = append(missing, name)
 		}
+		x.names = append(x.names, name)
+		x.values = append(x.values, v)
 		return v
 	})
 	if len(missing) > 0 {
@@ -36,11 +47,11 @@ func expandEnv(s string) (string, error) {
 // encodeBlock expands ${ENV} in the scalars of a check's config block,
 // re-encodes it as YAML for the plugin, and maps each line of the result back
 // to the config file, so that the plugin's errors can name the real line.
-func encodeBlock(n *yaml.Node) ([]byte, map[int]int, error) {
+func encodeBlock(n *yaml.Node, x *expansion) ([]byte, map[int]int, error) {
 	if n.Kind == 0 {
 		return nil, nil, nil
 	}
-	expanded, err := expandNode(n)
+	expanded, err := x.expandNode(n)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -62,10 +73,10 @@ func encodeBlock(n *yaml.Node) ([]byte, map[int]int, error) {
 }
 
 // expandNode returns a deep copy of n with ${ENV} expanded in every scalar.
-func expandNode(n *yaml.Node) (*yaml.Node, error) {
+func (x *expansion) expandNode(n *yaml.Node) (*yaml.Node, error) {
 	cp := *n
 	if n.Kind == yaml.ScalarNode && n.Tag != "!!binary" {
-		v, err := expandEnv(n.Value)
+		v, err := x.expandEnv(n.Value)
 		if err != nil {
 			return nil, fmt.Errorf("%d: %v", n.Line, err)
 		}
@@ -78,7 +89,7 @@ func expandNode(n *yaml.Node) (*yaml.Node, error) {
 	}
 	cp.Content = make([]*yaml.Node, len(n.Content))
 	for i, c := range n.Content {
-		e, err := expandNode(c)
+		e, err := x.expandNode(c)
 		if err != nil {
 			return nil, err
 		}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/alerting"
 	"github.com/pbxwatch/pbxwatch/internal/yamlerr"
+	"github.com/pbxwatch/pbxwatch/sdk/scrub"
 )
 
 // Defaults for the `agent:` block and for checks.
@@ -68,6 +69,12 @@ type Check struct {
 	Binary     string      `yaml:"-"` // resolved plugin executable
 	ConfigYAML []byte      `yaml:"-"` // Config after ${ENV} expansion, re-encoded
 	LineMap    map[int]int `yaml:"-"` // line of ConfigYAML -> line of File
+	// Secrets are the values ${ENV} expanded to in Config: the agent
+	// scrubs them from everything it outputs.
+	Secrets []string `yaml:"-"`
+	// EnvNames are the variables Config references; other checks' plugins
+	// do not get them in their environment.
+	EnvNames []string `yaml:"-"`
 }
 
 // UnmarshalYAML applies the agent defaults. The func-style signature keeps
@@ -101,7 +108,13 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load config: %w", err)
 	}
-	return Parse(path, b)
+	cfg, err := Parse(path, b)
+	if err != nil {
+		// An error may quote a URL (an Alertmanager's, a plugin's): never
+		// with its password.
+		return nil, errors.New(scrub.Userinfo(err.Error()))
+	}
+	return cfg, nil
 }
 
 // Parse is Load for a config already read.
@@ -224,13 +237,15 @@ func (c *Config) finish(lines checkPositions, src []byte) []error {
 		if ch.SHA256 != "" && !sha256Hex.MatchString(ch.SHA256) {
 			atCheck(keyLine("sha256"), "check %q: sha256 must be 64 hex digits (sha256sum of the plugin binary)", ch.Name)
 		}
-		block, lineMap, err := encodeBlock(&ch.Config)
+		var x expansion
+		block, lineMap, err := encodeBlock(&ch.Config, &x)
 		if err != nil {
 			checkErrs = append(checkErrs, fmt.Errorf("%s:%v", c.File, err))
 		} else {
 			ch.ConfigYAML, ch.LineMap = block, lineMap
 		}
 		ch.Invalid = errors.Join(checkErrs...)
+		ch.Secrets, ch.EnvNames = x.values, x.names
 	}
 	return errs
 }
@@ -317,6 +332,33 @@ func (c *Config) CredentialsDir() string {
 		dir = filepath.Dir(c.File)
 	}
 	return filepath.Join(dir, "credentials")
+}
+
+// Secrets returns every value ${ENV} expanded to, in every check.
+func (c *Config) Secrets() []string {
+	var out []string
+	for _, ch := range c.Checks {
+		out = append(out, ch.Secrets...)
+	}
+	return out
+}
+
+// ForeignEnv returns the variables other checks' blocks reference and ch's
+// does not: ch's plugin must not inherit them.
+func (c *Config) ForeignEnv(ch Check) []string {
+	own := map[string]bool{}
+	for _, n := range ch.EnvNames {
+		own[n] = true
+	}
+	var out []string
+	for _, other := range c.Checks {
+		for _, n := range other.EnvNames {
+			if !own[n] {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }
 
 // StateDir is the check's private state directory.

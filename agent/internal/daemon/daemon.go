@@ -19,6 +19,7 @@ import (
 	"github.com/pbxwatch/pbxwatch/agent/internal/schedule"
 	"github.com/pbxwatch/pbxwatch/internal/pluginhost"
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/scrub"
 )
 
 // ResultFunc receives every finished run (the alerting hooks in here).
@@ -39,6 +40,10 @@ type Options struct {
 	// OnConfig vets and applies the non-check parts of a new config (the
 	// alerting); an error rejects the reload.
 	OnConfig ConfigFunc
+	// Secrets, when set, is kept filled with the ${ENV} values of the
+	// running configuration (and of the one before it, whose runs may
+	// still log): the agent's logger scrubs them.
+	Secrets *scrub.Set
 }
 
 // Daemon runs the checks of the current configuration.
@@ -96,6 +101,12 @@ func (d *Daemon) Load(ctx context.Context, path string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	err := d.load(ctx, path)
+	if err != nil {
+		// A config error may quote a value (a URL with its password, a
+		// plugin's complaint about a secret): it goes to the log, stderr
+		// and the reload reply, so it is scrubbed here, once.
+		err = errors.New(d.secrets().String(err.Error()))
+	}
 	if d.opts.Metrics != nil {
 		d.opts.Metrics.ConfigLoaded(err == nil)
 	}
@@ -134,6 +145,13 @@ func (d *Daemon) load(ctx context.Context, path string) error {
 	cfg, err := config.LoadLenient(path)
 	if err != nil {
 		return err
+	}
+	if d.opts.Secrets != nil {
+		var keep []string
+		if d.gen != nil {
+			keep = d.gen.cfg.Secrets()
+		}
+		d.opts.Secrets.Replace(append(keep, cfg.Secrets()...)...)
 	}
 	gen, err := d.prepare(ctx, cfg)
 	if err != nil {
@@ -216,9 +234,19 @@ func SpecFor(cfg *config.Config, ch config.Check, stateDir string, log *slog.Log
 		SourceFile: cfg.File,
 		LineMap:    ch.LineMap,
 		Logger:     log,
+		Secrets:    ch.Secrets,
+		HideEnv:    cfg.ForeignEnv(ch),
 
 		CredentialsDir: cfg.CredentialsDir(),
 	}
+}
+
+// secrets is the set the daemon's errors are scrubbed with.
+func (d *Daemon) secrets() *scrub.Set {
+	if d.opts.Secrets != nil {
+		return d.opts.Secrets
+	}
+	return &scrub.Set{}
 }
 
 // SpecFunc builds the plugin host spec of one check.

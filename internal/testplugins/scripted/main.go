@@ -22,6 +22,9 @@ import (
 type config struct {
 	ScriptFile string     `yaml:"script_file"`
 	Secret     sdk.Secret `yaml:"secret"`
+	// Token is a credential the plugin forgets to register (no
+	// sdk.LoadSecret): only the agent's scrubbing keeps it out of outputs.
+	Token string `yaml:"token"`
 	// Reject makes Configure fail with this message (to test validation).
 	Reject string `yaml:"reject"`
 	// ConfigureDelay makes Configure take this long, so tests can see
@@ -32,7 +35,7 @@ type config struct {
 type script struct {
 	// Behave: ok (default), panic, exit, hang (ignores ctx), hang_child
 	// (ignores ctx, with a child process), sleep (honours ctx), stdout,
-	// error, leak_secret.
+	// error, leak_secret, leak_token.
 	Behave    string          `yaml:"behave"`
 	Sleep     time.Duration   `yaml:"sleep"`
 	Status    string          `yaml:"status"`
@@ -121,6 +124,9 @@ func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 		fmt.Println("some garbage on stdout")
 	case "error":
 		return nil, fmt.Errorf("scripted error")
+	case "leak_token":
+		sdk.Logger().Debug("token in use", "token", c.cfg.Token)
+		return nil, fmt.Errorf("server rejected token %s", c.cfg.Token)
 	case "leak_secret":
 		sdk.Logger().Info("about to leak", "secret", c.cfg.Secret.Reveal())
 		return nil, fmt.Errorf("failed with secret %s", c.cfg.Secret.Reveal())

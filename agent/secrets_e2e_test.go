@@ -1,0 +1,179 @@
+package main_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// hostileSecret is made of what URL, JSON, HTML and shell encoders treat
+// specially.
+const hostileSecret = `p@ss:w/rd+%&"<>'\!#$()*[]=é`
+
+// encodedForms is the secret as servers echo it back: every form the
+// agent's scrubbing must catch.
+func encodedForms(s string) []string {
+	j, _ := json.Marshal(s)
+	return []string{
+		s,
+		"secret=" + url.QueryEscape(s) + "&x=1",
+		strings.ToLower(url.QueryEscape(s)),
+		url.PathEscape(s),
+		string(j),
+		html.EscapeString(s),
+		strconv.QuoteToASCII(s),
+		"Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("api:"+s)),
+		base64.URLEncoding.EncodeToString([]byte(s)),
+		string([]rune(s)[:9]) + "…",
+	}
+}
+
+// leaks reports which recognisable piece of the secret text holds.
+func leaks(text, secret string) []string {
+	text = strings.ReplaceAll(text, "<secret>", "")
+	var found []string
+	for _, form := range []string{secret, url.QueryEscape(secret), base64.StdEncoding.EncodeToString([]byte("api:" + secret))[4:]} {
+		r := []rune(form)
+		for i := 0; i+7 <= len(r); i++ {
+			if p := string(r[i : i+7]); strings.Contains(text, p) {
+				found = append(found, p)
+				break
+			}
+		}
+	}
+	return found
+}
+
+// alertSink is an Alertmanager stand-in keeping every POST body raw: the
+// bytes on the wire are what must hold no secret.
+type alertSink struct {
+	mu     sync.Mutex
+	bodies []string
+}
+
+func (s *alertSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	s.bodies = append(s.bodies, string(b))
+	s.mu.Unlock()
+}
+
+func (s *alertSink) all() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(s.bodies, "\n")
+}
+
+// A plugin that forgets to register its credential, against a server
+// echoing it in every encoding: the agent's boundary keeps it out of
+// /checks, alerts on the wire, the alert state file, the debug log, reload
+// replies and `pbxwatch check` in both formats; other checks' plugins do not
+// even get the variable.
+func TestNoSecretInAnyOutputInAnyEncoding(t *testing.T) {
+	t.Setenv("PBXW_TEST_TOKEN", hostileSecret)
+	t.Setenv("PBXW_OTHER_SECRET", "other-check-secret-value")
+	sink := &alertSink{}
+	am := httptest.NewServer(sink)
+	defer am.Close()
+
+	e := newEnv(t)
+	forms := encodedForms(hostileSecret)
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	var script strings.Builder
+	fmt.Fprintf(&script, "status: CRITICAL\nsummary: %s\ndiagnoses:\n", q("server said "+strings.Join(forms, " | ")))
+	for i, f := range forms {
+		fmt.Fprintf(&script, "  - code: test.echo_%d\n    severity: critical\n    message: %s\n    details: {body: %s}\n    remediation: [%s]\n", i, q("echo "+f), q(f), q("use "+f))
+	}
+	fmt.Fprintf(&script, "metrics:\n  - {name: test_info, labels: {version: %s}, value: 1}\n", q(forms[1]))
+	fmt.Fprintf(&script, "events:\n  - {name: line, severity: critical, message: %s, labels: {line: %s}}\n", q(forms[4]), q(forms[7]))
+	e.setScript(script.String())
+
+	writeCfg := func(reject string) {
+		cfg := fmt.Sprintf(`agent: {state_dir: %s, plugin_dir: %s}
+alerting:
+  alertmanagers: [{url: %q}]
+  resend_interval: 1s
+checks:
+  - name: echo
+    plugin: scripted
+    schedule: "@every 1s"
+    config: {script_file: %s, token: "${PBXW_TEST_TOKEN}"%s}
+  - name: other
+    plugin: scripted
+    schedule: "@every 1h"
+    config: {script_file: %s, token: "${PBXW_OTHER_SECRET}"}
+`, e.stateDir, e.pluginDir, am.URL, e.script, reject, filepath.Join(e.dir, "none"))
+		if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeCfg("")
+	d := e.start()
+	d.waitFor("an alert POST", func() bool { return strings.Contains(sink.all(), "test.echo_9") })
+	checks, _ := d.get("/checks")
+	if !strings.Contains(checks, "test.echo_9") || !strings.Contains(checks, "<secret>") {
+		t.Fatalf("/checks lacks the result:\n%s", checks)
+	}
+
+	// Reload with a config the plugin rejects, quoting the secret.
+	writeCfg(`, reject: "bad token ${PBXW_TEST_TOKEN} (` + "%2B" + `)"`)
+	resp, err := http.Post("http://"+d.addr+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || !strings.Contains(string(reply), "bad token <secret>") {
+		t.Fatalf("reload reply %d: %s", resp.StatusCode, reply)
+	}
+	d.waitFor("the failed reload in the log", func() bool { return strings.Contains(d.logs.String(), "reload failed") })
+
+	// The other check's plugin never saw this check's variable, and this
+	// check's plugin never saw the other's.
+	for _, pid := range children(d.cmd.Process.Pid) {
+		env, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+		if strings.Contains(string(env), "PBXW_TEST_TOKEN") && strings.Contains(string(env), "PBXW_OTHER_SECRET") {
+			t.Errorf("plugin %d inherited both checks' secrets", pid)
+		}
+	}
+
+	stateFile, err := os.ReadFile(filepath.Join(e.stateDir, "alerting", "alerts.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeCfg("")
+	jsonOut, jsonErr, _ := e.cli("check", "--config.file="+e.config, "--output=json", "--log.level=debug", "echo")
+	textOut, textErr, _ := e.cli("check", "--config.file="+e.config, "--log.level=debug", "echo")
+	e.setScript("behave: leak_token\n")
+	errOut, errErr, _ := e.cli("check", "--config.file="+e.config, "--output=json", "--log.level=debug", "echo")
+	if !strings.Contains(errOut, `server rejected token \u003csecret\u003e`) {
+		t.Errorf("check error output: %s", errOut)
+	}
+	writeCfg(`, reject: "bad token ${PBXW_TEST_TOKEN}"`)
+	_, validateErr, code := e.cli("validate", "--config.file="+e.config)
+	if code != 1 || !strings.Contains(validateErr, "bad token <secret>") {
+		t.Errorf("validate: %d %s", code, validateErr)
+	}
+
+	for name, text := range map[string]string{
+		"/checks": checks, "alert POSTs": sink.all(), "alert state file": string(stateFile),
+		"agent log": d.logs.String(), "reload reply": string(reply),
+		"check --output=json": jsonOut + jsonErr, "check text": textOut + textErr,
+		"check error": errOut + errErr, "validate": validateErr,
+	} {
+		if l := leaks(text, hostileSecret); len(l) > 0 {
+			t.Errorf("%s leaks %q:\n%s", name, l, text)
+		}
+	}
+}

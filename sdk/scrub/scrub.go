@@ -1,0 +1,291 @@
+// Package scrub removes secrets from text on its way out of a process, in
+// every form a secret takes when a server, a library or a log line has
+// encoded it: raw, URL-encoded (%XX in either hex case, + for a space),
+// JSON-escaped (\uXXXX, \"), HTML-escaped (&#NN;, &#xNN;, &amp;...), Go
+// quoted (\xNN), any mix of those, base64 (also inside HTTP Basic
+// credentials "user:secret"), and a recognisable prefix (the first six or
+// more characters followed by an ellipsis, or cut off at the end of the
+// text). It also hides the password of any URL ("https://user:pw@host").
+//
+// The SDK runs every result, error and log line a plugin sends through one
+// Set; the agent runs results, errors and its own log through another, filled
+// with the values it expanded from ${ENV}.
+package scrub
+
+import (
+	"encoding/base64"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Redacted replaces whatever was scrubbed.
+const Redacted = "<secret>"
+
+// MinLen is the shortest value a Set scrubs: replacing shorter ones would
+// mangle ordinary text.
+const MinLen = 4
+
+// MinPrefix is the shortest prefix of a secret that is scrubbed when it is
+// followed by an ellipsis or the end of the text.
+const MinPrefix = 6
+
+// Set is a set of secret values. The zero value is empty and ready; a Set is
+// safe for concurrent use.
+type Set struct {
+	mu      sync.RWMutex
+	secrets map[string]*matcher
+	order   []*matcher
+}
+
+// matcher holds the compiled forms of one secret. Each regexp has a
+// literal that any match holds (letters and digits pass through URL, JSON
+// and HTML encoding unchanged), tested first: scrubbing text that holds no
+// secret costs a few substring searches.
+type matcher struct {
+	encoded     *regexp.Regexp // the value, each character in any encoding
+	encodedHint string
+	prefix      *regexp.Regexp // a cut-off prefix; nil for short values
+	prefixHint  string
+	base64      []string // base64 runs any encoding of the value holds
+}
+
+// Add registers values; empty, short and known ones are ignored.
+func (s *Set) Add(values ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range values {
+		if len(v) < MinLen || !utf8.ValidString(v) {
+			continue
+		}
+		if _, ok := s.secrets[v]; ok {
+			continue
+		}
+		if s.secrets == nil {
+			s.secrets = map[string]*matcher{}
+		}
+		m := compile(v)
+		s.secrets[v] = m
+		s.order = append(s.order, m)
+	}
+}
+
+// Replace makes values the whole set.
+func (s *Set) Replace(values ...string) {
+	fresh := &Set{}
+	fresh.Add(values...)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.secrets, s.order = fresh.secrets, fresh.order
+}
+
+// Len is the number of values registered.
+func (s *Set) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.order)
+}
+
+// String returns text with every registered secret, in any form, and every
+// URL password replaced by Redacted.
+func (s *Set) String(text string) string {
+	if s != nil {
+		s.mu.RLock()
+		ms := s.order
+		s.mu.RUnlock()
+		for _, m := range ms {
+			text = m.scrub(text)
+		}
+	}
+	return Userinfo(text)
+}
+
+// Strings scrubs each element of list in place and returns it.
+func (s *Set) Strings(list []string) []string {
+	for i, v := range list {
+		list[i] = s.String(v)
+	}
+	return list
+}
+
+// Map returns a copy of m with every value scrubbed (keys are the
+// plugin's own names, not server text, and are kept).
+func (s *Set) Map(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[s.String(k)] = s.String(v)
+	}
+	return out
+}
+
+func (m *matcher) scrub(text string) string {
+	for _, core := range m.base64 {
+		text = replaceBase64(text, core)
+	}
+	if strings.Contains(text, m.encodedHint) {
+		text = m.encoded.ReplaceAllLiteralString(text, Redacted)
+	}
+	if m.prefix != nil && strings.Contains(text, m.prefixHint) {
+		text = m.prefix.ReplaceAllLiteralString(text, Redacted)
+	}
+	return text
+}
+
+// longestAlnum is the longest run of ASCII letters and digits in runes.
+func longestAlnum(runes []rune) string {
+	best, start := "", -1
+	for i := 0; i <= len(runes); i++ {
+		if i < len(runes) && isAlnum(runes[i]) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 && i-start > len(best) {
+			best = string(runes[start:i])
+		}
+		start = -1
+	}
+	return best
+}
+
+func isAlnum(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+}
+
+func compile(v string) *matcher {
+	runes := []rune(v)
+	alts := make([]string, len(runes))
+	for i, r := range runes {
+		alts[i] = runeForms(r)
+	}
+	m := &matcher{encoded: regexp.MustCompile(strings.Join(alts, "")), encodedHint: longestAlnum(runes)}
+	if len(runes) > MinPrefix {
+		// The first MinPrefix characters, then as many more as there are,
+		// then an ellipsis (in any of its spellings) or the end of the text.
+		var b strings.Builder
+		b.WriteString(strings.Join(alts[:MinPrefix], ""))
+		for _, a := range alts[MinPrefix:] {
+			b.WriteString("(?:" + a)
+		}
+		b.WriteString(strings.Repeat(")?", len(alts)-MinPrefix))
+		b.WriteString(`(?:…|\.\.\.|\\u2026|&hellip;|&#8230;|&#x2026;|%E2%80%A6|\z)`)
+		m.prefix = regexp.MustCompile(b.String())
+		m.prefixHint = longestAlnum(runes[:MinPrefix])
+	}
+	m.base64 = base64Cores(v)
+	return m
+}
+
+// runeForms is a regexp matching r written in any of the encodings a
+// secret passes through on its way into a message.
+func runeForms(r rune) string {
+	forms := []string{regexp.QuoteMeta(string(r))}
+	var buf [utf8.UTFMax]byte
+	n := utf8.EncodeRune(buf[:], r)
+	var pct, hexEsc strings.Builder
+	for _, b := range buf[:n] {
+		fmt.Fprintf(&pct, "%%(?i:%02x)", b)
+		fmt.Fprintf(&hexEsc, `\\x(?i:%02x)`, b)
+	}
+	forms = append(forms, pct.String(), hexEsc.String())
+	if r == ' ' {
+		forms = append(forms, `\+`)
+	}
+	// JSON: \uXXXX (a surrogate pair above the BMP; Go's \UXXXXXXXX).
+	if r > 0xFFFF {
+		hi, lo := utf16.EncodeRune(r)
+		forms = append(forms, fmt.Sprintf(`\\u(?i:%04x)\\u(?i:%04x)`, hi, lo), fmt.Sprintf(`\\U(?i:%08x)`, r))
+	} else {
+		forms = append(forms, fmt.Sprintf(`\\u(?i:%04x)`, r))
+	}
+	// HTML: numeric references, and the named ones html.EscapeString and
+	// PHP's htmlspecialchars write.
+	htmlForms := []string{regexp.QuoteMeta(string(r)), fmt.Sprintf(`&#0*%d;`, r), fmt.Sprintf(`&#[xX]0*(?i:%x);`, r)}
+	if name, ok := htmlNames[r]; ok {
+		htmlForms = append(htmlForms, name)
+	}
+	forms = append(forms, htmlForms[1:]...)
+	// JSON's and Go's short escapes (\" \\ \/ \'), also HTML-escaped
+	// after the backslash (JSON inside an HTML page).
+	switch r {
+	case '"', '\\', '/', '\'':
+		forms = append(forms, `\\(?:`+strings.Join(htmlForms, "|")+`)`)
+	}
+	return "(?:" + strings.Join(forms, "|") + ")"
+}
+
+var htmlNames = map[rune]string{'&': "&amp;", '<': "&lt;", '>': "&gt;", '"': "&quot;", '\'': "&(?:apos|#39);"}
+
+// base64Cores returns what a base64 token (standard or URL alphabet,
+// padded or not) whose decoding holds v at any offset must contain: the
+// secret alone, or inside "user:secret" of an HTTP Basic Authorization
+// header. For each of the three alignments, the characters that depend on v
+// alone.
+func base64Cores(v string) []string {
+	var cores []string
+	for off := 0; off < 3; off++ {
+		padded := strings.Repeat("\x00", off) + v
+		enc := base64.StdEncoding.EncodeToString([]byte(padded))
+		// Skip the characters mixing in the filler bytes, and the last
+		// ones, which mix in what follows v.
+		start := (off*8 + 5) / 6
+		end := (len(padded) * 8) / 6
+		if end-start < 8 {
+			continue
+		}
+		core := enc[start:end]
+		cores = append(cores, core)
+		if url := strings.NewReplacer("+", "-", "/", "_").Replace(core); url != core {
+			cores = append(cores, url)
+		}
+	}
+	return cores
+}
+
+// replaceBase64 replaces every base64 token holding core, whole, with
+// Redacted.
+func replaceBase64(text, core string) string {
+	for {
+		i := strings.Index(text, core)
+		if i < 0 {
+			return text
+		}
+		start, end := i, i+len(core)
+		for start > 0 && isBase64(text[start-1]) {
+			start--
+		}
+		for end < len(text) && isBase64(text[end]) {
+			end++
+		}
+		for end < len(text) && text[end] == '=' {
+			end++
+		}
+		text = text[:start] + Redacted + text[end:]
+	}
+}
+
+func isBase64(c byte) bool {
+	return c < 0x80 && isAlnum(rune(c)) || c == '+' || c == '/' || c == '-' || c == '_'
+}
+
+// userinfo matches the password part of a URL's userinfo, also when the
+// password holds '@', ':' or '/' (everything up to the last '@' before a
+// query, fragment, space or quote: hiding too much beats showing a
+// password), quoted or not.
+var userinfo = regexp.MustCompile(`(?i)([a-z][a-z0-9+.-]*://[^/?#@\s:"'<>]*:)[^?#\s"'<>]*@`)
+
+// Userinfo hides the password of every URL in text:
+// "https://admin:pw@host/" becomes "https://admin:<secret>@host/".
+func Userinfo(text string) string {
+	if !strings.Contains(text, "://") {
+		return text
+	}
+	return userinfo.ReplaceAllString(text, "${1}"+Redacted+"@")
+}
