@@ -88,7 +88,7 @@ func (s *server) Configure(ctx context.Context, req *pluginpb.ConfigureRequest) 
 	defer func() {
 		if p := recover(); p != nil {
 			Logger().Error("Configure panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			resp = &pluginpb.ConfigureResponse{Errors: []string{Scrub(fmt.Sprintf("plugin panicked in Configure: %v", p))}}
+			resp = &pluginpb.ConfigureResponse{Errors: []string{errorText(fmt.Sprintf("plugin panicked in Configure: %v", p))}}
 			err = nil
 		}
 	}()
@@ -110,13 +110,13 @@ func (s *server) Check(ctx context.Context, req *pluginpb.CheckRequest) (resp *p
 	defer func() {
 		if p := recover(); p != nil {
 			Logger().Error("Check panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			resp = &pluginpb.CheckResponse{Status: pluginpb.Status_UNKNOWN, Error: Scrub(fmt.Sprintf("plugin panicked: %v", p))}
+			resp = &pluginpb.CheckResponse{Status: pluginpb.Status_UNKNOWN, Error: errorText(fmt.Sprintf("plugin panicked: %v", p))}
 			err = nil
 		}
 	}()
 	res, cerr := s.checker.Check(ctx)
 	if cerr != nil {
-		return &pluginpb.CheckResponse{Status: pluginpb.Status_UNKNOWN, Error: Scrub(cerr.Error())}, nil
+		return &pluginpb.CheckResponse{Status: pluginpb.Status_UNKNOWN, Error: errorText(cerr.Error())}, nil
 	}
 	if res == nil {
 		return &pluginpb.CheckResponse{Status: pluginpb.Status_UNKNOWN, Error: "plugin returned neither a result nor an error"}, nil

@@ -4,41 +4,53 @@ import (
 	"strings"
 
 	"github.com/pbxwatch/pbxwatch/internal/pluginpb"
+	"github.com/pbxwatch/pbxwatch/sdk/bounds"
 )
 
+// maxConfigErrors bounds the problems one Configure reports.
+const maxConfigErrors = 100
+
 // splitErrors turns an error (typically errors.Join of several) into one
-// scrubbed line per problem.
+// scrubbed, valid and bounded line per problem.
 func splitErrors(err error) []string {
 	var out []string
 	for _, line := range strings.Split(err.Error(), "\n") {
 		if line = strings.TrimSpace(line); line != "" {
-			out = append(out, Scrub(line))
+			out = append(out, errorText(line))
+		}
+		if len(out) == maxConfigErrors {
+			out = append(out, "(more problems not shown)")
+			break
 		}
 	}
 	return out
 }
 
-// toWire converts a Result for the transport, scrubbing every string of
-// registered secrets on the way out.
-func toWire(r *Result) *pluginpb.CheckResponse {
+// errorText is an error's text as it may leave the plugin.
+func errorText(s string) string {
+	return bounds.Text(Scrub(bounds.Valid(s)), bounds.Message, "error", nil)
+}
+
+// toWire converts a Result for the transport. Every string is scrubbed of
+// registered secrets, made valid UTF-8 and bounded on the way out: this is
+// the plugin's one output boundary.
+func toWire(res *Result) *pluginpb.CheckResponse {
+	r := scrubbed(res)
+	r.Bound(nil)
 	resp := &pluginpb.CheckResponse{
 		Status:  pluginpb.Status(r.Status),
-		Summary: Scrub(r.Summary),
+		Summary: r.Summary,
 	}
 	if r.Status < StatusOK || r.Status > StatusUnknown {
 		resp.Status = pluginpb.Status_UNKNOWN
 	}
 	for _, d := range r.Diagnoses {
-		rem := make([]string, len(d.Remediation))
-		for i, step := range d.Remediation {
-			rem[i] = Scrub(step)
-		}
 		resp.Diagnoses = append(resp.Diagnoses, &pluginpb.Diagnosis{
 			Code:        d.Code,
 			Severity:    string(d.Severity),
-			Message:     Scrub(d.Message),
-			Remediation: rem,
-			Details:     scrubMap(d.Details),
+			Message:     d.Message,
+			Remediation: d.Remediation,
+			Details:     d.Details,
 		})
 	}
 	for _, m := range r.Metrics {
@@ -46,7 +58,7 @@ func toWire(r *Result) *pluginpb.CheckResponse {
 			Name:   m.Name,
 			Help:   m.Help,
 			Type:   pluginpb.Metric_Type(m.Type),
-			Labels: scrubMap(m.Labels),
+			Labels: m.Labels,
 			Value:  m.Value,
 		})
 	}
@@ -54,8 +66,8 @@ func toWire(r *Result) *pluginpb.CheckResponse {
 		ev := &pluginpb.Event{
 			Name:     e.Name,
 			Severity: string(e.Severity),
-			Message:  Scrub(e.Message),
-			Labels:   scrubMap(e.Labels),
+			Message:  e.Message,
+			Labels:   e.Labels,
 		}
 		if !e.Time.IsZero() {
 			ev.TimeUnixNano = e.Time.UnixNano()
@@ -63,6 +75,29 @@ func toWire(r *Result) *pluginpb.CheckResponse {
 		resp.Events = append(resp.Events, ev)
 	}
 	return resp
+}
+
+// scrubbed returns a copy of r with registered secrets scrubbed from every
+// string that may carry server text; the plugin's own Result is left as is.
+func scrubbed(r *Result) *Result {
+	out := &Result{Status: r.Status, Summary: Scrub(r.Summary)}
+	for _, d := range r.Diagnoses {
+		var rem []string
+		for _, step := range d.Remediation {
+			rem = append(rem, Scrub(step))
+		}
+		d.Message, d.Remediation, d.Details = Scrub(d.Message), rem, scrubMap(d.Details)
+		out.Diagnoses = append(out.Diagnoses, d)
+	}
+	for _, m := range r.Metrics {
+		m.Labels = scrubMap(m.Labels)
+		out.Metrics = append(out.Metrics, m)
+	}
+	for _, e := range r.Events {
+		e.Message, e.Labels = Scrub(e.Message), scrubMap(e.Labels)
+		out.Events = append(out.Events, e)
+	}
+	return out
 }
 
 func scrubMap(m map[string]string) map[string]string {

@@ -3,8 +3,9 @@ package pluginhost
 import "github.com/pbxwatch/pbxwatch/sdk"
 
 // clean is the agent's side of the output boundary: every string of a
-// result, whatever plugin sent it, has the check's secrets scrubbed before
-// the agent stores, exports, logs or alerts on it.
+// result, whatever plugin sent it, has the check's secrets scrubbed and is
+// bounded (package bounds, each cut counted) before the agent stores,
+// exports, logs or alerts on it.
 func (h *Host) clean(r *sdk.Result) *sdk.Result {
 	s := h.scrub
 	r.Summary = s.String(r.Summary)
@@ -22,5 +23,6 @@ func (h *Host) clean(r *sdk.Result) *sdk.Result {
 		e.Message = s.String(e.Message)
 		e.Labels = s.Map(e.Labels)
 	}
+	r.Bound(h.spec.OnTruncate)
 	return r
 }

@@ -70,6 +70,9 @@ type Spec struct {
 	MaxRestartBackoff time.Duration
 	// OnRestart is called each time a crashed plugin is started again.
 	OnRestart func()
+	// OnTruncate is told each bound hit (package bounds; stderr lines):
+	// the agent counts them in pbxwatch_truncations_total.
+	OnTruncate func(what string)
 }
 
 func (s *Spec) setDefaults() {
@@ -171,7 +174,7 @@ func (h *Host) launch(ctx context.Context) (*process, error) {
 	// Its own process group, so a hung plugin is killed with every child it
 	// spawned, and a terminal's Ctrl-C reaches the agent only.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	logs := newStderrRelay(h.log.With("check", h.spec.Check, "plugin", h.spec.Plugin))
+	logs := newStderrRelay(h.log.With("check", h.spec.Check, "plugin", h.spec.Plugin), h.spec.OnTruncate)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  pluginwire.Handshake,
 		Plugins:          pluginwire.PluginSet(nil),

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
+
+	"golang.org/x/time/rate"
+
+	"github.com/pbxwatch/pbxwatch/sdk/bounds"
 )
 
 // stderrRelay receives a plugin's stderr line by line (go-plugin writes each
@@ -15,30 +18,86 @@ import (
 // lines from sdk.Logger keep their level, message and attributes; anything
 // else (a panic trace, a stray print) is logged as is at WARN, because
 // a plugin using the SDK has no other reason to write plain text there.
+//
+// Both what it holds and what it logs are bounded: a line is cut at
+// MaxStderrLine bytes (the rest, up to the next newline, is dropped rather
+// than buffered), and lines beyond StderrBurst, then StderrRate a second,
+// are dropped and counted, with one summary line when logging resumes.
 type stderrRelay struct {
-	log *slog.Logger
-	mu  sync.Mutex
-	buf bytes.Buffer
+	log     *slog.Logger
+	count   func(what string)
+	limiter *rate.Limiter
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	// skipping: the current line was cut; drop until its newline.
+	skipping bool
+	dropped  int
 }
 
-func newStderrRelay(log *slog.Logger) *stderrRelay { return &stderrRelay{log: log} }
+// Bounds of a plugin's stderr, per plugin process.
+const (
+	MaxStderrLine = 8 << 10 // bytes of one line
+	StderrRate    = 50      // lines a second, sustained
+	StderrBurst   = 500     // lines at once
+)
+
+func newStderrRelay(log *slog.Logger, count func(string)) *stderrRelay {
+	if count == nil {
+		count = func(string) {}
+	}
+	return &stderrRelay{log: log, count: count, limiter: rate.NewLimiter(StderrRate, StderrBurst)}
+}
 
 func (r *stderrRelay) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.buf.Write(p)
-	for {
-		line, err := r.buf.ReadBytes('\n')
-		if err == io.EOF {
-			r.buf.Write(line) // keep the partial line for the next write
-			return len(p), nil
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		chunk := p
+		if i >= 0 {
+			chunk = p[:i]
 		}
-		r.logLine(bytes.TrimRight(line, "\r\n"))
+		if !r.skipping {
+			room := MaxStderrLine - r.buf.Len()
+			if len(chunk) > room {
+				r.buf.Write(chunk[:room])
+				r.logLine(r.buf.Bytes(), true)
+				r.buf.Reset()
+				r.skipping = true
+			} else {
+				r.buf.Write(chunk)
+			}
+		}
+		if i < 0 {
+			break // keep the partial line for the next write
+		}
+		if !r.skipping {
+			r.logLine(bytes.TrimRight(r.buf.Bytes(), "\r"), false)
+		}
+		r.buf.Reset()
+		r.skipping = false
+		p = p[i+1:]
 	}
+	return n, nil
 }
 
-func (r *stderrRelay) logLine(line []byte) {
+func (r *stderrRelay) logLine(line []byte, cut bool) {
 	if len(bytes.TrimSpace(line)) == 0 {
+		return
+	}
+	if !r.limiter.Allow() {
+		r.dropped++
+		r.count("plugin_stderr_rate")
+		return
+	}
+	if r.dropped > 0 {
+		r.log.Warn("plugin stderr lines dropped: more than the relay's rate limit", "dropped", r.dropped, "rate_per_second", StderrRate, "burst", StderrBurst)
+		r.dropped = 0
+	}
+	if cut {
+		r.count("plugin_stderr_line")
+		r.log.Warn("plugin stderr line cut", "bytes_kept", MaxStderrLine, "line", bounds.Valid(string(line)))
 		return
 	}
 	var rec map[string]any
@@ -55,7 +114,7 @@ func (r *stderrRelay) logLine(line []byte) {
 		r.log.Log(context.Background(), level, msg, attrs...)
 		return
 	}
-	r.log.Warn("plugin stderr", "line", string(line))
+	r.log.Warn("plugin stderr", "line", bounds.Valid(string(line)))
 }
 
 func parseLevel(v any) slog.Level {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -132,6 +133,11 @@ func (h *Host) failure(err error, timeout time.Duration) *sdk.Result {
 			[]string{"Raise the check's timeout if the checked system is just slow.", "Otherwise the plugin does not honour its context: fix it so Check returns when ctx is done."})
 	case status.Code(err) == codes.Canceled:
 		return unknown(CodeHostShutdown, "run cancelled: the agent is stopping or reloading", nil)
+	case status.Code(err) == codes.Internal && strings.Contains(err.Error(), "UTF-8"):
+		// The process is fine; its answer could not be decoded. A plugin
+		// built with the SDK never sends this (Serve makes text valid).
+		return unknown(CodeCheckError, "the plugin's result holds text that is not valid UTF-8, which the protocol cannot carry: "+status.Convert(err).Message(),
+			[]string{"Rebuild the plugin with the current pbxwatch SDK, or make every string it returns valid UTF-8."})
 	default:
 		// The process died during the run, or the connection broke.
 		p.kill()

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pbxwatch/pbxwatch/agent/internal/truncation"
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/bounds"
 )
 
 // Alert names and the codes the agent itself assigns.
@@ -176,6 +178,16 @@ func diagnosisAnnotations(info CheckInfo, res *sdk.Result, d sdk.Diagnosis) map[
 	if info.Alert.RunbookURL != "" {
 		ann["runbook_url"] = info.Alert.RunbookURL
 	}
+	return boundAnnotations(ann)
+}
+
+// boundAnnotations cuts each annotation to bounds.Annotation: what a
+// plugin returned is bounded already, but a description joins many pieces,
+// and Alertmanager, its receivers and the state file get every byte.
+func boundAnnotations(ann map[string]string) map[string]string {
+	for k, v := range ann {
+		ann[k] = bounds.Text(v, bounds.Annotation, "annotation", truncation.Count)
+	}
 	return ann
 }
 
@@ -197,7 +209,7 @@ func eventAnnotations(info CheckInfo, ev sdk.Event, count int) map[string]string
 	if info.Alert.RunbookURL != "" {
 		ann["runbook_url"] = info.Alert.RunbookURL
 	}
-	return ann
+	return boundAnnotations(ann)
 }
 
 // numbered renders remediation steps as "1. …\n2. …".

@@ -1,6 +1,7 @@
 package alerting
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,10 +48,15 @@ func loadState(path string) ([]*alert, error) {
 // saveState writes the alerts atomically: a temp file in the same
 // directory, synced, renamed over the old one, and the directory synced,
 // so a crash leaves either the old state or the new, never half of one.
+// When the file already holds exactly this state it is left alone: no
+// write, no fsync.
 func saveState(path string, alerts []*alert) error {
 	b, err := json.MarshalIndent(stateFile{Version: stateVersion, Alerts: alerts}, "", " ")
 	if err != nil {
 		return fmt.Errorf("encode alert state: %w", err)
+	}
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b) {
+		return nil
 	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+stateFileName+".*")

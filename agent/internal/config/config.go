@@ -104,7 +104,7 @@ func (c *Check) UnmarshalYAML(unmarshal func(any) error) error {
 // Load reads, decodes, expands and validates the config at path. Every
 // problem found is returned, joined, each prefixed with "path:line:".
 func Load(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	b, err := readBounded(path)
 	if err != nil {
 		return nil, fmt.Errorf("load config: %w", err)
 	}
@@ -115,6 +115,17 @@ func Load(path string) (*Config, error) {
 		return nil, errors.New(scrub.Userinfo(err.Error()))
 	}
 	return cfg, nil
+}
+
+// readBounded reads the file, refusing to read far past MaxFileBytes (a
+// config pointed at a huge file or a device must not exhaust memory).
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 }
 
 // Parse is Load for a config already read.
@@ -142,7 +153,7 @@ func Parse(path string, b []byte) (*Config, error) {
 // if the file could not be decoded at all, else decoded as far as it
 // could be (for `pbxwatch validate` to go on to the plugins' blocks).
 func LoadLenient(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	b, err := readBounded(path)
 	if err != nil {
 		return nil, fmt.Errorf("load config: %w", err)
 	}
@@ -151,6 +162,9 @@ func LoadLenient(path string) (*Config, error) {
 
 // ParseLenient is LoadLenient for a config already read.
 func ParseLenient(path string, b []byte) (*Config, error) {
+	if err := checkShape(path, b); err != nil {
+		return nil, err
+	}
 	cfg := &Config{Agent: Agent{StateDir: DefaultStateDir, PluginDir: DefaultPluginDir}, File: path}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)

@@ -17,6 +17,7 @@ import (
 	"github.com/pbxwatch/pbxwatch/agent/internal/config"
 	"github.com/pbxwatch/pbxwatch/agent/internal/metrics"
 	"github.com/pbxwatch/pbxwatch/agent/internal/schedule"
+	"github.com/pbxwatch/pbxwatch/agent/internal/truncation"
 	"github.com/pbxwatch/pbxwatch/internal/pluginhost"
 	"github.com/pbxwatch/pbxwatch/sdk"
 	"github.com/pbxwatch/pbxwatch/sdk/scrub"
@@ -236,6 +237,7 @@ func SpecFor(cfg *config.Config, ch config.Check, stateDir string, log *slog.Log
 		Logger:     log,
 		Secrets:    ch.Secrets,
 		HideEnv:    cfg.ForeignEnv(ch),
+		OnTruncate: truncation.Count,
 
 		CredentialsDir: cfg.CredentialsDir(),
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 
+	"github.com/pbxwatch/pbxwatch/agent/internal/truncation"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -77,6 +78,7 @@ func New(logger *slog.Logger) *Metrics {
 		plugins: newPluginCollector(logger),
 		known:   map[string]bool{},
 	}
+	reg.MustRegister(truncation.Total)
 	reg.MustRegister(
 		m.status, m.lastRun, m.duration, m.runs, m.skipped, m.restarts, m.reloadOK, m.reloadTime, m.plugins,
 		collectors.NewGoCollector(),
