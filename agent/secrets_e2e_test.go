@@ -99,7 +99,7 @@ func TestNoSecretInAnyOutputInAnyEncoding(t *testing.T) {
 	fmt.Fprintf(&script, "events:\n  - {name: line, severity: critical, message: %s, labels: {line: %s}}\n", q(forms[4]), q(forms[7]))
 	e.setScript(script.String())
 
-	writeCfg := func(reject string) {
+	writeCfg := func(reject, amURL string) {
 		cfg := fmt.Sprintf(`agent: {state_dir: %s, plugin_dir: %s}
 alerting:
   alertmanagers: [{url: %q}]
@@ -113,31 +113,18 @@ checks:
     plugin: scripted
     schedule: "@every 1h"
     config: {script_file: %s, token: "${PBXW_OTHER_SECRET}"}
-`, e.stateDir, e.pluginDir, am.URL, e.script, reject, filepath.Join(e.dir, "none"))
+`, e.stateDir, e.pluginDir, amURL, e.script, reject, filepath.Join(e.dir, "none"))
 		if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	writeCfg("")
-	d := e.start()
+	writeCfg("", am.URL)
+	d := e.start("--web.enable-lifecycle")
 	d.waitFor("an alert POST", func() bool { return strings.Contains(sink.all(), "test.echo_9") })
 	checks, _ := d.get("/checks")
 	if !strings.Contains(checks, "test.echo_9") || !strings.Contains(checks, "<secret>") {
 		t.Fatalf("/checks lacks the result:\n%s", checks)
 	}
-
-	// Reload with a config the plugin rejects, quoting the secret.
-	writeCfg(`, reject: "bad token ${PBXW_TEST_TOKEN} (` + "%2B" + `)"`)
-	resp, err := http.Post("http://"+d.addr+"/-/reload", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reply, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 500 || !strings.Contains(string(reply), "bad token <secret>") {
-		t.Fatalf("reload reply %d: %s", resp.StatusCode, reply)
-	}
-	d.waitFor("the failed reload in the log", func() bool { return strings.Contains(d.logs.String(), "reload failed") })
 
 	// The other check's plugin never saw this check's variable, and this
 	// check's plugin never saw the other's.
@@ -147,12 +134,46 @@ checks:
 			t.Errorf("plugin %d inherited both checks' secrets", pid)
 		}
 	}
-
 	stateFile, err := os.ReadFile(filepath.Join(e.stateDir, "alerting", "alerts.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeCfg("")
+
+	// A config the plugin rejects, quoting the secret: the check reports
+	// it as its evidence.
+	writeCfg(`, reject: "bad token ${PBXW_TEST_TOKEN} (`+"%2B"+`)"`, am.URL)
+	reload := func() (int, string) {
+		resp, err := http.Post("http://"+d.addr+"/-/reload", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, reply := reload(); code != 200 {
+		t.Fatalf("reload: %d %s", code, reply)
+	}
+	var invalid string
+	d.waitFor("the rejected config as evidence", func() bool {
+		invalid, _ = d.get("/checks")
+		return strings.Contains(invalid, "bad token <secret>")
+	})
+	// A file the agent refuses, with a password in a URL: the reload
+	// reply and the log never show it.
+	const amPassword = `p@ss:w/rd!`
+	writeCfg("", "http://admin:"+amPassword+"@127.0.0.1:bad/")
+	code, reply := reload()
+	if code != 500 || !strings.Contains(reply, "admin:<secret>@") || strings.Contains(reply, amPassword) {
+		t.Fatalf("reload reply %d: %s", code, reply)
+	}
+	d.waitFor("the failed reload in the log", func() bool { return strings.Contains(d.logs.String(), "reload failed") })
+	if strings.Contains(d.logs.String(), amPassword) {
+		t.Errorf("the Alertmanager password is in the log")
+	}
+
+	writeCfg("", am.URL)
+	e.setScript(script.String())
 	jsonOut, jsonErr, _ := e.cli("check", "--config.file="+e.config, "--output=json", "--log.level=debug", "echo")
 	textOut, textErr, _ := e.cli("check", "--config.file="+e.config, "--log.level=debug", "echo")
 	e.setScript("behave: leak_token\n")
@@ -160,7 +181,7 @@ checks:
 	if !strings.Contains(errOut, `server rejected token \u003csecret\u003e`) {
 		t.Errorf("check error output: %s", errOut)
 	}
-	writeCfg(`, reject: "bad token ${PBXW_TEST_TOKEN}"`)
+	writeCfg(`, reject: "bad token ${PBXW_TEST_TOKEN}"`, am.URL)
 	_, validateErr, code := e.cli("validate", "--config.file="+e.config)
 	if code != 1 || !strings.Contains(validateErr, "bad token <secret>") {
 		t.Errorf("validate: %d %s", code, validateErr)
@@ -168,7 +189,7 @@ checks:
 
 	for name, text := range map[string]string{
 		"/checks": checks, "alert POSTs": sink.all(), "alert state file": string(stateFile),
-		"agent log": d.logs.String(), "reload reply": string(reply),
+		"agent log": d.logs.String(), "reload reply": reply, "/checks of the invalid check": invalid,
 		"check --output=json": jsonOut + jsonErr, "check text": textOut + textErr,
 		"check error": errOut + errErr, "validate": validateErr,
 	} {

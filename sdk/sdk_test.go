@@ -12,6 +12,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/pbxwatch/pbxwatch/sdk/bounds"
 )
 
 func TestSecretNeverPrints(t *testing.T) {
@@ -136,5 +140,31 @@ func TestSecretsScrubbedInEveryEncodingOnTheWire(t *testing.T) {
 				t.Errorf("%q survived: %s", piece, out)
 			}
 		}
+	}
+}
+
+// A Latin-1 byte or a 1 MiB body in a result must not make it
+// unmarshalable (gRPC refuses invalid UTF-8) nor unbounded.
+func TestHostileTextCrossesTheWireValidAndBounded(t *testing.T) {
+	big := "caf\xe9 \x00\xff" + strings.Repeat("x", 1<<20)
+	res := &Result{Status: StatusCritical, Summary: big}
+	res.Diagnose(Diagnosis{Code: "x.y", Severity: SeverityCritical, Message: big, Details: map[string]string{"body": big}})
+	res.AddGauge("x_info", "", 1, map[string]string{"version": big})
+	w := toWire(res)
+	b, err := proto.Marshal(w)
+	if err != nil {
+		t.Fatalf("marshal: %v", err)
+	}
+	if len(b) > 16<<10 {
+		t.Fatalf("%d bytes on the wire", len(b))
+	}
+	if !strings.HasPrefix(w.GetSummary(), `caf\xE9 `+"\x00"+`\xFF`) || len(w.GetSummary()) > bounds.Summary {
+		t.Fatalf("summary %q", w.GetSummary()[:40])
+	}
+	if v := w.GetMetrics()[0].GetLabels()["version"]; len(v) > bounds.LabelValue {
+		t.Fatalf("label of %d bytes", len(v))
+	}
+	if res.Summary != big {
+		t.Fatal("toWire changed the plugin's own result")
 	}
 }

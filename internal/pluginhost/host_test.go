@@ -16,10 +16,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pbxwatch/pbxwatch/internal/buildtest"
 	"github.com/pbxwatch/pbxwatch/internal/pluginhost"
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/bounds"
 )
 
 const scriptedPkg = "github.com/pbxwatch/pbxwatch/internal/testplugins/scripted"
@@ -347,4 +349,41 @@ func TestChecksumMatchStarts(t *testing.T) {
 		t.Fatalf("start with the right digest: %v", err)
 	}
 	h.Close()
+}
+
+// Latin-1 and binary bytes and megabytes of text from a plugin reach the
+// agent as the plugin's own diagnosis (not a crash), valid, bounded, with
+// every cut counted.
+func TestHostileTextArrivesValidBoundedAndCounted(t *testing.T) {
+	var mu sync.Mutex
+	cuts := map[string]int{}
+	f := start(t, "", func(s *pluginhost.Spec) {
+		s.OnTruncate = func(what string) { mu.Lock(); cuts[what]++; mu.Unlock() }
+	})
+	f.setScript(t, "behave: hostile_text\n")
+	r := f.run(10 * time.Second)
+	if code(r) != "scripted.hostile" {
+		t.Fatalf("got %q %.200q", code(r), r.Summary)
+	}
+	if !strings.HasPrefix(r.Summary, `caf\xE9 `+"\x00"+`\xFF`) || len(r.Summary) > bounds.Summary || !utf8.ValidString(r.Summary) {
+		t.Fatalf("summary %d bytes: %.60q", len(r.Summary), r.Summary)
+	}
+	d := r.Diagnoses[0]
+	if len(d.Message) > bounds.Message || len(d.Details["body"]) > bounds.DetailValue || len(d.Remediation[0]) > bounds.RemediationStep {
+		t.Fatalf("diagnosis not bounded: %d %d %d", len(d.Message), len(d.Details["body"]), len(d.Remediation[0]))
+	}
+	if v := r.Metrics[0].Labels["version"]; len(v) > bounds.LabelValue {
+		t.Fatalf("label value of %d bytes", len(v))
+	}
+	if len(r.Events[0].Message) > bounds.EventMessage {
+		t.Fatalf("event of %d bytes", len(r.Events[0].Message))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, what := range []string{"summary", "message", "remediation", "detail", "label_value", "event_message"} {
+		if cuts[what] == 0 {
+			t.Errorf("cut of %s not counted (counted: %v)", what, cuts)
+		}
+	}
+	f.waitLog(t, "plugin stderr line cut")
 }

@@ -33,6 +33,8 @@ type Tailer struct {
 	startAt string // "end" or "beginning", for a file never seen before
 	lr      *LineReader
 	log     *slog.Logger
+	// symlinksOut allows a path that is a symlink out of its directory.
+	symlinksOut bool
 }
 
 // New returns a Tailer of path. startAt ("end" or "beginning") says where
@@ -89,7 +91,7 @@ func Stopper(ctx context.Context) func() bool {
 //     rotated files already seen; it is checked only when the listing of
 //     the rotated files changed.
 func (t *Tailer) Poll(st *Position, c *Counters, fresh bool, s Sink, stop func() bool) (Result, error) {
-	f, err := os.Open(t.path)
+	f, err := t.openLog(t.path)
 	if err != nil {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):

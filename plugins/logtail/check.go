@@ -47,6 +47,7 @@ func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
 	}
 	c.matcher, c.stateDir = m, cfg.StateDir
 	c.tailer = tailfile.New(c.cfg.Path, c.cfg.StartAt, c.cfg.MaxLineBytes, sdk.Logger())
+	c.tailer.FollowSymlinksOut(c.cfg.FollowSymlinks)
 	return nil
 }
 
@@ -69,6 +70,10 @@ func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 	r := newRun(&c.cfg, c.matcher)
 	pr, err := c.tailer.Poll(&c.st.Position, &c.st.Totals.Counters, c.fresh, r, tailfile.Stopper(ctx))
 	r.addTo(&c.st.Totals)
+	var refused *tailfile.RefusedError
+	if errors.As(err, &refused) {
+		return refusedResult(refused), nil
+	}
 	var perm *tailfile.PermissionError
 	if err != nil && !errors.As(err, &perm) {
 		// Lines read before the error are counted; save them with their
@@ -302,6 +307,30 @@ func fileMissing(path string) sdk.Diagnosis {
 		},
 		Details: map[string]string{"file": path},
 	}
+}
+
+// refusedResult diagnoses a log path that is not a regular file, or a
+// symlink out of its directory: the run reads nothing and says what is
+// there.
+func refusedResult(e *tailfile.RefusedError) *sdk.Result {
+	res := &sdk.Result{Summary: "refusing to read " + e.Path + ": it is " + e.What}
+	d := sdk.Diagnosis{Code: "logtail.not_a_regular_file", Severity: sdk.SeverityCritical,
+		Message: e.Error() + "; logtail reads regular files only (a FIFO would block every run, a device never ends).",
+		Remediation: []string{
+			"Point `path:` at the log file itself (FreePBX writes /var/log/asterisk/freepbx.log).",
+			"If something replaced the log with " + e.What + ", find out what (`ls -l " + e.Path + "`) and restore a plain file.",
+		},
+		Details: map[string]string{"file": e.Path, "found": e.What}}
+	if e.Symlink {
+		d.Code = "logtail.symlink_refused"
+		d.Message = e.Error() + "; following it would let a log path expose any file the service user can read."
+		d.Remediation = []string{
+			"Point `path:` at the real log file, or move the link's target into the log's directory.",
+			"If the link is intended, set `follow_symlinks: true` in the check's config.",
+		}
+	}
+	res.Diagnose(d)
+	return res
 }
 
 func permissionDenied(path string, perm *tailfile.PermissionError) sdk.Diagnosis {

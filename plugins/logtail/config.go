@@ -17,6 +17,10 @@ type config struct {
 	StartAt      string          `yaml:"start_at"`
 	MaxLineBytes int             `yaml:"max_line_bytes"`
 	Patterns     []patternConfig `yaml:"patterns"`
+	// FollowSymlinks allows path to be a symlink to a file outside its
+	// directory; by default that is refused, so a log path cannot be made
+	// to expose any file the service user can read.
+	FollowSymlinks bool `yaml:"follow_symlinks"`
 }
 
 // patternConfig is one entry of `patterns:`.

@@ -115,6 +115,16 @@ func TestRedact(t *testing.T) {
 		{`access_token=tok_123456789 refresh_token: r3fr3sh`, "tok_123456789"},
 		{`access_token=tok_123456789 refresh_token: r3fr3sh`, "r3fr3sh"},
 		{`passwd='quoted value'`, "quoted"},
+		// '&' inside a secret, and after it the next parameter still seen.
+		{`login password=p&ss:w0rd! user=admin`, "ss:w0rd"},
+		{`POST client_secret=ab&cd&ef&scope=gql&access_token=tk&more`, "cd&ef"},
+		{`POST client_secret=ab&cd&ef&scope=gql&access_token=tk&more`, "tk&more"},
+		// URL-encoded key and value.
+		{`GET /cb?q=client_secret%3Dp%40ss%26w0rd%26scope%3Dgql`, "p%40ss"},
+		{`body: "password%22%3A%22hunter2hunter2%22"`, "hunter2hunter2"},
+		// A bearer token holding characters outside base64.
+		{`Authorization: Bearer abc!def:ghi%jkl~mno`, "def:ghi"},
+		{`Authorization: Digest username="admin", response="6629fae49393a05397450978507c4ef1"`, "6629fae4"},
 	}
 	for _, c := range cases {
 		got := redact([]byte(c.in))
@@ -129,8 +139,8 @@ func TestRedact(t *testing.T) {
 	if got := redact([]byte(plain)); got != plain {
 		t.Errorf("redact changed a line without secrets: %q", got)
 	}
-	if got := redact([]byte("bad \xff utf-8")); got != "bad \uFFFD utf-8" {
-		t.Errorf("invalid UTF-8 not replaced: %q", got)
+	if got := redact([]byte("bad \xff utf-8 caf\xe9")); got != `bad \xFF utf-8 caf\xE9` {
+		t.Errorf("invalid UTF-8 not shown as \\xNN: %q", got)
 	}
 	if got := redact([]byte(strings.Repeat("x", 5000))); len(got) != maxSampleBytes {
 		t.Errorf("sample not cut: %d bytes", len(got))

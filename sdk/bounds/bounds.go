@@ -72,8 +72,8 @@ func Cut(s string, max int) (out string, cut bool) {
 	}
 	mark := fmt.Sprintf(cutMarkFormat, len(s))
 	keep := max - len(mark)
-	if keep < 0 {
-		keep = 0
+	if keep <= 0 { // a bound too small for the mark: cut bare
+		keep, mark = max, ""
 	}
 	for keep > 0 && !utf8.RuneStart(s[keep]) {
 		keep--

@@ -157,7 +157,20 @@ func LoadLenient(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load config: %w", err)
 	}
-	return ParseLenient(path, b)
+	cfg, err := ParseLenient(path, b)
+	// Errors may quote a URL (an Alertmanager's, a plugin's): never with
+	// its password.
+	if err != nil {
+		err = errors.New(scrub.Userinfo(err.Error()))
+	}
+	if cfg != nil {
+		for i := range cfg.Checks {
+			if ch := &cfg.Checks[i]; ch.Invalid != nil {
+				ch.Invalid = errors.New(scrub.Userinfo(ch.Invalid.Error()))
+			}
+		}
+	}
+	return cfg, err
 }
 
 // ParseLenient is LoadLenient for a config already read.

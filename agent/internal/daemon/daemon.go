@@ -188,8 +188,11 @@ func (d *Daemon) prepare(ctx context.Context, cfg *config.Config) (*generation, 
 		job := func(ctx context.Context) { d.run(ctx, ch, h) }
 		spec := ch.Schedule
 		if err := failed[ch.Name]; err != nil {
+			// The error becomes the check's evidence on every surface.
+			err = errors.New(d.secrets().String(err.Error()))
 			d.log.Error("check cannot run; reporting it UNKNOWN until a reload fixes it", "check", ch.Name, "err", err)
 			res := InvalidResult(cfg, ch, err)
+			res.Bound(truncation.Count)
 			job = func(context.Context) { d.observe(ch, res, 0) }
 			if _, perr := config.ParseSchedule(spec); perr != nil {
 				spec = config.DefaultSchedule

@@ -35,7 +35,7 @@ type config struct {
 type script struct {
 	// Behave: ok (default), panic, exit, hang (ignores ctx), hang_child
 	// (ignores ctx, with a child process), sleep (honours ctx), stdout,
-	// error, leak_secret, leak_token.
+	// error, leak_secret, leak_token, hostile_text.
 	Behave    string          `yaml:"behave"`
 	Sleep     time.Duration   `yaml:"sleep"`
 	Status    string          `yaml:"status"`
@@ -124,6 +124,17 @@ func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 		fmt.Println("some garbage on stdout")
 	case "error":
 		return nil, fmt.Errorf("scripted error")
+	case "hostile_text":
+		// What a hostile server makes a plugin return: Latin-1 and binary
+		// bytes, megabytes of text, a huge label value.
+		big := "caf\xe9 \x00\xff " + strings.Repeat("x", 1<<20)
+		res := &sdk.Result{Summary: big}
+		res.Diagnose(sdk.Diagnosis{Code: "scripted.hostile", Severity: sdk.SeverityCritical, Message: big,
+			Remediation: []string{big}, Details: map[string]string{"body": big}})
+		res.AddGauge("scripted_info", "", 1, map[string]string{"version": big})
+		res.Events = append(res.Events, sdk.Event{Name: "line", Message: big, Labels: map[string]string{"line": big}})
+		sdk.Logger().Info("hostile " + big)
+		return res, nil
 	case "leak_token":
 		sdk.Logger().Debug("token in use", "token", c.cfg.Token)
 		return nil, fmt.Errorf("server rejected token %s", c.cfg.Token)
