@@ -38,7 +38,7 @@ MANDIR      := $(PREFIX)/share/man
 DOCS        := README.md $(wildcard docs/*.md)
 EXAMPLES    := configs/pbxwatch.example.yaml configs/prometheus/pbxwatch.rules.yml configs/prometheus/prometheus.yml configs/alertmanager/alertmanager.yml
 
-.PHONY: all build install package generate test test-deps bench demo lint clean
+.PHONY: all build install package generate test test-deps fuzz bench demo lint clean
 
 all: build
 
@@ -121,6 +121,25 @@ test: test-deps
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) test -race -count=1 -timeout 30m ./...
+	@$(MAKE) --no-print-directory fuzz
+
+## fuzz: every fuzz target over what the agent reads from outside, FUZZTIME each
+## (package:target; `make fuzz FUZZTIME=10m` for a long run)
+FUZZTIME ?= 2s
+FUZZ_TARGETS := \
+	./agent/internal/config:FuzzParse \
+	./sdk:FuzzResultAtTheBoundary ./sdk:FuzzScrub \
+	./plugins/whmcs:FuzzConfig ./plugins/whmcs:FuzzServerBody ./plugins/whmcs:FuzzClassify \
+	./plugins/freepbx:FuzzConfig ./plugins/freepbx:FuzzServerBody \
+	./plugins/freepbx:FuzzClassifyToken ./plugins/freepbx:FuzzClassifyProbe \
+	./plugins/logtail:FuzzConfig ./plugins/logtail:FuzzParseLine ./plugins/logtail:FuzzRedact \
+	./plugins/nagios:FuzzParsePerfdata ./internal/freepbxdb:FuzzParseConf
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "$(GO) test -run='^$$' -fuzz='^$$name\$$' -fuzztime=$(FUZZTIME) $$pkg"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	done
 
 ## test-deps: say clearly which programs the integration tests need and are missing
 test-deps:

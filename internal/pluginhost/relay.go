@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"golang.org/x/time/rate"
+	"time"
 
 	"github.com/pbxwatch/pbxwatch/sdk/bounds"
 )
@@ -26,7 +26,7 @@ import (
 type stderrRelay struct {
 	log     *slog.Logger
 	count   func(what string)
-	limiter *rate.Limiter
+	limiter *lineBucket
 	mu      sync.Mutex
 	buf     bytes.Buffer
 	// skipping: the current line was cut; drop until its newline.
@@ -45,7 +45,7 @@ func newStderrRelay(log *slog.Logger, count func(string)) *stderrRelay {
 	if count == nil {
 		count = func(string) {}
 	}
-	return &stderrRelay{log: log, count: count, limiter: rate.NewLimiter(StderrRate, StderrBurst)}
+	return &stderrRelay{log: log, count: count, limiter: &lineBucket{tokens: StderrBurst, last: time.Now()}}
 }
 
 func (r *stderrRelay) Write(p []byte) (int, error) {
@@ -80,6 +80,28 @@ func (r *stderrRelay) Write(p []byte) (int, error) {
 		p = p[i+1:]
 	}
 	return n, nil
+}
+
+// lineBucket is a token bucket of StderrBurst lines refilled at
+// StderrRate a second (kept here rather than a dependency: plugin modules
+// built against the SDK compile this package too).
+type lineBucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func (b *lineBucket) Allow() bool {
+	now := time.Now()
+	b.tokens += now.Sub(b.last).Seconds() * StderrRate
+	if b.tokens > StderrBurst {
+		b.tokens = StderrBurst
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }
 
 func (r *stderrRelay) logLine(line []byte, cut bool) {

@@ -26,7 +26,7 @@ const (
 	RemediationSteps = 20   // steps per diagnosis
 	RemediationStep  = 1024 // one step
 	DetailEntries    = 32   // evidence entries per diagnosis
-	DetailValue      = 2048 // one evidence value (an excerpt of a body)
+	DetailValue      = 8192 // one evidence value (an excerpt of a body; a Nagios plugin's long output, whose own limit is 8 KiB)
 	Key              = 128  // a detail or label key, a code, a metric or event name
 	Metrics          = 5000 // metrics per result
 	LabelsPerSeries  = 32   // labels per metric or event
