@@ -23,7 +23,9 @@ const exitUnknown = int(sdk.StatusUnknown)
 // beside the daemon never moves the daemon's persisted state (a log
 // position, a counter).
 func checkOnce(path, name, output string, logger *slog.Logger) int {
-	cfg, err := config.Load(path)
+	// Lenient: another check's problem (an unset ${ENV}, a missing
+	// plugin) must not keep this one from running; its own does.
+	cfg, err := config.LoadLenient(path)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%v\n", err)
 		return exitUnknown
@@ -31,6 +33,10 @@ func checkOnce(path, name, output string, logger *slog.Logger) int {
 	ch, ok := findCheck(cfg, name)
 	if !ok {
 		fmt.Fprintf(os.Stderr, "%s: no check named %q (have: %v)\n", path, name, checkNames(cfg))
+		return exitUnknown
+	}
+	if ch.Invalid != nil {
+		fmt.Fprintf(os.Stderr, "%v\n", ch.Invalid)
 		return exitUnknown
 	}
 	stateDir, err := os.MkdirTemp("", "pbxwatch-check-"+name+"-")

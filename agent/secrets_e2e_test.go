@@ -198,3 +198,19 @@ checks:
 		}
 	}
 }
+
+// `pbxwatch check X` runs X even when another check's ${ENV} is unset; X's
+// own unset variable is still an error.
+func TestCheckIgnoresAnotherChecksUnsetEnv(t *testing.T) {
+	e := newEnv(t)
+	e.writeConfig(e.scriptedCheck("mine", "@every 1m", "10s") +
+		"  - name: theirs\n    plugin: scripted\n    config: {script_file: x, token: \"${PBXW_SURELY_UNSET_VAR}\"}\n")
+	out, errOut, code := e.cli("check", "--config.file="+e.config, "mine")
+	if code != 0 || !strings.Contains(out, "mine OK") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	_, errOut, code = e.cli("check", "--config.file="+e.config, "theirs")
+	if code != 3 || !strings.Contains(errOut, "PBXW_SURELY_UNSET_VAR is not set") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}

@@ -93,6 +93,9 @@ func (s *Spec) setDefaults() {
 	}
 }
 
+// socketDirPrefix names the plugins' socket directories in the temp dir.
+const socketDirPrefix = "pbxwatch-plugin-"
+
 // ConfigError lists what a plugin's Configure found wrong with its config.
 type ConfigError struct {
 	Check    string
@@ -162,7 +165,7 @@ func (h *Host) launch(ctx context.Context) (*process, error) {
 	// The plugin's gRPC socket goes in a directory of ours, removed when the
 	// plugin stops: a plugin killed with SIGKILL cannot remove its socket,
 	// and go-plugin's default leaves it in the temp dir forever.
-	sockDir, err := os.MkdirTemp("", "pbxwatch-plugin-")
+	sockDir, err := os.MkdirTemp("", socketDirPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("check %s: socket dir: %w", h.spec.Check, err)
 	}

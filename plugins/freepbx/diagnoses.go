@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -238,6 +239,12 @@ func diagRedirect(endpoint string, ex *exchange) sdk.Diagnosis {
 	d := evidence(ex)
 	loc := ex.header.Get("Location")
 	d["location"] = loc
+	if u, err := url.Parse(loc); err != nil || (u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https") {
+		// A file:, javascript: or other non-web target is never the
+		// address to use: a misconfiguration or an attack.
+		return critical(codeUnexpectedResponse, fmt.Sprintf("FreePBX's %s endpoint redirected (%d) to %s, which is not an http(s) address: no FreePBX API is there.", endpoint, ex.status, loc), d,
+			"Find what answers with this redirect on the PBX (a rewrite rule, .htaccess, a proxy) and remove it; keep url pointing at FreePBX over https.")
+	}
 	return critical(codeUnexpectedResponse, fmt.Sprintf("FreePBX's %s endpoint redirected (%d) to %s instead of answering: OAuth POSTs cannot follow redirects.", endpoint, ex.status, loc), d,
 		"Set url (or token_url/graphql_url) to the address the redirect points at, typically https:// instead of http://.")
 }

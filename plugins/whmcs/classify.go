@@ -131,7 +131,10 @@ func (e envelope) version() string {
 // only then do the status code and the page's shape speak, and what none
 // of them explains is reported as unrecognised, with the evidence.
 func (run *run) classify(r *reply) verdict {
-	if r.status == 0 {
+	// No answer, or one whose body never finished arriving in time (a
+	// server trickling bytes): the transport's diagnosis (a timeout), not
+	// a verdict on half a body.
+	if r.status == 0 || isTimeout(r.err) {
 		return fatal(run.transportDiagnosis(r))
 	}
 	if e, ok := parseEnvelope(r.body); ok {

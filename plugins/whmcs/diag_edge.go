@@ -188,6 +188,19 @@ func (r *run) redirected(rep *reply) *sdk.Diagnosis {
 		}
 	}
 	d["location"] = target
+	if !isHTTP(target) {
+		// Never suggest a file:, javascript: or other non-web target as
+		// the URL to use: it is a misconfiguration or an attack.
+		return &sdk.Diagnosis{
+			Code: "whmcs.redirected", Severity: sdk.SeverityCritical,
+			Message: fmt.Sprintf("The API endpoint answered HTTP %d, a redirect to %s, which is not an http(s) address. pbxwatch does not follow it, and no WHMCS API is there.", rep.status, target),
+			Remediation: []string{
+				"Find what answers with this redirect (a rewrite rule, a hosting panel's redirect, a compromised .htaccess): `curl -sI " + rep.url + "` shows it.",
+				"Remove it so that the API endpoint answers itself, and keep `url:` pointing at WHMCS over https.",
+			},
+			Details: d,
+		}
+	}
 	suggested := suggestedURL(r.cfg.URL, target)
 	d["suggested_url"] = suggested
 	why := ""
@@ -205,6 +218,12 @@ func (r *run) redirected(rep *reply) *sdk.Diagnosis {
 		},
 		Details: d,
 	}
+}
+
+// isHTTP reports whether target is an absolute http or https URL.
+func isHTTP(target string) bool {
+	u, err := url.Parse(target)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // suggestedURL keeps the form the operator used (root or full endpoint)

@@ -15,6 +15,13 @@ import (
 
 // Diagnoses of the transport (no HTTP answer at all) and of server errors.
 
+// isTimeout reports whether err is a deadline: the run's, the request's
+// or the connection's.
+func isTimeout(err error) bool {
+	var nerr net.Error
+	return err != nil && (errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &nerr) && nerr.Timeout()))
+}
+
 func (r *run) transportDiagnosis(rep *reply) *sdk.Diagnosis {
 	r.transport = true
 	if d := r.tlsError(rep); d != nil {
@@ -23,8 +30,7 @@ func (r *run) transportDiagnosis(rep *reply) *sdk.Diagnosis {
 	host := r.cfg.endpoint.Host
 	d := r.details(rep, "")
 	d["error"] = rep.err.Error()
-	var nerr net.Error
-	if errors.Is(rep.err, context.DeadlineExceeded) || (errors.As(rep.err, &nerr) && nerr.Timeout()) {
+	if isTimeout(rep.err) {
 		d["waited_seconds"] = fmt.Sprintf("%.1f", rep.elapsed.Seconds())
 		return &sdk.Diagnosis{
 			Code: "whmcs.timeout", Severity: sdk.SeverityCritical,

@@ -51,7 +51,7 @@ func encodeBlock(n *yaml.Node, x *expansion) ([]byte, map[int]int, error) {
 	if n.Kind == 0 {
 		return nil, nil, nil
 	}
-	expanded, err := x.expandNode(n)
+	expanded, err := x.expandNode(n, 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -68,13 +68,28 @@ func encodeBlock(n *yaml.Node, x *expansion) ([]byte, map[int]int, error) {
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
-	mapLines(n, root, lines)
+	// The expanded tree keeps each node's line in the config file, also
+	// for what an alias brought in (the anchor's lines).
+	mapLines(expanded, root, lines)
 	return b, lines, nil
 }
 
-// expandNode returns a deep copy of n with ${ENV} expanded in every scalar.
-func (x *expansion) expandNode(n *yaml.Node) (*yaml.Node, error) {
+// maxAliasDepth bounds alias resolution (and so a recursive alias).
+const maxAliasDepth = 64
+
+// expandNode returns a deep copy of n with ${ENV} expanded in every scalar
+// and every alias replaced by a copy of its anchor's node: a block may use
+// an anchor defined elsewhere in the file (`config: *common`, `<<:
+// *common`), and the plugin gets the block alone.
+func (x *expansion) expandNode(n *yaml.Node, depth int) (*yaml.Node, error) {
+	if n.Kind == yaml.AliasNode {
+		if n.Alias == nil || depth >= maxAliasDepth {
+			return nil, fmt.Errorf("%d: alias *%s is recursive or nested too deep", n.Line, n.Value)
+		}
+		return x.expandNode(n.Alias, depth+1)
+	}
 	cp := *n
+	cp.Anchor = ""
 	if n.Kind == yaml.ScalarNode && n.Tag != "!!binary" {
 		v, err := x.expandEnv(n.Value)
 		if err != nil {
@@ -89,7 +104,7 @@ func (x *expansion) expandNode(n *yaml.Node) (*yaml.Node, error) {
 	}
 	cp.Content = make([]*yaml.Node, len(n.Content))
 	for i, c := range n.Content {
-		e, err := x.expandNode(c)
+		e, err := x.expandNode(c, depth)
 		if err != nil {
 			return nil, err
 		}

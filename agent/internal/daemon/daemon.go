@@ -147,6 +147,11 @@ func (d *Daemon) load(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
+	if d.gen == nil {
+		// The first load: an agent killed with SIGKILL before us may have
+		// left its plugins' socket directories.
+		pluginhost.CleanStaleSocketDirs(d.log)
+	}
 	if d.opts.Secrets != nil {
 		var keep []string
 		if d.gen != nil {
