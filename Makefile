@@ -152,6 +152,7 @@ bench:
 	$(GO) tool benchstat $(BIN)/bench.txt
 	@if [ -x scripts/bench-logtail.sh ]; then scripts/bench-logtail.sh; fi
 	@if [ -x scripts/bench-accesslog.sh ]; then scripts/bench-accesslog.sh; fi
+	@if [ -x scripts/bench-scale.sh ]; then scripts/bench-scale.sh; fi
 
 ## demo: build everything and run the agent on simulators of WHMCS and FreePBX and a demo log
 demo: build

@@ -3,9 +3,9 @@
 // encoded it: raw, URL-encoded (%XX in either hex case, + for a space),
 // JSON-escaped (\uXXXX, \"), HTML-escaped (&#NN;, &#xNN;, &amp;...), Go
 // quoted (\xNN), any mix of those, base64 (also inside HTTP Basic
-// credentials "user:secret"), and a recognisable prefix (the first six or
-// more characters followed by an ellipsis, or cut off at the end of the
-// text). It also hides the password of any URL ("https://user:pw@host").
+// credentials "user:secret"), and a recognisable prefix (the first seven
+// or more characters, and at least a quarter of the secret, followed by an
+// ellipsis, or cut off at the end of the text). It also hides the password of any URL ("https://user:pw@host").
 //
 // The SDK runs every result, error and log line a plugin sends through one
 // Set; the agent runs results, errors and its own log through another, filled
@@ -30,8 +30,14 @@ const Redacted = "<secret>"
 const MinLen = 4
 
 // MinPrefix is the shortest prefix of a secret that is scrubbed when it is
-// followed by an ellipsis or the end of the text.
-const MinPrefix = 6
+// followed by an ellipsis or the end of the text; for a long secret the
+// prefix must also be a quarter of it (prefixLen). Six characters are what
+// plugins show on purpose as evidence (the whmcs plugin names an API
+// identifier by its first six), so a prefix is scrubbed from seven.
+const MinPrefix = 7
+
+// prefixLen is the shortest scrubbed prefix of a secret of n runes.
+func prefixLen(n int) int { return max(MinPrefix, (n+3)/4) }
 
 // Set is a set of secret values. The zero value is empty and ready; a Set is
 // safe for concurrent use.
@@ -166,18 +172,18 @@ func compile(v string) *matcher {
 		alts[i] = runeForms(r)
 	}
 	m := &matcher{encoded: regexp.MustCompile(strings.Join(alts, "")), encodedHint: longestAlnum(runes)}
-	if len(runes) > MinPrefix {
-		// The first MinPrefix characters, then as many more as there are,
+	if minPrefix := prefixLen(len(runes)); len(runes) > minPrefix {
+		// The first minPrefix characters, then as many more as there are,
 		// then an ellipsis (in any of its spellings) or the end of the text.
 		var b strings.Builder
-		b.WriteString(strings.Join(alts[:MinPrefix], ""))
-		for _, a := range alts[MinPrefix:] {
+		b.WriteString(strings.Join(alts[:minPrefix], ""))
+		for _, a := range alts[minPrefix:] {
 			b.WriteString("(?:" + a)
 		}
-		b.WriteString(strings.Repeat(")?", len(alts)-MinPrefix))
+		b.WriteString(strings.Repeat(")?", len(alts)-minPrefix))
 		b.WriteString(`(?:…|\.\.\.|\\u2026|&hellip;|&#8230;|&#x2026;|%E2%80%A6|\z)`)
 		m.prefix = regexp.MustCompile(b.String())
-		m.prefixHint = longestAlnum(runes[:MinPrefix])
+		m.prefixHint = longestAlnum(runes[:minPrefix])
 	}
 	m.base64 = base64Cores(v)
 	return m

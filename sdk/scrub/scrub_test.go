@@ -73,7 +73,7 @@ func encodings(v string) map[string]string {
 		"basic abc":         "Authorization: Basic " + basic("abc"),
 		"basic long":        "Basic " + basic("identifier-0123456789"),
 		"prefix ellipsis":   string([]rune(v)[:8]) + "…",
-		"prefix dots":       string([]rune(v)[:7]) + "...",
+		"prefix dots":       string([]rune(v)[:8]) + "...",
 		"prefix cut at end": "token=" + string([]rune(v)[:10]),
 		"query prefix":      url.QueryEscape(string([]rune(v)[:9])) + "...",
 	}
@@ -103,14 +103,14 @@ func TestEveryEncodingIsScrubbed(t *testing.T) {
 	}
 }
 
-// leak reports any 6-character piece of the secret (or of its URL or
+// leak reports any 7-character piece of the secret (or of its URL or
 // base64 encoding) still in text.
 func leak(text, secret string) string {
 	text = strings.ReplaceAll(text, Redacted, "")
 	for _, form := range []string{secret, url.QueryEscape(secret), base64.StdEncoding.EncodeToString([]byte(secret))} {
 		r := []rune(form)
-		for i := 0; i+6 <= len(r); i++ {
-			if piece := string(r[i : i+6]); strings.Contains(text, piece) {
+		for i := 0; i+7 <= len(r); i++ {
+			if piece := string(r[i : i+7]); strings.Contains(text, piece) {
 				return piece
 			}
 		}
@@ -130,6 +130,19 @@ func TestOrdinaryTextIsKept(t *testing.T) {
 		if got := s.String(text); got != text {
 			t.Errorf("%q became %q", text, got)
 		}
+	}
+}
+
+// Six characters of a long secret are evidence a plugin may show on
+// purpose (the whmcs plugin names an identifier so); seven are scrubbed.
+func TestSixCharacterPrefixIsEvidenceSevenAreNot(t *testing.T) {
+	var s Set
+	s.Add("pbxwatchSimIdentifier0123")
+	if got := s.String("identifier pbxwat…"); got != "identifier pbxwat…" {
+		t.Fatalf("six: %q", got)
+	}
+	if got := s.String("identifier pbxwatc…"); got != "identifier "+Redacted {
+		t.Fatalf("seven: %q", got)
 	}
 }
 
