@@ -122,6 +122,10 @@ checks:
 	d := e.start("--web.enable-lifecycle")
 	d.waitFor("an alert POST", func() bool { return strings.Contains(sink.all(), "test.echo_9") })
 	checks, _ := d.get("/checks")
+	metricsPage, _ := d.get("/metrics")
+	if !strings.Contains(metricsPage, "test_info{") {
+		t.Fatalf("/metrics lacks the plugin's metric")
+	}
 	if !strings.Contains(checks, "test.echo_9") || !strings.Contains(checks, "<secret>") {
 		t.Fatalf("/checks lacks the result:\n%s", checks)
 	}
@@ -188,7 +192,7 @@ checks:
 	}
 
 	for name, text := range map[string]string{
-		"/checks": checks, "alert POSTs": sink.all(), "alert state file": string(stateFile),
+		"/checks": checks, "/metrics": metricsPage, "alert POSTs": sink.all(), "alert state file": string(stateFile),
 		"agent log": d.logs.String(), "reload reply": reply, "/checks of the invalid check": invalid,
 		"check --output=json": jsonOut + jsonErr, "check text": textOut + textErr,
 		"check error": errOut + errErr, "validate": validateErr,
