@@ -41,7 +41,10 @@ func (c *Config) Raw() []byte { return c.raw }
 // type's UnmarshalYAML may say "line N: ..." with the yaml.Node's Line, and
 // that line is mapped to the config file as well.
 func (c *Config) Decode(v any) error {
-	if len(bytes.TrimSpace(c.raw)) == 0 {
+	if isEmptyBlock(c.raw) {
+		// No block, `config: ~` or a bare tag: an empty mapping, so that
+		// the type's defaults and validation (UnmarshalYAML) still run;
+		// yaml skips UnmarshalYAML for a null document.
 		c.raw = []byte("{}")
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(c.raw))
@@ -50,6 +53,23 @@ func (c *Config) Decode(v any) error {
 		return c.mapLines(yamlerr.SplitIn(err, c.raw, v))
 	}
 	return nil
+}
+
+// isEmptyBlock reports whether raw holds no value: nothing, or a null or
+// empty scalar.
+func isEmptyBlock(raw []byte) bool {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return true
+	}
+	var n yaml.Node
+	if yaml.Unmarshal(raw, &n) != nil {
+		return false // Decode reports the syntax error
+	}
+	if len(n.Content) == 0 {
+		return true
+	}
+	root := n.Content[0]
+	return root.Kind == yaml.ScalarNode && root.Value == "" || root.Tag == "!!null"
 }
 
 var lineRef = regexp.MustCompile(`line (\d+)`)

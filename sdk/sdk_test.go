@@ -168,3 +168,25 @@ func TestHostileTextCrossesTheWireValidAndBounded(t *testing.T) {
 		t.Fatal("toWire changed the plugin's own result")
 	}
 }
+
+type withDefaults struct {
+	URL string `yaml:"url"`
+}
+
+func (w *withDefaults) UnmarshalYAML(unmarshal func(any) error) error {
+	*w = withDefaults{URL: "default"}
+	type plain withDefaults
+	return unmarshal((*plain)(w))
+}
+
+// A null block (`config: ~`, a bare tag) is an empty one: the type's
+// defaults and validation run (found by fuzzing: the whmcs plugin
+// crashed on "!").
+func TestNullConfigBlockGetsDefaults(t *testing.T) {
+	for _, raw := range []string{"", "~", "null", "\n!", "!!null"} {
+		var w withDefaults
+		if err := NewConfig("c", "", "", []byte(raw), nil).Decode(&w); err != nil || w.URL != "default" {
+			t.Errorf("%q: %v %+v", raw, err, w)
+		}
+	}
+}
