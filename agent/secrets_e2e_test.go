@@ -107,7 +107,7 @@ alerting:
 checks:
   - name: echo
     plugin: scripted
-    schedule: "@every 1s"
+    schedule: "@every 5s"
     config: {script_file: %s, token: "${PBXW_TEST_TOKEN}"%s}
   - name: other
     plugin: scripted
@@ -183,7 +183,7 @@ checks:
 	e.setScript("behave: leak_token\n")
 	errOut, errErr, _ := e.cli("check", "--config.file="+e.config, "--output=json", "--log.level=debug", "echo")
 	if !strings.Contains(errOut, `server rejected token \u003csecret\u003e`) {
-		t.Errorf("check error output: %s", errOut)
+		t.Errorf("check error output: %s\n%s", errOut, errErr)
 	}
 	writeCfg(`, reject: "bad token ${PBXW_TEST_TOKEN}"`, am.URL)
 	_, validateErr, code := e.cli("validate", "--config.file="+e.config)
