@@ -18,6 +18,7 @@ need=(
   "systemd-nspawn:systemd-container"
   "lintian:lintian"
   "rpm:rpm"
+  "rpm:rpm"
 )
 missing=()
 for item in "${need[@]}"; do
