@@ -18,7 +18,6 @@ need=(
   "systemd-nspawn:systemd-container"
   "lintian:lintian"
   "rpm:rpm"
-  "rpm:rpm"
 )
 missing=()
 for item in "${need[@]}"; do
