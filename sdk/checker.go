@@ -6,8 +6,12 @@
 //
 //	func main() { sdk.Serve(&myChecker{}) }
 //
-// The agent starts one long-lived process per configured check, calls
-// Configure once with the check's config, then Check on every scheduled run.
+// The agent starts one long-lived process per plugin binary; for each
+// configured check the SDK makes its own Checker (a copy of the value given
+// to Serve), calls Configure once with the check's config, then Check on
+// every scheduled run. Checks of one plugin run concurrently in that
+// process, each on its own Checker. A check with `isolate: true` gets a
+// process of its own.
 package sdk
 
 import "context"
@@ -15,7 +19,7 @@ import "context"
 // Checker is the one interface a plugin author implements.
 type Checker interface {
 	// Configure decodes and validates the check's own `config:` block, and
-	// keeps what Check needs. It runs once per plugin process, before any
+	// keeps what Check needs. It runs once per check instance, before any
 	// Check, and also when `pbxwatch validate` or a reload vets a config, so
 	// it must not contact remote systems or write state. Return every
 	// problem found (errors.Join), each saying how to fix it.

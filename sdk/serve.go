@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -27,6 +29,12 @@ const parentPollInterval = 500 * time.Millisecond
 // Serve runs the plugin until the agent stops it. Call it from main; it does
 // not return. Run by hand, outside the agent, it explains that and exits;
 // with the single argument --version it prints the plugin's build.
+//
+// c is a prototype: one process serves every check of its plugin (protocol
+// 2), and each check gets its own Checker, a shallow copy of the value c
+// points to (a new zero-valued field stays zero; a pointer, map or slice
+// set in c before Serve is shared by every check). Pass the zero value, as
+// in sdk.Serve(&check{}), and keep per-check state in its fields.
 func Serve(c Checker) {
 	if len(os.Args) == 2 && os.Args[1] == "--version" {
 		printVersion()
@@ -34,9 +42,9 @@ func Serve(c Checker) {
 	}
 	go exitWhenOrphaned(os.Getppid())
 	plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig: pluginwire.Handshake,
-		Plugins:         pluginwire.PluginSet(&server{checker: c}),
-		GRPCServer:      plugin.DefaultGRPCServer,
+		HandshakeConfig:  pluginwire.Handshake,
+		VersionedPlugins: pluginwire.Versions(newServer(c)),
+		GRPCServer:       plugin.DefaultGRPCServer,
 		// go-plugin's own chatter stays out of the agent's log; the
 		// plugin's logs go through Logger().
 		Logger: hclog.NewNullLogger(),
@@ -73,10 +81,56 @@ func exitWhenOrphaned(parent int) {
 	}
 }
 
-// server adapts a Checker to the gRPC service.
+// server adapts Checkers to the gRPC service: in protocol 1 the prototype
+// itself (instance ""), in protocol 2 one copy of it per instance.
 type server struct {
 	pluginpb.UnimplementedCheckerServer
-	checker Checker
+	prototype Checker
+
+	mu        sync.Mutex
+	instances map[string]Checker
+}
+
+func newServer(c Checker) *server {
+	return &server{prototype: c, instances: map[string]Checker{}}
+}
+
+// checker returns the Checker of an instance, creating it on Configure.
+func (s *server) checker(instance string, create bool) (Checker, bool) {
+	if instance == "" {
+		return s.prototype, true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.instances[instance]
+	if !ok && create {
+		c, ok = copyChecker(s.prototype), true
+		s.instances[instance] = c
+	}
+	return c, ok
+}
+
+// copyChecker makes an instance's Checker from the prototype: a new value
+// of the type the pointer points to, holding a shallow copy of it. A
+// Checker that is not a pointer is a value, copied by the assignment.
+func copyChecker(proto Checker) Checker {
+	v := reflect.ValueOf(proto)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return proto
+	}
+	cp := reflect.New(v.Elem().Type())
+	cp.Elem().Set(v.Elem())
+	if c, ok := cp.Interface().(Checker); ok {
+		return c
+	}
+	return proto
+}
+
+func (s *server) Forget(_ context.Context, req *pluginpb.ForgetRequest) (*pluginpb.ForgetResponse, error) {
+	s.mu.Lock()
+	delete(s.instances, req.GetInstance())
+	s.mu.Unlock()
+	return &pluginpb.ForgetResponse{}, nil
 }
 
 func (s *server) Configure(ctx context.Context, req *pluginpb.ConfigureRequest) (resp *pluginpb.ConfigureResponse, err error) {
@@ -91,8 +145,13 @@ func (s *server) Configure(ctx context.Context, req *pluginpb.ConfigureRequest) 
 			resp = &pluginpb.ConfigureResponse{Errors: []string{errorText(fmt.Sprintf("plugin panicked in Configure: %v", p))}}
 			err = nil
 		}
+		// A rejected instance is never run: the agent will not Forget it.
+		if len(resp.GetErrors()) > 0 && req.GetInstance() != "" {
+			_, _ = s.Forget(ctx, &pluginpb.ForgetRequest{Instance: req.GetInstance()})
+		}
 	}()
-	if err := s.checker.Configure(ctx, cfg); err != nil {
+	c, _ := s.checker(req.GetInstance(), true)
+	if err := c.Configure(ctx, cfg); err != nil {
 		return &pluginpb.ConfigureResponse{Errors: splitErrors(err)}, nil
 	}
 	return &pluginpb.ConfigureResponse{}, nil
@@ -114,7 +173,11 @@ func (s *server) Check(ctx context.Context, req *pluginpb.CheckRequest) (resp *p
 			err = nil
 		}
 	}()
-	res, cerr := s.checker.Check(ctx)
+	c, ok := s.checker(req.GetInstance(), false)
+	if !ok {
+		return &pluginpb.CheckResponse{Status: pluginpb.Status_UNKNOWN, Error: "the plugin has no configured instance " + req.GetInstance()}, nil
+	}
+	res, cerr := c.Check(ctx)
 	if cerr != nil {
 		return &pluginpb.CheckResponse{Status: pluginpb.Status_UNKNOWN, Error: errorText(cerr.Error())}, nil
 	}

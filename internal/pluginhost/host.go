@@ -1,5 +1,6 @@
-// Package pluginhost runs one check plugin as a long-lived child process and
-// calls it over go-plugin's gRPC transport. It adds what go-plugin leaves to
+// Package pluginhost runs check plugins as long-lived child processes and
+// calls them over go-plugin's gRPC transport: a process per check, or (with
+// a Pool and protocol 2) one per plugin binary serving all its checks. It adds what go-plugin leaves to
 // its users: timeouts that kill a plugin ignoring cancellation together with
 // its children, restarts with capped backoff after a crash, stderr relayed
 // into slog, and a clear error for a plugin that pollutes stdout.
@@ -23,7 +24,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/pbxwatch/pbxwatch/internal/pluginpb"
@@ -73,6 +73,12 @@ type Spec struct {
 	// OnTruncate is told each bound hit (package bounds; stderr lines):
 	// the agent counts them in pbxwatch_truncations_total.
 	OnTruncate func(what string)
+
+	// Pool, when set, lets this check share its plugin's process with the
+	// pool's other checks of the same binary (protocol 2); Isolate keeps
+	// it in a process of its own anyway.
+	Pool    *Pool
+	Isolate bool
 }
 
 func (s *Spec) setDefaults() {
@@ -106,22 +112,20 @@ func (e *ConfigError) Error() string {
 	return fmt.Sprintf("check %s: invalid config:\n  %s", e.Check, strings.Join(e.Problems, "\n  "))
 }
 
-// Host owns one plugin process. Its methods are safe for concurrent use, but
-// runs are serialised: the scheduler never overlaps runs of one check.
+// Host runs one check in a plugin process: its own, or one it shares with
+// other checks of the same plugin. Its methods are safe for concurrent use,
+// but runs are serialised: the scheduler never overlaps runs of one check.
 type Host struct {
-	spec  Spec
-	scrub *scrub.Set
-	log   *slog.Logger // spec.Logger, scrubbed
+	spec     Spec
+	scrub    *scrub.Set
+	log      *slog.Logger // spec.Logger, scrubbed
+	owner    *owner
+	instance string // the check's id in a protocol 2 process
 
-	// mu serialises runs and guards the fields below; pid mirrors proc so
-	// PID never waits for a run.
-	mu        sync.Mutex
-	pid       atomic.Int64
-	proc      *process // nil when not running
-	crashes   int      // consecutive failures to keep a process alive
-	nextStart time.Time
-	lastExit  string
-	closed    bool
+	// mu serialises runs and guards the fields below.
+	mu            sync.Mutex
+	configuredGen int // the owner's process generation configured with the check
+	closed        bool
 }
 
 // process is one started plugin process.
@@ -130,76 +134,72 @@ type process struct {
 	cmd     *exec.Cmd
 	rpc     pluginpb.CheckerClient
 	pid     int
+	version int // negotiated protocol version
 	sockDir string
 }
 
-// Start starts the plugin and configures it. A *ConfigError means the plugin
-// rejected its config; any other error means it could not be started.
+// instanceSeq numbers instances: a reloaded check is a new instance beside
+// the old one until the old one is forgotten.
+var instanceSeq atomic.Uint64
+
+// Start starts the check's plugin, or joins the process of its Pool, and
+// configures the check. A *ConfigError means the plugin rejected its
+// config; any other error means it could not be started.
 func Start(ctx context.Context, spec Spec) (*Host, error) {
 	spec.setDefaults()
 	h := &Host{spec: spec, scrub: &scrub.Set{}}
 	h.scrub.Add(spec.Secrets...)
 	h.log = slog.New(scrub.Handler(h.scrub, spec.Logger.Handler()))
-	p, err := h.launch(ctx)
-	if err != nil {
+	h.instance = fmt.Sprintf("%s#%d", spec.Check, instanceSeq.Add(1))
+	if err := h.join(ctx); err != nil {
 		return nil, h.scrubError(err)
 	}
-	h.setProc(p)
 	return h, nil
 }
 
-func (h *Host) setProc(p *process) {
-	h.proc = p
-	if p == nil {
-		h.pid.Store(0)
-	} else {
-		h.pid.Store(int64(p.pid))
+// join attaches the host to a process and configures its instance there.
+func (h *Host) join(ctx context.Context) error {
+	if h.spec.Pool != nil && !h.spec.Isolate {
+		o := h.spec.Pool.acquire(&h.spec)
+		o.scrub.Add(h.spec.Secrets...)
+		p, gen, _, err := o.running()
+		if err != nil {
+			o.leave()
+			return err
+		}
+		if p.version >= pluginwire.ProtocolShared || o.sole() {
+			return h.configureIn(ctx, o, p, gen)
+		}
+		// A protocol 1 plugin serves one check per process.
+		o.leave()
 	}
+	o := newOwner(&h.spec, false)
+	o.users = 1
+	o.scrub.Add(h.spec.Secrets...)
+	p, gen, _, err := o.running()
+	if err != nil {
+		return err
+	}
+	return h.configureIn(ctx, o, p, gen)
 }
 
-// launch starts a process and hands it its config.
-func (h *Host) launch(ctx context.Context) (*process, error) {
-	if err := h.verifyChecksum(); err != nil {
-		return nil, err
-	}
-	// The plugin's gRPC socket goes in a directory of ours, removed when the
-	// plugin stops: a plugin killed with SIGKILL cannot remove its socket,
-	// and go-plugin's default leaves it in the temp dir forever.
-	sockDir, err := os.MkdirTemp("", socketDirPrefix)
-	if err != nil {
-		return nil, fmt.Errorf("check %s: socket dir: %w", h.spec.Check, err)
-	}
-	cmd := exec.Command(h.spec.Binary)
-	cmd.Env = append(pluginEnv(h.spec.HideEnv), plugin.EnvUnixSocketDir+"="+sockDir)
-	if h.spec.CredentialsDir != "" {
-		cmd.Env = append(cmd.Env, pluginwire.CredentialsDirEnv+"="+h.spec.CredentialsDir)
-	}
-	// Its own process group, so a hung plugin is killed with every child it
-	// spawned, and a terminal's Ctrl-C reaches the agent only.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	logs := newStderrRelay(h.log.With("check", h.spec.Check, "plugin", h.spec.Plugin), h.spec.OnTruncate)
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  pluginwire.Handshake,
-		Plugins:          pluginwire.PluginSet(nil),
-		Cmd:              cmd,
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		StartTimeout:     h.spec.StartTimeout,
-		Stderr:           logs,
-		SyncStdout:       newStdoutRelay(h.log.With("check", h.spec.Check, "plugin", h.spec.Plugin)),
-		SkipHostEnv:      true,
-		Logger:           hclog.NewNullLogger(),
-	})
-	p, err := connect(client, cmd, sockDir)
-	if err != nil {
-		(&process{client: client, cmd: cmd, sockDir: sockDir}).stop()
-		return nil, fmt.Errorf("start plugin %s (%s) for check %s: %w", h.spec.Plugin, h.spec.Binary, h.spec.Check, explainStartError(err))
-	}
+// configureIn configures the check in p, the owner's process; on failure
+// the host leaves the owner.
+func (h *Host) configureIn(ctx context.Context, o *owner, p *process, gen int) error {
+	h.owner = o
 	if err := h.configure(ctx, p); err != nil {
-		p.stop()
-		return nil, err
+		o.leave()
+		return err
 	}
-	return p, nil
+	h.configuredGen = gen
+	return nil
+}
+
+// sole reports whether the owner has a single user.
+func (o *owner) sole() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.users == 1
 }
 
 func connect(client *plugin.Client, cmd *exec.Cmd, sockDir string) (*process, error) {
@@ -215,7 +215,7 @@ func connect(client *plugin.Client, cmd *exec.Cmd, sockDir string) (*process, er
 	if !ok {
 		return nil, fmt.Errorf("plugin served %T, not a pbxwatch checker", raw)
 	}
-	return &process{client: client, cmd: cmd, rpc: rpc, pid: cmd.Process.Pid, sockDir: sockDir}, nil
+	return &process{client: client, cmd: cmd, rpc: rpc, pid: cmd.Process.Pid, version: client.NegotiatedVersion(), sockDir: sockDir}, nil
 }
 
 // explainStartError adds the likely cause to go-plugin's start errors, and
@@ -229,26 +229,26 @@ func explainStartError(err error) error {
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
 		return fmt.Errorf("%w: the plugin never completed the handshake; is it a pbxwatch plugin built with sdk.Serve?", err)
 	case strings.Contains(msg, "Incompatible API version"), strings.Contains(msg, "Incompatible core API version"):
-		return fmt.Errorf("%w: the plugin was built for another pbxwatch plugin protocol (this agent speaks %d); rebuild it against this SDK", err, pluginwire.ProtocolVersion)
+		return fmt.Errorf("%w: the plugin was built for another pbxwatch plugin protocol (this agent speaks %d and %d); rebuild it against this SDK", err, pluginwire.ProtocolSingle, pluginwire.ProtocolShared)
 	}
 	return err
 }
 
-func (h *Host) verifyChecksum() error {
-	if h.spec.SHA256 == "" {
+func verifyChecksum(spec *Spec) error {
+	if spec.SHA256 == "" {
 		return nil
 	}
-	want, err := hex.DecodeString(h.spec.SHA256)
+	want, err := hex.DecodeString(spec.SHA256)
 	if err != nil || len(want) != sha256.Size {
-		return fmt.Errorf("check %s: sha256 %q is not 64 hex digits", h.spec.Check, h.spec.SHA256)
+		return fmt.Errorf("check %s: sha256 %q is not 64 hex digits", spec.Check, spec.SHA256)
 	}
 	sc := &plugin.SecureConfig{Checksum: want, Hash: sha256.New()}
-	ok, err := sc.Check(h.spec.Binary)
+	ok, err := sc.Check(spec.Binary)
 	if err != nil {
-		return fmt.Errorf("check %s: verify %s: %w", h.spec.Check, h.spec.Binary, err)
+		return fmt.Errorf("check %s: verify %s: %w", spec.Check, spec.Binary, err)
 	}
 	if !ok {
-		return fmt.Errorf("check %s: %s does not match its configured sha256: the binary was replaced or the checksum is stale; refusing to start it", h.spec.Check, h.spec.Binary)
+		return fmt.Errorf("check %s: %s does not match its configured sha256: the binary was replaced or the checksum is stale; refusing to start it", spec.Check, spec.Binary)
 	}
 	return nil
 }
@@ -266,6 +266,7 @@ func (h *Host) configure(ctx context.Context, p *process) error {
 		ConfigYaml: h.spec.ConfigYAML,
 		SourceFile: h.spec.SourceFile,
 		LineMap:    lines,
+		Instance:   h.instanceIn(p),
 	})
 	if err != nil {
 		return fmt.Errorf("check %s: configure plugin %s: %w", h.spec.Check, h.spec.Plugin, err)
@@ -274,6 +275,14 @@ func (h *Host) configure(ctx context.Context, p *process) error {
 		return &ConfigError{Check: h.spec.Check, Problems: resp.GetErrors()}
 	}
 	return nil
+}
+
+// instanceIn is the check's instance id as p knows it: none in protocol 1.
+func (h *Host) instanceIn(p *process) string {
+	if p.version < pluginwire.ProtocolShared {
+		return ""
+	}
+	return h.instance
 }
 
 // pluginEnv is the agent's environment minus what must stay the agent's:
@@ -308,19 +317,26 @@ func (h *Host) scrubError(err error) error {
 }
 
 // PID returns the running plugin's process id, or 0.
-func (h *Host) PID() int { return int(h.pid.Load()) }
+func (h *Host) PID() int {
+	if h.owner == nil {
+		return 0
+	}
+	return int(h.owner.pid.Load())
+}
 
-// Close stops the plugin: a graceful gRPC shutdown, then SIGKILL to the
-// process group after go-plugin's 2s.
+// Close forgets the check in its plugin process, and stops the process
+// when no other check uses it: a graceful gRPC shutdown, then SIGKILL to
+// the process group after go-plugin's 2s.
 // A run in progress is not waited for: the caller cancels runs first.
 func (h *Host) Close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.closed = true
-	if h.proc != nil {
-		h.proc.stop()
-		h.setProc(nil)
+	if h.closed {
+		return
 	}
+	h.closed = true
+	h.owner.forget(h.instance, h.configuredGen)
+	h.owner.leave()
 }
 
 // stop ends the process: go-plugin's graceful gRPC shutdown (SIGKILL to the

@@ -38,74 +38,50 @@ func (h *Host) run(ctx context.Context, timeout time.Duration) *sdk.Result {
 	if h.closed {
 		return unknown(CodeHostShutdown, "the agent is stopping; the check was not run", nil)
 	}
-	if res := h.ensureRunning(ctx); res != nil {
+	p, res := h.ensureRunning(ctx)
+	if res != nil {
 		return res
 	}
-	res, err := h.call(ctx, timeout)
+	res, err := h.call(ctx, p, timeout)
 	if err == nil {
-		h.crashes = 0
+		h.owner.succeeded()
 		return res
 	}
-	return h.failure(err, timeout)
+	return h.failure(err, p, timeout)
 }
 
-// ensureRunning restarts a plugin that exited, honouring the backoff. It
-// returns a result only when the plugin cannot run now.
-func (h *Host) ensureRunning(ctx context.Context) *sdk.Result {
-	if h.proc != nil && !h.proc.client.Exited() {
-		return nil
-	}
-	if h.proc != nil {
-		h.recordExit(h.proc)
-		h.proc.kill() // reap, and remove its socket dir
-		h.setProc(nil)
-	}
-	if wait := time.Until(h.nextStart); wait > 0 {
-		return unknown(CodeBackoff, fmt.Sprintf("plugin %s %s; next restart attempt in %s", h.spec.Plugin, h.lastExit, wait.Round(time.Second)),
-			[]string{"Read the agent's log for the plugin's last stderr lines (panic or fatal error).", "Run `pbxwatch check " + h.spec.Check + "` by hand to reproduce."})
-	}
-	p, err := h.launch(ctx)
-	if h.spec.OnRestart != nil {
+// ensureRunning returns the plugin process, restarting one that exited
+// (honouring the backoff) and configuring the check in a process that
+// does not know it yet. It returns a result only when the check cannot run
+// now.
+func (h *Host) ensureRunning(ctx context.Context) (*process, *sdk.Result) {
+	p, gen, restarted, err := h.owner.running()
+	if restarted && h.spec.OnRestart != nil {
 		h.spec.OnRestart()
 	}
-	if err != nil {
-		h.noteCrash(err.Error())
-		return unknown(CodeStartFailed, err.Error(), []string{"Check that the plugin binary exists, is executable and matches the agent version."})
+	var backoff *backoffError
+	switch {
+	case errors.As(err, &backoff):
+		return nil, unknown(CodeBackoff, backoff.msg,
+			[]string{"Read the agent's log for the plugin's last stderr lines (panic or fatal error).", "Run `pbxwatch check " + h.spec.Check + "` by hand to reproduce."})
+	case err != nil:
+		return nil, unknown(CodeStartFailed, h.scrub.String(err.Error()), []string{"Check that the plugin binary exists, is executable and matches the agent version."})
 	}
-	h.log.Info("plugin restarted", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "after", h.lastExit)
-	h.setProc(p)
-	return nil
+	if gen == h.configuredGen {
+		return p, nil
+	}
+	if err := h.configure(ctx, p); err != nil {
+		return nil, unknown(CodeStartFailed, h.scrubError(err).Error(), []string{"Check that the plugin binary exists, is executable and matches the agent version."})
+	}
+	h.configuredGen = gen
+	return p, nil
 }
 
-// noteCrash schedules the next restart with capped exponential backoff.
-func (h *Host) noteCrash(reason string) {
-	h.lastExit = reason
-	h.crashes++
-	if h.crashes == 1 {
-		h.nextStart = time.Time{} // restart at the very next run
-		return
-	}
-	d := h.spec.RestartBackoff << (h.crashes - 2)
-	if d > h.spec.MaxRestartBackoff || d <= 0 {
-		d = h.spec.MaxRestartBackoff
-	}
-	h.nextStart = time.Now().Add(d)
-}
-
-func (h *Host) recordExit(p *process) {
-	reason := "exited"
-	if st := p.cmd.ProcessState; st != nil {
-		reason = "exited (" + st.String() + ")"
-	}
-	h.log.Warn("plugin process exited", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "state", reason)
-	h.noteCrash(reason)
-}
-
-func (h *Host) call(ctx context.Context, timeout time.Duration) (*sdk.Result, error) {
+func (h *Host) call(ctx context.Context, p *process, timeout time.Duration) (*sdk.Result, error) {
 	deadline := time.Now().Add(timeout)
 	callCtx, cancel := context.WithDeadline(ctx, deadline.Add(h.spec.KillGrace))
 	defer cancel()
-	resp, err := h.proc.rpc.Check(callCtx, &pluginpb.CheckRequest{DeadlineUnixNano: deadline.UnixNano()})
+	resp, err := p.rpc.Check(callCtx, &pluginpb.CheckRequest{DeadlineUnixNano: deadline.UnixNano(), Instance: h.instanceIn(p)})
 	if err != nil {
 		return nil, err
 	}
@@ -120,15 +96,14 @@ func (h *Host) call(ctx context.Context, timeout time.Duration) (*sdk.Result, er
 }
 
 // failure turns a failed call into a result, killing the plugin when it
-// overstayed its timeout or is otherwise unusable.
-func (h *Host) failure(err error, timeout time.Duration) *sdk.Result {
-	p := h.proc
+// overstayed its timeout or is otherwise unusable. In a shared process
+// that ends the run of every check in it: each is UNKNOWN once, and the
+// next run starts the process again.
+func (h *Host) failure(err error, p *process, timeout time.Duration) *sdk.Result {
 	switch {
 	case status.Code(err) == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded):
 		h.log.Error("plugin ignored cancellation; killing its process group", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "timeout", timeout, "grace", h.spec.KillGrace)
-		p.kill()
-		h.setProc(nil)
-		h.noteCrash(fmt.Sprintf("was killed after ignoring cancellation for %s past its %s timeout", h.spec.KillGrace, timeout))
+		h.owner.kill(p, fmt.Sprintf("was killed after ignoring cancellation for %s past its %s timeout", h.spec.KillGrace, timeout))
 		return unknown(CodeKilled, fmt.Sprintf("check did not finish within its %s timeout and ignored cancellation for %s more; the plugin and its children were killed", timeout, h.spec.KillGrace),
 			[]string{"Raise the check's timeout if the checked system is just slow.", "Otherwise the plugin does not honour its context: fix it so Check returns when ctx is done."})
 	case status.Code(err) == codes.Canceled:
@@ -140,14 +115,14 @@ func (h *Host) failure(err error, timeout time.Duration) *sdk.Result {
 			[]string{"Rebuild the plugin with the current pbxwatch SDK, or make every string it returns valid UTF-8."})
 	default:
 		// The process died during the run, or the connection broke.
-		p.kill()
-		h.setProc(nil)
 		reason := "exited during the run"
+		p.kill() // reap first, so the exit state is known
 		if st := p.cmd.ProcessState; st != nil {
 			reason = "exited during the run (" + st.String() + ")"
 		}
-		h.log.Error("plugin failed during a run", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "err", err, "state", reason)
-		h.noteCrash(reason)
+		if h.owner.kill(p, reason) {
+			h.log.Error("plugin failed during a run", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "err", err, "state", reason)
+		}
 		return unknown(CodeCrashed, fmt.Sprintf("plugin %s %s: %v", h.spec.Plugin, reason, status.Convert(err).Message()),
 			[]string{"Read the agent's log for the plugin's last stderr lines (panic or fatal error).", "The plugin is restarted on the next run."})
 	}

@@ -120,7 +120,7 @@ func (x Metric_Type) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Metric_Type.Descriptor instead.
 func (Metric_Type) EnumDescriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{4, 0}
+	return file_plugin_proto_rawDescGZIP(), []int{6, 0}
 }
 
 type ConfigureRequest struct {
@@ -130,8 +130,11 @@ type ConfigureRequest struct {
 	// The check's `config:` block re-encoded as YAML.
 	ConfigYaml []byte `protobuf:"bytes,3,opt,name=config_yaml,json=configYaml,proto3" json:"config_yaml,omitempty"`
 	// The file the block came from, and line of config_yaml -> line there.
-	SourceFile    string          `protobuf:"bytes,4,opt,name=source_file,json=sourceFile,proto3" json:"source_file,omitempty"`
-	LineMap       map[int32]int32 `protobuf:"bytes,5,rep,name=line_map,json=lineMap,proto3" json:"line_map,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	SourceFile string          `protobuf:"bytes,4,opt,name=source_file,json=sourceFile,proto3" json:"source_file,omitempty"`
+	LineMap    map[int32]int32 `protobuf:"bytes,5,rep,name=line_map,json=lineMap,proto3" json:"line_map,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// Protocol 2: which of the process's checks this is. Empty in protocol 1
+	// (one check per process).
+	Instance      string `protobuf:"bytes,6,opt,name=instance,proto3" json:"instance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -201,6 +204,13 @@ func (x *ConfigureRequest) GetLineMap() map[int32]int32 {
 	return nil
 }
 
+func (x *ConfigureRequest) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
 type ConfigureResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Every problem Configure found; empty when the config is valid.
@@ -252,8 +262,10 @@ type CheckRequest struct {
 	// by a grace period, so a plugin that honours this deadline can still
 	// answer.
 	DeadlineUnixNano int64 `protobuf:"varint,1,opt,name=deadline_unix_nano,json=deadlineUnixNano,proto3" json:"deadline_unix_nano,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Protocol 2: the instance configured under this id.
+	Instance      string `protobuf:"bytes,2,opt,name=instance,proto3" json:"instance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CheckRequest) Reset() {
@@ -293,6 +305,93 @@ func (x *CheckRequest) GetDeadlineUnixNano() int64 {
 	return 0
 }
 
+func (x *CheckRequest) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+type ForgetRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Instance      string                 `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForgetRequest) Reset() {
+	*x = ForgetRequest{}
+	mi := &file_plugin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForgetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForgetRequest) ProtoMessage() {}
+
+func (x *ForgetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForgetRequest.ProtoReflect.Descriptor instead.
+func (*ForgetRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ForgetRequest) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+type ForgetResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForgetResponse) Reset() {
+	*x = ForgetResponse{}
+	mi := &file_plugin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForgetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForgetResponse) ProtoMessage() {}
+
+func (x *ForgetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForgetResponse.ProtoReflect.Descriptor instead.
+func (*ForgetResponse) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{4}
+}
+
 type Diagnosis struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
@@ -306,7 +405,7 @@ type Diagnosis struct {
 
 func (x *Diagnosis) Reset() {
 	*x = Diagnosis{}
-	mi := &file_plugin_proto_msgTypes[3]
+	mi := &file_plugin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -318,7 +417,7 @@ func (x *Diagnosis) String() string {
 func (*Diagnosis) ProtoMessage() {}
 
 func (x *Diagnosis) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[3]
+	mi := &file_plugin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -331,7 +430,7 @@ func (x *Diagnosis) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnosis.ProtoReflect.Descriptor instead.
 func (*Diagnosis) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{3}
+	return file_plugin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Diagnosis) GetCode() string {
@@ -382,7 +481,7 @@ type Metric struct {
 
 func (x *Metric) Reset() {
 	*x = Metric{}
-	mi := &file_plugin_proto_msgTypes[4]
+	mi := &file_plugin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -394,7 +493,7 @@ func (x *Metric) String() string {
 func (*Metric) ProtoMessage() {}
 
 func (x *Metric) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[4]
+	mi := &file_plugin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -407,7 +506,7 @@ func (x *Metric) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Metric.ProtoReflect.Descriptor instead.
 func (*Metric) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{4}
+	return file_plugin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Metric) GetName() string {
@@ -458,7 +557,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_plugin_proto_msgTypes[5]
+	mi := &file_plugin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -470,7 +569,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[5]
+	mi := &file_plugin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -483,7 +582,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{5}
+	return file_plugin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Event) GetName() string {
@@ -536,7 +635,7 @@ type CheckResponse struct {
 
 func (x *CheckResponse) Reset() {
 	*x = CheckResponse{}
-	mi := &file_plugin_proto_msgTypes[6]
+	mi := &file_plugin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -548,7 +647,7 @@ func (x *CheckResponse) String() string {
 func (*CheckResponse) ProtoMessage() {}
 
 func (x *CheckResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[6]
+	mi := &file_plugin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -561,7 +660,7 @@ func (x *CheckResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckResponse.ProtoReflect.Descriptor instead.
 func (*CheckResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{6}
+	return file_plugin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CheckResponse) GetStatus() Status {
@@ -610,7 +709,7 @@ var File_plugin_proto protoreflect.FileDescriptor
 
 const file_plugin_proto_rawDesc = "" +
 	"\n" +
-	"\fplugin.proto\x12\x12pbxwatch.plugin.v1\"\x9a\x02\n" +
+	"\fplugin.proto\x12\x12pbxwatch.plugin.v1\"\xb6\x02\n" +
 	"\x10ConfigureRequest\x12\x1d\n" +
 	"\n" +
 	"check_name\x18\x01 \x01(\tR\tcheckName\x12\x1b\n" +
@@ -619,14 +718,19 @@ const file_plugin_proto_rawDesc = "" +
 	"configYaml\x12\x1f\n" +
 	"\vsource_file\x18\x04 \x01(\tR\n" +
 	"sourceFile\x12L\n" +
-	"\bline_map\x18\x05 \x03(\v21.pbxwatch.plugin.v1.ConfigureRequest.LineMapEntryR\alineMap\x1a:\n" +
+	"\bline_map\x18\x05 \x03(\v21.pbxwatch.plugin.v1.ConfigureRequest.LineMapEntryR\alineMap\x12\x1a\n" +
+	"\binstance\x18\x06 \x01(\tR\binstance\x1a:\n" +
 	"\fLineMapEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\x05R\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"+\n" +
 	"\x11ConfigureResponse\x12\x16\n" +
-	"\x06errors\x18\x01 \x03(\tR\x06errors\"<\n" +
+	"\x06errors\x18\x01 \x03(\tR\x06errors\"X\n" +
 	"\fCheckRequest\x12,\n" +
-	"\x12deadline_unix_nano\x18\x01 \x01(\x03R\x10deadlineUnixNano\"\xf9\x01\n" +
+	"\x12deadline_unix_nano\x18\x01 \x01(\x03R\x10deadlineUnixNano\x12\x1a\n" +
+	"\binstance\x18\x02 \x01(\tR\binstance\"+\n" +
+	"\rForgetRequest\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\tR\binstance\"\x10\n" +
+	"\x0eForgetResponse\"\xf9\x01\n" +
 	"\tDiagnosis\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1a\n" +
 	"\bseverity\x18\x02 \x01(\tR\bseverity\x12\x18\n" +
@@ -668,10 +772,11 @@ const file_plugin_proto_rawDesc = "" +
 	"\x02OK\x10\x00\x12\v\n" +
 	"\aWARNING\x10\x01\x12\f\n" +
 	"\bCRITICAL\x10\x02\x12\v\n" +
-	"\aUNKNOWN\x10\x032\xb1\x01\n" +
+	"\aUNKNOWN\x10\x032\x82\x02\n" +
 	"\aChecker\x12X\n" +
 	"\tConfigure\x12$.pbxwatch.plugin.v1.ConfigureRequest\x1a%.pbxwatch.plugin.v1.ConfigureResponse\x12L\n" +
-	"\x05Check\x12 .pbxwatch.plugin.v1.CheckRequest\x1a!.pbxwatch.plugin.v1.CheckResponseB0Z.github.com/pbxwatch/pbxwatch/internal/pluginpbb\x06proto3"
+	"\x05Check\x12 .pbxwatch.plugin.v1.CheckRequest\x1a!.pbxwatch.plugin.v1.CheckResponse\x12O\n" +
+	"\x06Forget\x12!.pbxwatch.plugin.v1.ForgetRequest\x1a\".pbxwatch.plugin.v1.ForgetResponseB0Z.github.com/pbxwatch/pbxwatch/internal/pluginpbb\x06proto3"
 
 var (
 	file_plugin_proto_rawDescOnce sync.Once
@@ -686,38 +791,42 @@ func file_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_plugin_proto_goTypes = []any{
 	(Status)(0),               // 0: pbxwatch.plugin.v1.Status
 	(Metric_Type)(0),          // 1: pbxwatch.plugin.v1.Metric.Type
 	(*ConfigureRequest)(nil),  // 2: pbxwatch.plugin.v1.ConfigureRequest
 	(*ConfigureResponse)(nil), // 3: pbxwatch.plugin.v1.ConfigureResponse
 	(*CheckRequest)(nil),      // 4: pbxwatch.plugin.v1.CheckRequest
-	(*Diagnosis)(nil),         // 5: pbxwatch.plugin.v1.Diagnosis
-	(*Metric)(nil),            // 6: pbxwatch.plugin.v1.Metric
-	(*Event)(nil),             // 7: pbxwatch.plugin.v1.Event
-	(*CheckResponse)(nil),     // 8: pbxwatch.plugin.v1.CheckResponse
-	nil,                       // 9: pbxwatch.plugin.v1.ConfigureRequest.LineMapEntry
-	nil,                       // 10: pbxwatch.plugin.v1.Diagnosis.DetailsEntry
-	nil,                       // 11: pbxwatch.plugin.v1.Metric.LabelsEntry
-	nil,                       // 12: pbxwatch.plugin.v1.Event.LabelsEntry
+	(*ForgetRequest)(nil),     // 5: pbxwatch.plugin.v1.ForgetRequest
+	(*ForgetResponse)(nil),    // 6: pbxwatch.plugin.v1.ForgetResponse
+	(*Diagnosis)(nil),         // 7: pbxwatch.plugin.v1.Diagnosis
+	(*Metric)(nil),            // 8: pbxwatch.plugin.v1.Metric
+	(*Event)(nil),             // 9: pbxwatch.plugin.v1.Event
+	(*CheckResponse)(nil),     // 10: pbxwatch.plugin.v1.CheckResponse
+	nil,                       // 11: pbxwatch.plugin.v1.ConfigureRequest.LineMapEntry
+	nil,                       // 12: pbxwatch.plugin.v1.Diagnosis.DetailsEntry
+	nil,                       // 13: pbxwatch.plugin.v1.Metric.LabelsEntry
+	nil,                       // 14: pbxwatch.plugin.v1.Event.LabelsEntry
 }
 var file_plugin_proto_depIdxs = []int32{
-	9,  // 0: pbxwatch.plugin.v1.ConfigureRequest.line_map:type_name -> pbxwatch.plugin.v1.ConfigureRequest.LineMapEntry
-	10, // 1: pbxwatch.plugin.v1.Diagnosis.details:type_name -> pbxwatch.plugin.v1.Diagnosis.DetailsEntry
+	11, // 0: pbxwatch.plugin.v1.ConfigureRequest.line_map:type_name -> pbxwatch.plugin.v1.ConfigureRequest.LineMapEntry
+	12, // 1: pbxwatch.plugin.v1.Diagnosis.details:type_name -> pbxwatch.plugin.v1.Diagnosis.DetailsEntry
 	1,  // 2: pbxwatch.plugin.v1.Metric.type:type_name -> pbxwatch.plugin.v1.Metric.Type
-	11, // 3: pbxwatch.plugin.v1.Metric.labels:type_name -> pbxwatch.plugin.v1.Metric.LabelsEntry
-	12, // 4: pbxwatch.plugin.v1.Event.labels:type_name -> pbxwatch.plugin.v1.Event.LabelsEntry
+	13, // 3: pbxwatch.plugin.v1.Metric.labels:type_name -> pbxwatch.plugin.v1.Metric.LabelsEntry
+	14, // 4: pbxwatch.plugin.v1.Event.labels:type_name -> pbxwatch.plugin.v1.Event.LabelsEntry
 	0,  // 5: pbxwatch.plugin.v1.CheckResponse.status:type_name -> pbxwatch.plugin.v1.Status
-	5,  // 6: pbxwatch.plugin.v1.CheckResponse.diagnoses:type_name -> pbxwatch.plugin.v1.Diagnosis
-	6,  // 7: pbxwatch.plugin.v1.CheckResponse.metrics:type_name -> pbxwatch.plugin.v1.Metric
-	7,  // 8: pbxwatch.plugin.v1.CheckResponse.events:type_name -> pbxwatch.plugin.v1.Event
+	7,  // 6: pbxwatch.plugin.v1.CheckResponse.diagnoses:type_name -> pbxwatch.plugin.v1.Diagnosis
+	8,  // 7: pbxwatch.plugin.v1.CheckResponse.metrics:type_name -> pbxwatch.plugin.v1.Metric
+	9,  // 8: pbxwatch.plugin.v1.CheckResponse.events:type_name -> pbxwatch.plugin.v1.Event
 	2,  // 9: pbxwatch.plugin.v1.Checker.Configure:input_type -> pbxwatch.plugin.v1.ConfigureRequest
 	4,  // 10: pbxwatch.plugin.v1.Checker.Check:input_type -> pbxwatch.plugin.v1.CheckRequest
-	3,  // 11: pbxwatch.plugin.v1.Checker.Configure:output_type -> pbxwatch.plugin.v1.ConfigureResponse
-	8,  // 12: pbxwatch.plugin.v1.Checker.Check:output_type -> pbxwatch.plugin.v1.CheckResponse
-	11, // [11:13] is the sub-list for method output_type
-	9,  // [9:11] is the sub-list for method input_type
+	5,  // 11: pbxwatch.plugin.v1.Checker.Forget:input_type -> pbxwatch.plugin.v1.ForgetRequest
+	3,  // 12: pbxwatch.plugin.v1.Checker.Configure:output_type -> pbxwatch.plugin.v1.ConfigureResponse
+	10, // 13: pbxwatch.plugin.v1.Checker.Check:output_type -> pbxwatch.plugin.v1.CheckResponse
+	6,  // 14: pbxwatch.plugin.v1.Checker.Forget:output_type -> pbxwatch.plugin.v1.ForgetResponse
+	12, // [12:15] is the sub-list for method output_type
+	9,  // [9:12] is the sub-list for method input_type
 	9,  // [9:9] is the sub-list for extension type_name
 	9,  // [9:9] is the sub-list for extension extendee
 	0,  // [0:9] is the sub-list for field type_name
@@ -734,7 +843,7 @@ func file_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,6 +25,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	Checker_Configure_FullMethodName = "/pbxwatch.plugin.v1.Checker/Configure"
 	Checker_Check_FullMethodName     = "/pbxwatch.plugin.v1.Checker/Check"
+	Checker_Forget_FullMethodName    = "/pbxwatch.plugin.v1.Checker/Forget"
 )
 
 // CheckerClient is the client API for Checker service.
@@ -35,6 +36,9 @@ type CheckerClient interface {
 	Configure(ctx context.Context, in *ConfigureRequest, opts ...grpc.CallOption) (*ConfigureResponse, error)
 	// Check runs the check once.
 	Check(ctx context.Context, in *CheckRequest, opts ...grpc.CallOption) (*CheckResponse, error)
+	// Forget drops an instance the agent no longer runs (protocol 2: a
+	// removed or changed check).
+	Forget(ctx context.Context, in *ForgetRequest, opts ...grpc.CallOption) (*ForgetResponse, error)
 }
 
 type checkerClient struct {
@@ -65,6 +69,16 @@ func (c *checkerClient) Check(ctx context.Context, in *CheckRequest, opts ...grp
 	return out, nil
 }
 
+func (c *checkerClient) Forget(ctx context.Context, in *ForgetRequest, opts ...grpc.CallOption) (*ForgetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ForgetResponse)
+	err := c.cc.Invoke(ctx, Checker_Forget_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CheckerServer is the server API for Checker service.
 // All implementations must embed UnimplementedCheckerServer
 // for forward compatibility.
@@ -73,6 +87,9 @@ type CheckerServer interface {
 	Configure(context.Context, *ConfigureRequest) (*ConfigureResponse, error)
 	// Check runs the check once.
 	Check(context.Context, *CheckRequest) (*CheckResponse, error)
+	// Forget drops an instance the agent no longer runs (protocol 2: a
+	// removed or changed check).
+	Forget(context.Context, *ForgetRequest) (*ForgetResponse, error)
 	mustEmbedUnimplementedCheckerServer()
 }
 
@@ -88,6 +105,9 @@ func (UnimplementedCheckerServer) Configure(context.Context, *ConfigureRequest) 
 }
 func (UnimplementedCheckerServer) Check(context.Context, *CheckRequest) (*CheckResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Check not implemented")
+}
+func (UnimplementedCheckerServer) Forget(context.Context, *ForgetRequest) (*ForgetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Forget not implemented")
 }
 func (UnimplementedCheckerServer) mustEmbedUnimplementedCheckerServer() {}
 func (UnimplementedCheckerServer) testEmbeddedByValue()                 {}
@@ -146,6 +166,24 @@ func _Checker_Check_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Checker_Forget_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ForgetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CheckerServer).Forget(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Checker_Forget_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CheckerServer).Forget(ctx, req.(*ForgetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Checker_ServiceDesc is the grpc.ServiceDesc for Checker service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -160,6 +198,10 @@ var Checker_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Check",
 			Handler:    _Checker_Check_Handler,
+		},
+		{
+			MethodName: "Forget",
+			Handler:    _Checker_Forget_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -14,8 +14,17 @@ import (
 
 // ProtocolVersion is bumped when the agent and plugins built against
 // different versions can no longer talk; go-plugin then refuses the plugin
-// with a message naming both versions.
-const ProtocolVersion = 1
+// with a message naming both versions. The agent and the SDK offer every
+// version in Versions and go-plugin picks the highest both know.
+const ProtocolVersion = 2
+
+// Protocol versions: in 1 a process serves one check; in 2 it serves any
+// number, each under the instance id its Configure named (Forget drops
+// one). Python plugins and binaries built before 2 speak 1.
+const (
+	ProtocolSingle = 1
+	ProtocolShared = 2
+)
 
 // PluginName is the single plugin each binary serves.
 const PluginName = "checker"
@@ -52,4 +61,10 @@ func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc
 // PluginSet is what both ends register.
 func PluginSet(server pluginpb.CheckerServer) plugin.PluginSet {
 	return plugin.PluginSet{PluginName: &GRPCPlugin{Impl: server}}
+}
+
+// Versions is what both ends offer: the same service in each version (a
+// protocol 1 peer leaves the instance fields empty and never calls Forget).
+func Versions(server pluginpb.CheckerServer) map[int]plugin.PluginSet {
+	return map[int]plugin.PluginSet{ProtocolSingle: PluginSet(server), ProtocolShared: PluginSet(server)}
 }
