@@ -117,7 +117,8 @@ func TestReloadOnSIGHUP(t *testing.T) {
 func TestSIGTERMLeavesNoProcessBehind(t *testing.T) {
 	e := newEnv(t)
 	e.setScript("behave: sleep\nsleep: 300ms\n")
-	e.writeConfig(e.scriptedCheck("a", "@every 1s", "5s") + e.scriptedCheck("b", "@every 1s", "5s"))
+	// b in a process of its own, a in its plugin's shared one.
+	e.writeConfig(e.scriptedCheck("a", "@every 1s", "5s") + e.scriptedCheck("b", "@every 1s", "5s") + "    isolate: true\n")
 	d := e.start()
 	d.waitFor("runs", func() bool { return d.metric(`pbxwatch_check_runs_total{check="b",result="ok"}`) >= 1 })
 	plugins := children(d.cmd.Process.Pid)
@@ -136,7 +137,7 @@ func TestSIGTERMLeavesNoProcessBehind(t *testing.T) {
 
 func TestPluginsExitWhenAgentIsSIGKILLed(t *testing.T) {
 	e := newEnv(t)
-	e.writeConfig(e.scriptedCheck("a", "@every 1h", "5s") + e.scriptedCheck("b", "@every 1h", "5s"))
+	e.writeConfig(e.scriptedCheck("a", "@every 1h", "5s") + e.scriptedCheck("b", "@every 1h", "5s") + "    isolate: true\n")
 	d := e.start()
 	plugins := children(d.cmd.Process.Pid)
 	if len(plugins) != 2 {

@@ -21,8 +21,11 @@ func validate(path string, logger *slog.Logger) int {
 		fmt.Fprintf(os.Stderr, "%v\n", fileErr)
 		return 1
 	}
+	pool := pluginhost.NewPool()
 	failed := daemon.ValidateEach(context.Background(), cfg, func(cfg *config.Config, ch config.Check) (pluginhost.Spec, error) {
-		return daemon.SpecFor(cfg, ch, cfg.StateDir(ch.Name), logger), nil
+		s := daemon.SpecFor(cfg, ch, cfg.StateDir(ch.Name), logger)
+		s.Pool = pool
+		return s, nil
 	})
 	if err := errors.Join(fileErr, daemon.JoinInOrder(cfg, failed)); err != nil {
 		fmt.Fprintf(os.Stderr, "%v\n", err)

@@ -58,6 +58,9 @@ type Check struct {
 	SHA256   string              `yaml:"sha256"`
 	Alert    alerting.CheckAlert `yaml:"alert"`
 	Config   yaml.Node           `yaml:"config"`
+	// Isolate runs the check in a plugin process of its own instead of
+	// the one its plugin's other checks share.
+	Isolate bool `yaml:"isolate"`
 
 	// Filled in by Load.
 	Line int `yaml:"-"` // where the check starts in File

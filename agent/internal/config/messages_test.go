@@ -34,7 +34,7 @@ func TestConfigErrorsSayWhereAndHow(t *testing.T) {
 		{"alerting key typo", "alerting:\n  alertmanagers:\n    - url: http://127.0.0.1:9093\n      timout: 5s\n",
 			[]string{`pbxwatch.yml:4: unknown key "timout": did you mean "timeout"?`}},
 		{"nothing close", head + "    colour: red\n",
-			[]string{`pbxwatch.yml:5: unknown key "colour": not a setting here (valid here: alert, config, name, plugin, schedule, sha256, timeout`}},
+			[]string{`pbxwatch.yml:5: unknown key "colour": not a setting here (valid here: alert, config, isolate, name, plugin, schedule, sha256, timeout`}},
 		{"list where a value goes", head + "    sha256: [a, b]\n",
 			[]string{`pbxwatch.yml:5: sha256 must be a single value (text)`}},
 	} {

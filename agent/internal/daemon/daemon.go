@@ -56,6 +56,10 @@ type Daemon struct {
 	cur   atomic.Pointer[generation] // gen, readable without waiting for a reload
 	ready atomic.Bool
 	busy  atomic.Bool // a load or stop holds mu
+	// pool shares a plugin process between the checks of one plugin
+	// binary, across reloads (a reload configures the new checks in the
+	// process the old ones still run in).
+	pool *pluginhost.Pool
 
 	lastMu sync.Mutex
 	last   map[string]LastRun
@@ -81,7 +85,7 @@ func New(opts Options) *Daemon {
 	if opts.Grace <= 0 {
 		opts.Grace = 30 * time.Second
 	}
-	return &Daemon{opts: opts, log: opts.Logger, last: map[string]LastRun{}, hist: map[string]*History{}}
+	return &Daemon{opts: opts, log: opts.Logger, last: map[string]LastRun{}, hist: map[string]*History{}, pool: pluginhost.NewPool()}
 }
 
 // generation is one loaded configuration and the processes serving it.
@@ -222,6 +226,7 @@ func (d *Daemon) spec(cfg *config.Config, ch config.Check) (pluginhost.Spec, err
 	}
 	s := SpecFor(cfg, ch, dir, d.log)
 	s.KillGrace = d.opts.KillGrace
+	s.Pool = d.pool
 	name := ch.Name
 	s.OnRestart = func() {
 		if d.opts.Metrics != nil {
@@ -246,6 +251,7 @@ func SpecFor(cfg *config.Config, ch config.Check, stateDir string, log *slog.Log
 		Secrets:    ch.Secrets,
 		HideEnv:    cfg.ForeignEnv(ch),
 		OnTruncate: truncation.Count,
+		Isolate:    ch.Isolate,
 
 		CredentialsDir: cfg.CredentialsDir(),
 	}

@@ -1,0 +1,70 @@
+package main_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/pbxwatch/pbxwatch/internal/buildtest"
+)
+
+const v1onlyPkg = "github.com/pbxwatch/pbxwatch/internal/testplugins/v1only"
+
+// Protocol 2 plugins share one process per binary; protocol 1 plugins (an
+// old binary, another language) keep one per check, in the same agent.
+// A reload configures the new checks in the running process: a long run
+// in progress completes and is recorded.
+func TestV1AndV2PluginsSideBySideAndReloadKeepsRunningRun(t *testing.T) {
+	e := newEnv(t)
+	e.link("oldstyle", buildtest.Build(t, v1onlyPkg))
+	long := filepath.Join(e.dir, "long.yaml")
+	if err := os.WriteFile(long, []byte("behave: sleep\nsleep: 3s\nstatus: OK\nsummary: long run\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checks := e.scriptedCheck("s1", "@every 1h", "10s") + e.scriptedCheck("s2", "@every 1h", "10s") +
+		fmt.Sprintf("  - name: long\n    plugin: scripted\n    schedule: \"@every 1h\"\n    timeout: 10s\n    config:\n      script_file: %s\n", long) +
+		"  - name: o1\n    plugin: oldstyle\n    schedule: \"@every 1h\"\n  - name: o2\n    plugin: oldstyle\n    schedule: \"@every 1h\"\n"
+	e.writeConfig(checks)
+	d := e.start()
+	for _, c := range []string{"s1", "s2", "o1", "o2"} {
+		d.waitFor(c+" run", func() bool { return d.metric(`pbxwatch_check_runs_total{check="`+c+`",result="ok"}`) == 1 })
+	}
+	plugins := children(d.cmd.Process.Pid)
+	if len(plugins) != 3 {
+		t.Fatalf("plugin processes %v, want 3: one for the scripted checks, one per oldstyle check", plugins)
+	}
+	if d.metric(`pbxwatch_check_runs_total{check="long",result="ok"}`) == 1 {
+		t.Fatal("the long run ended before the reload")
+	}
+
+	// Reload during the long run, with s2 removed.
+	e.writeConfig(e.scriptedCheck("s1", "@every 1h", "10s") +
+		fmt.Sprintf("  - name: long\n    plugin: scripted\n    schedule: \"@every 1h\"\n    timeout: 10s\n    config:\n      script_file: %s\n", long) +
+		"  - name: o1\n    plugin: oldstyle\n    schedule: \"@every 1h\"\n")
+	d.signal(syscall.SIGHUP)
+	d.waitFor("the long run recorded", func() bool { return d.metric(`pbxwatch_check_runs_total{check="long",result="ok"}`) >= 1 })
+	d.waitFor("s1 run after reload", func() bool { return d.metric(`pbxwatch_check_runs_total{check="s1",result="ok"}`) == 2 })
+	if n := d.metric(`pbxwatch_check_runs_total{check="long",result="unknown"}`); n > 0 {
+		t.Fatalf("the long run was broken by the reload (%v unknown runs):\n%s", n, d.logs)
+	}
+	after := children(d.cmd.Process.Pid)
+	shared := plugins[0]
+	for _, p := range plugins {
+		if strings.Contains(pluginExe(p), "scripted") {
+			shared = p
+		}
+	}
+	if !slices.Contains(after, shared) || len(after) != 2 {
+		t.Fatalf("plugin processes %v -> %v: want the scripted process %d kept and one oldstyle process left", plugins, after, shared)
+	}
+}
+
+// pluginExe is the path of the executable a process runs.
+func pluginExe(pid int) string {
+	exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	return exe
+}

@@ -1,0 +1,43 @@
+// Command v1only is a plugin as built before protocol 2: it offers only
+// protocol 1 (one check per process, no instance ids, no Forget), as an old
+// binary or a plugin in another language does. Each run answers OK with
+// its process id and the check name it was configured with, so tests can
+// see which process served which check.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/pbxwatch/pbxwatch/internal/pluginpb"
+	"github.com/pbxwatch/pbxwatch/internal/pluginwire"
+)
+
+type server struct {
+	pluginpb.UnimplementedCheckerServer
+	check string
+}
+
+func (s *server) Configure(_ context.Context, req *pluginpb.ConfigureRequest) (*pluginpb.ConfigureResponse, error) {
+	s.check = req.GetCheckName()
+	return &pluginpb.ConfigureResponse{}, nil
+}
+
+func (s *server) Check(context.Context, *pluginpb.CheckRequest) (*pluginpb.CheckResponse, error) {
+	return &pluginpb.CheckResponse{Status: pluginpb.Status_OK, Summary: fmt.Sprintf("v1 pid %d check %s", os.Getpid(), s.check)}, nil
+}
+
+func main() {
+	handshake := pluginwire.Handshake
+	handshake.ProtocolVersion = pluginwire.ProtocolSingle
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig: handshake,
+		Plugins:         pluginwire.PluginSet(&server{}),
+		GRPCServer:      plugin.DefaultGRPCServer,
+		Logger:          hclog.NewNullLogger(),
+	})
+}
