@@ -27,20 +27,21 @@ import (
 func main() {
 	agent := flag.String("agent", "bin/pbxwatch", "the pbxwatch binary")
 	plugin := flag.String("plugin", "bin/pbxwatch-plugin-noop", "the plugin every check runs")
-	counts := flag.String("checks", "10,100", "comma-separated numbers of checks (1000 with today's process-per-check model needs ~5 GB and 8,000 tasks)")
+	counts := flag.String("checks", "10,100,1000", "comma-separated numbers of checks")
+	isolate := flag.Bool("isolate", false, "every check `isolate: true`: a process per check, the model before protocol 2 (1000 checks need ~4 GB and ~8,000 tasks)")
 	flag.Parse()
-	fmt.Println("| checks | processes | threads | PSS MiB | start s | reload s |")
-	fmt.Println("|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| checks | isolate | processes | threads | PSS MiB | start s | reload s |")
+	fmt.Println("|---:|---|---:|---:|---:|---:|---:|")
 	for _, c := range strings.Split(*counts, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
 		if err != nil {
 			log.Fatalf("-checks: %v", err)
 		}
-		r, err := measure(*agent, *plugin, n)
+		r, err := measure(*agent, *plugin, n, *isolate)
 		if err != nil {
 			log.Fatalf("%d checks: %v", n, err)
 		}
-		fmt.Printf("| %d | %d | %d | %.0f | %.2f | %.2f |\n", n, r.procs, r.threads, float64(r.pssKiB)/1024, r.start.Seconds(), r.reload.Seconds())
+		fmt.Printf("| %d | %v | %d | %d | %.0f | %.2f | %.2f |\n", n, *isolate, r.procs, r.threads, float64(r.pssKiB)/1024, r.start.Seconds(), r.reload.Seconds())
 	}
 }
 
@@ -50,7 +51,7 @@ type result struct {
 	start, reload  time.Duration
 }
 
-func measure(agentBin, pluginBin string, n int) (result, error) {
+func measure(agentBin, pluginBin string, n int, isolate bool) (result, error) {
 	var r result
 	dir, err := os.MkdirTemp("", "pbxwatch-bench-scale-")
 	if err != nil {
@@ -68,7 +69,7 @@ func measure(agentBin, pluginBin string, n int) (result, error) {
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "agent: {state_dir: %s, plugin_dir: %s}\nchecks:\n", filepath.Join(dir, "state"), pdir)
 	for i := 0; i < n; i++ {
-		fmt.Fprintf(&cfg, "  - {name: c%d, plugin: bench, schedule: \"@every 1h\"}\n", i)
+		fmt.Fprintf(&cfg, "  - {name: c%d, plugin: bench, schedule: \"@every 1h\", isolate: %v}\n", i, isolate)
 	}
 	cfgFile := filepath.Join(dir, "pbxwatch.yml")
 	if err := os.WriteFile(cfgFile, []byte(cfg.String()), 0o644); err != nil {
