@@ -12,7 +12,7 @@ BUILD_DATE ?= $(shell date -u -d "@$${SOURCE_DATE_EPOCH:-$$(date +%s)}" +%Y-%m-%
 BUILD_USER ?= $(shell id -un 2>/dev/null || echo unknown)@$(shell hostname 2>/dev/null || echo unknown)
 # The agent copies these into prometheus/common/version (version.Print,
 # pbxwatch_build_info); the plugins print them with --version.
-VPKG     := github.com/pbxwatch/pbxwatch/internal/buildversion
+VPKG     := github.com/pbxwatch/pbxwatch/sdk/buildversion
 # Every binary is static (CGO_ENABLED=0: no libc, so it runs on FreePBX 16's
 # glibc 2.17 as on FreePBX 17) and stamped with where it came from.
 # -s -w drop the symbol and DWARF tables, as Debian's and Fedora's packaging
@@ -53,7 +53,7 @@ build:
 	@# The examples, so they never rot, in a plugin dir of their own (they
 	@# are not shipped): the SDK's, the template (its own module, built as a
 	@# plugin author builds it) and the Python plugin with its library.
-	$(GO) build -o $(BIN)/examples/pbxwatch-plugin-backup ./sdk/example
+	cd sdk && $(GO) build -o $(CURDIR)/$(BIN)/examples/pbxwatch-plugin-backup ./example
 	cd examples/tlscheck && $(GO) build -o $(abspath $(BIN))/examples/pbxwatch-plugin-tlscheck .
 	install -m 0755 examples/python/pbxwatch-plugin-ami $(BIN)/examples/pbxwatch-plugin-ami
 	install -m 0644 sdk/python/pbxwatch_plugin.py $(BIN)/examples/pbxwatch_plugin.py
@@ -113,14 +113,18 @@ package:
 
 ## generate: regenerate the plugin protocol's Go code (needs protoc, protoc-gen-go, protoc-gen-go-grpc)
 generate:
-	$(GO) generate ./internal/pluginpb/...
+	cd sdk && $(GO) generate ./proto/...
 
 ## test: every test, with the race detector, against the real Prometheus, Alertmanager, logrotate and Nagios plugins
 test: test-deps
 	$(GO) vet ./...
+	cd sdk && $(GO) vet ./...
+	$(GO) mod tidy -diff
+	cd sdk && $(GO) mod tidy -diff
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) test -race -count=1 -timeout 30m ./...
+	cd sdk && $(GO) test -race -count=1 -timeout 10m ./...
 	@$(MAKE) --no-print-directory fuzz
 
 ## fuzz: every fuzz target over what the agent reads from outside, FUZZTIME each
@@ -136,9 +140,10 @@ FUZZ_TARGETS := \
 	./plugins/nagios:FuzzParsePerfdata ./internal/freepbxdb:FuzzParseConf
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
-		pkg=$${t%%:*}; name=$${t##*:}; \
-		echo "$(GO) test -run='^$$' -fuzz='^$$name\$$' -fuzztime=$(FUZZTIME) $$pkg"; \
-		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+		pkg=$${t%%:*}; name=$${t##*:}; dir=.; \
+		case $$pkg in ./sdk) dir=sdk pkg=. ;; ./sdk/*) dir=sdk pkg=./$${pkg#./sdk/} ;; esac; \
+		echo "(cd $$dir && $(GO) test -run='^$$' -fuzz='^$$name\$$' -fuzztime=$(FUZZTIME) $$pkg)"; \
+		(cd $$dir && $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg) || exit 1; \
 	done
 
 ## test-deps: say clearly which programs the integration tests need and are missing
@@ -160,6 +165,7 @@ demo: build
 
 lint:
 	$(GO) vet ./...
+	cd sdk && $(GO) vet ./...
 	gofmt -l .
 
 clean:

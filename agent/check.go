@@ -12,8 +12,8 @@ import (
 	"github.com/pbxwatch/pbxwatch/agent/internal/config"
 	"github.com/pbxwatch/pbxwatch/agent/internal/daemon"
 	"github.com/pbxwatch/pbxwatch/agent/internal/report"
-	"github.com/pbxwatch/pbxwatch/internal/pluginhost"
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/pluginhost"
 )
 
 const exitUnknown = int(sdk.StatusUnknown)

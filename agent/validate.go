@@ -9,7 +9,7 @@ import (
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/config"
 	"github.com/pbxwatch/pbxwatch/agent/internal/daemon"
-	"github.com/pbxwatch/pbxwatch/internal/pluginhost"
+	"github.com/pbxwatch/pbxwatch/sdk/pluginhost"
 )
 
 // validate loads the config and has every plugin check its own block,

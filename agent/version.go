@@ -3,7 +3,7 @@ package main
 import (
 	"github.com/prometheus/common/version"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildversion"
+	"github.com/pbxwatch/pbxwatch/sdk/buildversion"
 )
 
 // The build information `make build` stamps into buildversion (shared with

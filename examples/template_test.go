@@ -40,9 +40,9 @@ func copyTemplate(t *testing.T) string {
 			t.Fatal(err)
 		}
 		if e.Name() == "go.mod" {
-			b = []byte(strings.Replace(string(b), "=> ../..", "=> "+repo, 1))
-			if !strings.Contains(string(b), "=> "+repo) {
-				t.Fatalf("go.mod has no replace of the SDK to ../..:\n%s", b)
+			b = []byte(strings.Replace(string(b), "=> ../../sdk", "=> "+filepath.Join(repo, "sdk"), 1))
+			if !strings.Contains(string(b), "=> "+filepath.Join(repo, "sdk")) {
+				t.Fatalf("go.mod has no replace of the SDK to ../../sdk:\n%s", b)
 			}
 		}
 		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
@@ -75,6 +75,7 @@ func TestTemplateBuildsOutsideTheRepoAndRunsUnderTheAgent(t *testing.T) {
 	goCmd(t, mod, "build", "-o", bin, ".")
 	goCmd(t, mod, "vet", "./...")
 	goCmd(t, mod, "test", "-count=1", "./...")
+	assertLeanModuleGraph(t, mod)
 
 	srv := httptest.NewTLSServer(http.NotFoundHandler())
 	defer srv.Close()
@@ -134,4 +135,28 @@ checks:
 	if err == nil || !strings.Contains(string(out), "does not match its configured sha256") {
 		t.Fatalf("a replaced binary ran: %v\n%s", err, out)
 	}
+}
+
+// agentOnly are modules of the agent a plugin must not be made to download:
+// the point of the SDK being a module of its own.
+var agentOnly = []string{"github.com/prometheus/client_golang", "github.com/prometheus/exporter-toolkit",
+	"github.com/go-sql-driver/mysql", "github.com/alecthomas/kingpin", "github.com/coreos/go-systemd", "github.com/robfig/cron"}
+
+// assertLeanModuleGraph fails when the template's module graph holds any of
+// the agent's own dependencies.
+func assertLeanModuleGraph(t *testing.T, mod string) {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-m", "-e", "all")
+	cmd.Dir = mod
+	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOWORK=off")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -m all: %v", err)
+	}
+	for _, m := range agentOnly {
+		if strings.Contains(string(out), m+" ") {
+			t.Errorf("a plugin built on the SDK depends on the agent's %s:\n%s", m, out)
+		}
+	}
+	t.Logf("modules in a plugin's graph: %d", strings.Count(string(out), "\n"))
 }

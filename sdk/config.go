@@ -9,7 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/pbxwatch/pbxwatch/internal/yamlerr"
+	"github.com/pbxwatch/pbxwatch/sdk/yamlerr"
 )
 
 // Config is what the agent hands a plugin: the check's `config:` block and

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pbxwatch/pbxwatch/internal/pluginwire"
+	"github.com/pbxwatch/pbxwatch/sdk/pluginwire"
 )
 
 // CredentialsDirEnv names the directory the agent hands its plugins for

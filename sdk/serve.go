@@ -15,9 +15,9 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildversion"
-	"github.com/pbxwatch/pbxwatch/internal/pluginpb"
-	"github.com/pbxwatch/pbxwatch/internal/pluginwire"
+	"github.com/pbxwatch/pbxwatch/sdk/buildversion"
+	"github.com/pbxwatch/pbxwatch/sdk/pluginwire"
+	pluginv1 "github.com/pbxwatch/pbxwatch/sdk/proto/pbxwatch/plugin/v1"
 )
 
 // ProtocolVersion is the plugin protocol this SDK speaks.
@@ -84,7 +84,7 @@ func exitWhenOrphaned(parent int) {
 // server adapts Checkers to the gRPC service: in protocol 1 the prototype
 // itself (instance ""), in protocol 2 one copy of it per instance.
 type server struct {
-	pluginpb.UnimplementedCheckerServer
+	pluginv1.UnimplementedCheckerServer
 	prototype Checker
 
 	mu        sync.Mutex
@@ -126,14 +126,14 @@ func copyChecker(proto Checker) Checker {
 	return proto
 }
 
-func (s *server) Forget(_ context.Context, req *pluginpb.ForgetRequest) (*pluginpb.ForgetResponse, error) {
+func (s *server) Forget(_ context.Context, req *pluginv1.ForgetRequest) (*pluginv1.ForgetResponse, error) {
 	s.mu.Lock()
 	delete(s.instances, req.GetInstance())
 	s.mu.Unlock()
-	return &pluginpb.ForgetResponse{}, nil
+	return &pluginv1.ForgetResponse{}, nil
 }
 
-func (s *server) Configure(ctx context.Context, req *pluginpb.ConfigureRequest) (resp *pluginpb.ConfigureResponse, err error) {
+func (s *server) Configure(ctx context.Context, req *pluginv1.ConfigureRequest) (resp *pluginv1.ConfigureResponse, err error) {
 	lines := make(map[int]int, len(req.GetLineMap()))
 	for k, v := range req.GetLineMap() {
 		lines[int(k)] = int(v)
@@ -142,22 +142,22 @@ func (s *server) Configure(ctx context.Context, req *pluginpb.ConfigureRequest) 
 	defer func() {
 		if p := recover(); p != nil {
 			Logger().Error("Configure panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			resp = &pluginpb.ConfigureResponse{Errors: []string{errorText(fmt.Sprintf("plugin panicked in Configure: %v", p))}}
+			resp = &pluginv1.ConfigureResponse{Errors: []string{errorText(fmt.Sprintf("plugin panicked in Configure: %v", p))}}
 			err = nil
 		}
 		// A rejected instance is never run: the agent will not Forget it.
 		if len(resp.GetErrors()) > 0 && req.GetInstance() != "" {
-			_, _ = s.Forget(ctx, &pluginpb.ForgetRequest{Instance: req.GetInstance()})
+			_, _ = s.Forget(ctx, &pluginv1.ForgetRequest{Instance: req.GetInstance()})
 		}
 	}()
 	c, _ := s.checker(req.GetInstance(), true)
 	if err := c.Configure(ctx, cfg); err != nil {
-		return &pluginpb.ConfigureResponse{Errors: splitErrors(err)}, nil
+		return &pluginv1.ConfigureResponse{Errors: splitErrors(err)}, nil
 	}
-	return &pluginpb.ConfigureResponse{}, nil
+	return &pluginv1.ConfigureResponse{}, nil
 }
 
-func (s *server) Check(ctx context.Context, req *pluginpb.CheckRequest) (resp *pluginpb.CheckResponse, err error) {
+func (s *server) Check(ctx context.Context, req *pluginv1.CheckRequest) (resp *pluginv1.CheckResponse, err error) {
 	if d := req.GetDeadlineUnixNano(); d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, time.Unix(0, d))
@@ -169,20 +169,20 @@ func (s *server) Check(ctx context.Context, req *pluginpb.CheckRequest) (resp *p
 	defer func() {
 		if p := recover(); p != nil {
 			Logger().Error("Check panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			resp = &pluginpb.CheckResponse{Status: pluginpb.Status_UNKNOWN, Error: errorText(fmt.Sprintf("plugin panicked: %v", p))}
+			resp = &pluginv1.CheckResponse{Status: pluginv1.Status_UNKNOWN, Error: errorText(fmt.Sprintf("plugin panicked: %v", p))}
 			err = nil
 		}
 	}()
 	c, ok := s.checker(req.GetInstance(), false)
 	if !ok {
-		return &pluginpb.CheckResponse{Status: pluginpb.Status_UNKNOWN, Error: "the plugin has no configured instance " + req.GetInstance()}, nil
+		return &pluginv1.CheckResponse{Status: pluginv1.Status_UNKNOWN, Error: "the plugin has no configured instance " + req.GetInstance()}, nil
 	}
 	res, cerr := c.Check(ctx)
 	if cerr != nil {
-		return &pluginpb.CheckResponse{Status: pluginpb.Status_UNKNOWN, Error: errorText(cerr.Error())}, nil
+		return &pluginv1.CheckResponse{Status: pluginv1.Status_UNKNOWN, Error: errorText(cerr.Error())}, nil
 	}
 	if res == nil {
-		return &pluginpb.CheckResponse{Status: pluginpb.Status_UNKNOWN, Error: "plugin returned neither a result nor an error"}, nil
+		return &pluginv1.CheckResponse{Status: pluginv1.Status_UNKNOWN, Error: "plugin returned neither a result nor an error"}, nil
 	}
 	return toWire(res), nil
 }

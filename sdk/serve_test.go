@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/pbxwatch/pbxwatch/internal/pluginpb"
+	pluginv1 "github.com/pbxwatch/pbxwatch/sdk/proto/pbxwatch/plugin/v1"
 )
 
 // counter keeps per-check state in its fields, as a plugin author would.
@@ -32,12 +32,12 @@ func TestEachInstanceGetsItsOwnCheckerCopiedFromThePrototype(t *testing.T) {
 	s := newServer(proto)
 	ctx := context.Background()
 	for _, name := range []string{"a", "b"} {
-		if resp, err := s.Configure(ctx, &pluginpb.ConfigureRequest{CheckName: name, Instance: name + "#1"}); err != nil || len(resp.GetErrors()) > 0 {
+		if resp, err := s.Configure(ctx, &pluginv1.ConfigureRequest{CheckName: name, Instance: name + "#1"}); err != nil || len(resp.GetErrors()) > 0 {
 			t.Fatalf("configure %s: %v %v", name, err, resp.GetErrors())
 		}
 	}
 	check := func(instance string) string {
-		resp, err := s.Check(ctx, &pluginpb.CheckRequest{Instance: instance})
+		resp, err := s.Check(ctx, &pluginv1.CheckRequest{Instance: instance})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +49,7 @@ func TestEachInstanceGetsItsOwnCheckerCopiedFromThePrototype(t *testing.T) {
 	if proto.name != "" || proto.runs != 0 {
 		t.Fatalf("the prototype was used: %+v", proto)
 	}
-	if _, err := s.Forget(ctx, &pluginpb.ForgetRequest{Instance: "a#1"}); err != nil {
+	if _, err := s.Forget(ctx, &pluginv1.ForgetRequest{Instance: "a#1"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := check("a#1"); got != "the plugin has no configured instance a#1" {
@@ -57,11 +57,11 @@ func TestEachInstanceGetsItsOwnCheckerCopiedFromThePrototype(t *testing.T) {
 	}
 	// A rejected instance is not kept; protocol 1 (no instance) uses the
 	// prototype itself.
-	resp, _ := s.Configure(ctx, &pluginpb.ConfigureRequest{CheckName: "bad", Instance: "bad#1"})
+	resp, _ := s.Configure(ctx, &pluginv1.ConfigureRequest{CheckName: "bad", Instance: "bad#1"})
 	if len(resp.GetErrors()) == 0 || len(s.instances) != 1 {
 		t.Fatalf("rejected instance: errors %v, instances %d", resp.GetErrors(), len(s.instances))
 	}
-	if _, err := s.Configure(ctx, &pluginpb.ConfigureRequest{CheckName: "single"}); err != nil || check("") != "single 1" || proto.name != "single" {
+	if _, err := s.Configure(ctx, &pluginv1.ConfigureRequest{CheckName: "single"}); err != nil || check("") != "single 1" || proto.name != "single" {
 		t.Fatalf("protocol 1: %v %+v", err, proto)
 	}
 }

@@ -3,8 +3,8 @@ package sdk
 import (
 	"strings"
 
-	"github.com/pbxwatch/pbxwatch/internal/pluginpb"
 	"github.com/pbxwatch/pbxwatch/sdk/bounds"
+	pluginv1 "github.com/pbxwatch/pbxwatch/sdk/proto/pbxwatch/plugin/v1"
 )
 
 // maxConfigErrors bounds the problems one Configure reports.
@@ -34,18 +34,18 @@ func errorText(s string) string {
 // toWire converts a Result for the transport. Every string is scrubbed of
 // registered secrets, made valid UTF-8 and bounded on the way out: this is
 // the plugin's one output boundary.
-func toWire(res *Result) *pluginpb.CheckResponse {
+func toWire(res *Result) *pluginv1.CheckResponse {
 	r := scrubbed(res)
 	r.Bound(nil)
-	resp := &pluginpb.CheckResponse{
-		Status:  pluginpb.Status(r.Status),
+	resp := &pluginv1.CheckResponse{
+		Status:  pluginv1.Status(r.Status),
 		Summary: r.Summary,
 	}
 	if r.Status < StatusOK || r.Status > StatusUnknown {
-		resp.Status = pluginpb.Status_UNKNOWN
+		resp.Status = pluginv1.Status_UNKNOWN
 	}
 	for _, d := range r.Diagnoses {
-		resp.Diagnoses = append(resp.Diagnoses, &pluginpb.Diagnosis{
+		resp.Diagnoses = append(resp.Diagnoses, &pluginv1.Diagnosis{
 			Code:        d.Code,
 			Severity:    string(d.Severity),
 			Message:     d.Message,
@@ -54,16 +54,16 @@ func toWire(res *Result) *pluginpb.CheckResponse {
 		})
 	}
 	for _, m := range r.Metrics {
-		resp.Metrics = append(resp.Metrics, &pluginpb.Metric{
+		resp.Metrics = append(resp.Metrics, &pluginv1.Metric{
 			Name:   m.Name,
 			Help:   m.Help,
-			Type:   pluginpb.Metric_Type(m.Type),
+			Type:   pluginv1.Metric_Type(m.Type),
 			Labels: m.Labels,
 			Value:  m.Value,
 		})
 	}
 	for _, e := range r.Events {
-		ev := &pluginpb.Event{
+		ev := &pluginv1.Event{
 			Name:     e.Name,
 			Severity: string(e.Severity),
 			Message:  e.Message,

@@ -20,8 +20,8 @@ import (
 
 	"github.com/pbxwatch/pbxwatch/bench/internal/benchproc"
 	"github.com/pbxwatch/pbxwatch/internal/fakelog"
-	"github.com/pbxwatch/pbxwatch/internal/pluginhost"
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/pluginhost"
 )
 
 func main() {

@@ -15,7 +15,7 @@ import (
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/types/descriptorpb"
 
-	"github.com/pbxwatch/pbxwatch/internal/pluginpb"
+	pluginv1 "github.com/pbxwatch/pbxwatch/sdk/proto/pbxwatch/plugin/v1"
 )
 
 var update = flag.Bool("update", false, "rewrite the descriptor embedded in sdk/python/pbxwatch_plugin.py")
@@ -27,7 +27,7 @@ var descriptorBlock = regexp.MustCompile(`(?s)# BEGIN DESCRIPTOR\n.*?# END DESCR
 // wantDescriptor is the FileDescriptorSet of the .proto the agent is built
 // from, as the Python library must embed it.
 func wantDescriptor(t *testing.T) string {
-	fd := protodesc.ToFileDescriptorProto(pluginpb.File_plugin_proto)
+	fd := protodesc.ToFileDescriptorProto(pluginv1.File_pbxwatch_plugin_v1_plugin_proto)
 	fd.SourceCodeInfo = nil
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(&descriptorpb.FileDescriptorSet{File: []*descriptorpb.FileDescriptorProto{fd}})
 	if err != nil {

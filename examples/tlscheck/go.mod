@@ -2,7 +2,7 @@ module example.com/pbxwatch-plugin-tlscheck
 
 go 1.26.8
 
-require github.com/pbxwatch/pbxwatch v0.0.0
+require github.com/pbxwatch/pbxwatch/sdk v0.0.0
 
 require (
 	github.com/fatih/color v1.13.0 // indirect
@@ -24,4 +24,4 @@ require (
 
 // The SDK from a local clone of pbxwatch. Point it at your clone, or drop it
 // once you require a published pbxwatch version.
-replace github.com/pbxwatch/pbxwatch => ../..
+replace github.com/pbxwatch/pbxwatch/sdk => ../../sdk

@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
-	"github.com/pbxwatch/pbxwatch/internal/pluginhost"
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/internal/buildtest"
+	"github.com/pbxwatch/pbxwatch/sdk/pluginhost"
 )
 
 // Build compiles the plugin's main package once per test process and

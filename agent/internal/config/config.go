@@ -19,8 +19,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/alerting"
-	"github.com/pbxwatch/pbxwatch/internal/yamlerr"
 	"github.com/pbxwatch/pbxwatch/sdk/scrub"
+	"github.com/pbxwatch/pbxwatch/sdk/yamlerr"
 )
 
 // Defaults for the `agent:` block and for checks.

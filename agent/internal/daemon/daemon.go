@@ -18,8 +18,8 @@ import (
 	"github.com/pbxwatch/pbxwatch/agent/internal/metrics"
 	"github.com/pbxwatch/pbxwatch/agent/internal/schedule"
 	"github.com/pbxwatch/pbxwatch/agent/internal/truncation"
-	"github.com/pbxwatch/pbxwatch/internal/pluginhost"
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/pluginhost"
 	"github.com/pbxwatch/pbxwatch/sdk/scrub"
 )
 

@@ -13,22 +13,22 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
-	"github.com/pbxwatch/pbxwatch/internal/pluginpb"
-	"github.com/pbxwatch/pbxwatch/internal/pluginwire"
+	"github.com/pbxwatch/pbxwatch/sdk/pluginwire"
+	pluginv1 "github.com/pbxwatch/pbxwatch/sdk/proto/pbxwatch/plugin/v1"
 )
 
 type server struct {
-	pluginpb.UnimplementedCheckerServer
+	pluginv1.UnimplementedCheckerServer
 	check string
 }
 
-func (s *server) Configure(_ context.Context, req *pluginpb.ConfigureRequest) (*pluginpb.ConfigureResponse, error) {
+func (s *server) Configure(_ context.Context, req *pluginv1.ConfigureRequest) (*pluginv1.ConfigureResponse, error) {
 	s.check = req.GetCheckName()
-	return &pluginpb.ConfigureResponse{}, nil
+	return &pluginv1.ConfigureResponse{}, nil
 }
 
-func (s *server) Check(context.Context, *pluginpb.CheckRequest) (*pluginpb.CheckResponse, error) {
-	return &pluginpb.CheckResponse{Status: pluginpb.Status_OK, Summary: fmt.Sprintf("v1 pid %d check %s", os.Getpid(), s.check)}, nil
+func (s *server) Check(context.Context, *pluginv1.CheckRequest) (*pluginv1.CheckResponse, error) {
+	return &pluginv1.CheckResponse{Status: pluginv1.Status_OK, Summary: fmt.Sprintf("v1 pid %d check %s", os.Getpid(), s.check)}, nil
 }
 
 func main() {

@@ -6,7 +6,9 @@
 // into slog, and a clear error for a plugin that pollutes stdout.
 //
 // The agent and sdk/sdktest both use it, so plugin tests exercise the very
-// code path the daemon runs.
+// code path the daemon runs; that is why it lives in the SDK module. Plugin
+// authors do not import it (sdktest wraps it); its API may change with the
+// agent's needs.
 package pluginhost
 
 import (
@@ -26,8 +28,8 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 
-	"github.com/pbxwatch/pbxwatch/internal/pluginpb"
-	"github.com/pbxwatch/pbxwatch/internal/pluginwire"
+	"github.com/pbxwatch/pbxwatch/sdk/pluginwire"
+	pluginv1 "github.com/pbxwatch/pbxwatch/sdk/proto/pbxwatch/plugin/v1"
 	"github.com/pbxwatch/pbxwatch/sdk/scrub"
 )
 
@@ -132,7 +134,7 @@ type Host struct {
 type process struct {
 	client  *plugin.Client
 	cmd     *exec.Cmd
-	rpc     pluginpb.CheckerClient
+	rpc     pluginv1.CheckerClient
 	pid     int
 	version int // negotiated protocol version
 	sockDir string
@@ -211,7 +213,7 @@ func connect(client *plugin.Client, cmd *exec.Cmd, sockDir string) (*process, er
 	if err != nil {
 		return nil, err
 	}
-	rpc, ok := raw.(pluginpb.CheckerClient)
+	rpc, ok := raw.(pluginv1.CheckerClient)
 	if !ok {
 		return nil, fmt.Errorf("plugin served %T, not a pbxwatch checker", raw)
 	}
@@ -260,7 +262,7 @@ func (h *Host) configure(ctx context.Context, p *process) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.spec.StartTimeout)
 	defer cancel()
-	resp, err := p.rpc.Configure(ctx, &pluginpb.ConfigureRequest{
+	resp, err := p.rpc.Configure(ctx, &pluginv1.ConfigureRequest{
 		CheckName:  h.spec.Check,
 		StateDir:   h.spec.StateDir,
 		ConfigYaml: h.spec.ConfigYAML,

@@ -1,4 +1,4 @@
-package pluginhost_test
+package hosttest_test
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/internal/buildtest"
-	"github.com/pbxwatch/pbxwatch/internal/pluginhost"
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/pluginhost"
 )
 
 const noopPkg = "github.com/pbxwatch/pbxwatch/internal/testplugins/noop"

@@ -6,9 +6,9 @@
 // versions:
 // - protoc-gen-go-grpc v1.6.2
 // - protoc             v3.21.12
-// source: plugin.proto
+// source: pbxwatch/plugin/v1/plugin.proto
 
-package pluginpb
+package pluginv1
 
 import (
 	context "context"
@@ -205,5 +205,5 @@ var Checker_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
-	Metadata: "plugin.proto",
+	Metadata: "pbxwatch/plugin/v1/plugin.proto",
 }

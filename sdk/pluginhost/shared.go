@@ -16,8 +16,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
-	"github.com/pbxwatch/pbxwatch/internal/pluginpb"
-	"github.com/pbxwatch/pbxwatch/internal/pluginwire"
+	"github.com/pbxwatch/pbxwatch/sdk/pluginwire"
+	pluginv1 "github.com/pbxwatch/pbxwatch/sdk/proto/pbxwatch/plugin/v1"
 	"github.com/pbxwatch/pbxwatch/sdk/scrub"
 )
 
@@ -268,5 +268,5 @@ func (o *owner) forget(instance string, gen int) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.spec.StartTimeout)
 	defer cancel()
-	_, _ = p.rpc.Forget(ctx, &pluginpb.ForgetRequest{Instance: instance})
+	_, _ = p.rpc.Forget(ctx, &pluginv1.ForgetRequest{Instance: instance})
 }

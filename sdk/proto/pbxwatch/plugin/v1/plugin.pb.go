@@ -6,9 +6,9 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: plugin.proto
+// source: pbxwatch/plugin/v1/plugin.proto
 
-package pluginpb
+package pluginv1
 
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -61,11 +61,11 @@ func (x Status) String() string {
 }
 
 func (Status) Descriptor() protoreflect.EnumDescriptor {
-	return file_plugin_proto_enumTypes[0].Descriptor()
+	return file_pbxwatch_plugin_v1_plugin_proto_enumTypes[0].Descriptor()
 }
 
 func (Status) Type() protoreflect.EnumType {
-	return &file_plugin_proto_enumTypes[0]
+	return &file_pbxwatch_plugin_v1_plugin_proto_enumTypes[0]
 }
 
 func (x Status) Number() protoreflect.EnumNumber {
@@ -74,7 +74,7 @@ func (x Status) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Status.Descriptor instead.
 func (Status) EnumDescriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{0}
+	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{0}
 }
 
 type Metric_Type int32
@@ -107,11 +107,11 @@ func (x Metric_Type) String() string {
 }
 
 func (Metric_Type) Descriptor() protoreflect.EnumDescriptor {
-	return file_plugin_proto_enumTypes[1].Descriptor()
+	return file_pbxwatch_plugin_v1_plugin_proto_enumTypes[1].Descriptor()
 }
 
 func (Metric_Type) Type() protoreflect.EnumType {
-	return &file_plugin_proto_enumTypes[1]
+	return &file_pbxwatch_plugin_v1_plugin_proto_enumTypes[1]
 }
 
 func (x Metric_Type) Number() protoreflect.EnumNumber {
@@ -120,7 +120,7 @@ func (x Metric_Type) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Metric_Type.Descriptor instead.
 func (Metric_Type) EnumDescriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{6, 0}
+	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{6, 0}
 }
 
 type ConfigureRequest struct {
@@ -141,7 +141,7 @@ type ConfigureRequest struct {
 
 func (x *ConfigureRequest) Reset() {
 	*x = ConfigureRequest{}
-	mi := &file_plugin_proto_msgTypes[0]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -153,7 +153,7 @@ func (x *ConfigureRequest) String() string {
 func (*ConfigureRequest) ProtoMessage() {}
 
 func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[0]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -166,7 +166,7 @@ func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureRequest.ProtoReflect.Descriptor instead.
 func (*ConfigureRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{0}
+	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *ConfigureRequest) GetCheckName() string {
@@ -221,7 +221,7 @@ type ConfigureResponse struct {
 
 func (x *ConfigureResponse) Reset() {
 	*x = ConfigureResponse{}
-	mi := &file_plugin_proto_msgTypes[1]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -233,7 +233,7 @@ func (x *ConfigureResponse) String() string {
 func (*ConfigureResponse) ProtoMessage() {}
 
 func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[1]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -246,7 +246,7 @@ func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureResponse.ProtoReflect.Descriptor instead.
 func (*ConfigureResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{1}
+	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *ConfigureResponse) GetErrors() []string {
@@ -270,7 +270,7 @@ type CheckRequest struct {
 
 func (x *CheckRequest) Reset() {
 	*x = CheckRequest{}
-	mi := &file_plugin_proto_msgTypes[2]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -282,7 +282,7 @@ func (x *CheckRequest) String() string {
 func (*CheckRequest) ProtoMessage() {}
 
 func (x *CheckRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[2]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -295,7 +295,7 @@ func (x *CheckRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckRequest.ProtoReflect.Descriptor instead.
 func (*CheckRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{2}
+	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CheckRequest) GetDeadlineUnixNano() int64 {
@@ -321,7 +321,7 @@ type ForgetRequest struct {
 
 func (x *ForgetRequest) Reset() {
 	*x = ForgetRequest{}
-	mi := &file_plugin_proto_msgTypes[3]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -333,7 +333,7 @@ func (x *ForgetRequest) String() string {
 func (*ForgetRequest) ProtoMessage() {}
 
 func (x *ForgetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[3]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -346,7 +346,7 @@ func (x *ForgetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForgetRequest.ProtoReflect.Descriptor instead.
 func (*ForgetRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{3}
+	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ForgetRequest) GetInstance() string {
@@ -364,7 +364,7 @@ type ForgetResponse struct {
 
 func (x *ForgetResponse) Reset() {
 	*x = ForgetResponse{}
-	mi := &file_plugin_proto_msgTypes[4]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -376,7 +376,7 @@ func (x *ForgetResponse) String() string {
 func (*ForgetResponse) ProtoMessage() {}
 
 func (x *ForgetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[4]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -389,7 +389,7 @@ func (x *ForgetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForgetResponse.ProtoReflect.Descriptor instead.
 func (*ForgetResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{4}
+	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{4}
 }
 
 type Diagnosis struct {
@@ -405,7 +405,7 @@ type Diagnosis struct {
 
 func (x *Diagnosis) Reset() {
 	*x = Diagnosis{}
-	mi := &file_plugin_proto_msgTypes[5]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -417,7 +417,7 @@ func (x *Diagnosis) String() string {
 func (*Diagnosis) ProtoMessage() {}
 
 func (x *Diagnosis) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[5]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -430,7 +430,7 @@ func (x *Diagnosis) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnosis.ProtoReflect.Descriptor instead.
 func (*Diagnosis) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{5}
+	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Diagnosis) GetCode() string {
@@ -481,7 +481,7 @@ type Metric struct {
 
 func (x *Metric) Reset() {
 	*x = Metric{}
-	mi := &file_plugin_proto_msgTypes[6]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -493,7 +493,7 @@ func (x *Metric) String() string {
 func (*Metric) ProtoMessage() {}
 
 func (x *Metric) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[6]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -506,7 +506,7 @@ func (x *Metric) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Metric.ProtoReflect.Descriptor instead.
 func (*Metric) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{6}
+	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Metric) GetName() string {
@@ -557,7 +557,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_plugin_proto_msgTypes[7]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -569,7 +569,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[7]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -582,7 +582,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{7}
+	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Event) GetName() string {
@@ -635,7 +635,7 @@ type CheckResponse struct {
 
 func (x *CheckResponse) Reset() {
 	*x = CheckResponse{}
-	mi := &file_plugin_proto_msgTypes[8]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -647,7 +647,7 @@ func (x *CheckResponse) String() string {
 func (*CheckResponse) ProtoMessage() {}
 
 func (x *CheckResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[8]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -660,7 +660,7 @@ func (x *CheckResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckResponse.ProtoReflect.Descriptor instead.
 func (*CheckResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{8}
+	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CheckResponse) GetStatus() Status {
@@ -705,11 +705,11 @@ func (x *CheckResponse) GetError() string {
 	return ""
 }
 
-var File_plugin_proto protoreflect.FileDescriptor
+var File_pbxwatch_plugin_v1_plugin_proto protoreflect.FileDescriptor
 
-const file_plugin_proto_rawDesc = "" +
+const file_pbxwatch_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
-	"\fplugin.proto\x12\x12pbxwatch.plugin.v1\"\xb6\x02\n" +
+	"\x1fpbxwatch/plugin/v1/plugin.proto\x12\x12pbxwatch.plugin.v1\"\xb6\x02\n" +
 	"\x10ConfigureRequest\x12\x1d\n" +
 	"\n" +
 	"check_name\x18\x01 \x01(\tR\tcheckName\x12\x1b\n" +
@@ -776,23 +776,23 @@ const file_plugin_proto_rawDesc = "" +
 	"\aChecker\x12X\n" +
 	"\tConfigure\x12$.pbxwatch.plugin.v1.ConfigureRequest\x1a%.pbxwatch.plugin.v1.ConfigureResponse\x12L\n" +
 	"\x05Check\x12 .pbxwatch.plugin.v1.CheckRequest\x1a!.pbxwatch.plugin.v1.CheckResponse\x12O\n" +
-	"\x06Forget\x12!.pbxwatch.plugin.v1.ForgetRequest\x1a\".pbxwatch.plugin.v1.ForgetResponseB0Z.github.com/pbxwatch/pbxwatch/internal/pluginpbb\x06proto3"
+	"\x06Forget\x12!.pbxwatch.plugin.v1.ForgetRequest\x1a\".pbxwatch.plugin.v1.ForgetResponseBDZBgithub.com/pbxwatch/pbxwatch/sdk/proto/pbxwatch/plugin/v1;pluginv1b\x06proto3"
 
 var (
-	file_plugin_proto_rawDescOnce sync.Once
-	file_plugin_proto_rawDescData []byte
+	file_pbxwatch_plugin_v1_plugin_proto_rawDescOnce sync.Once
+	file_pbxwatch_plugin_v1_plugin_proto_rawDescData []byte
 )
 
-func file_plugin_proto_rawDescGZIP() []byte {
-	file_plugin_proto_rawDescOnce.Do(func() {
-		file_plugin_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)))
+func file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP() []byte {
+	file_pbxwatch_plugin_v1_plugin_proto_rawDescOnce.Do(func() {
+		file_pbxwatch_plugin_v1_plugin_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_pbxwatch_plugin_v1_plugin_proto_rawDesc), len(file_pbxwatch_plugin_v1_plugin_proto_rawDesc)))
 	})
-	return file_plugin_proto_rawDescData
+	return file_pbxwatch_plugin_v1_plugin_proto_rawDescData
 }
 
-var file_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
-var file_plugin_proto_goTypes = []any{
+var file_pbxwatch_plugin_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_pbxwatch_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_pbxwatch_plugin_v1_plugin_proto_goTypes = []any{
 	(Status)(0),               // 0: pbxwatch.plugin.v1.Status
 	(Metric_Type)(0),          // 1: pbxwatch.plugin.v1.Metric.Type
 	(*ConfigureRequest)(nil),  // 2: pbxwatch.plugin.v1.ConfigureRequest
@@ -809,7 +809,7 @@ var file_plugin_proto_goTypes = []any{
 	nil,                       // 13: pbxwatch.plugin.v1.Metric.LabelsEntry
 	nil,                       // 14: pbxwatch.plugin.v1.Event.LabelsEntry
 }
-var file_plugin_proto_depIdxs = []int32{
+var file_pbxwatch_plugin_v1_plugin_proto_depIdxs = []int32{
 	11, // 0: pbxwatch.plugin.v1.ConfigureRequest.line_map:type_name -> pbxwatch.plugin.v1.ConfigureRequest.LineMapEntry
 	12, // 1: pbxwatch.plugin.v1.Diagnosis.details:type_name -> pbxwatch.plugin.v1.Diagnosis.DetailsEntry
 	1,  // 2: pbxwatch.plugin.v1.Metric.type:type_name -> pbxwatch.plugin.v1.Metric.Type
@@ -832,27 +832,27 @@ var file_plugin_proto_depIdxs = []int32{
 	0,  // [0:9] is the sub-list for field type_name
 }
 
-func init() { file_plugin_proto_init() }
-func file_plugin_proto_init() {
-	if File_plugin_proto != nil {
+func init() { file_pbxwatch_plugin_v1_plugin_proto_init() }
+func file_pbxwatch_plugin_v1_plugin_proto_init() {
+	if File_pbxwatch_plugin_v1_plugin_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pbxwatch_plugin_v1_plugin_proto_rawDesc), len(file_pbxwatch_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      2,
 			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
-		GoTypes:           file_plugin_proto_goTypes,
-		DependencyIndexes: file_plugin_proto_depIdxs,
-		EnumInfos:         file_plugin_proto_enumTypes,
-		MessageInfos:      file_plugin_proto_msgTypes,
+		GoTypes:           file_pbxwatch_plugin_v1_plugin_proto_goTypes,
+		DependencyIndexes: file_pbxwatch_plugin_v1_plugin_proto_depIdxs,
+		EnumInfos:         file_pbxwatch_plugin_v1_plugin_proto_enumTypes,
+		MessageInfos:      file_pbxwatch_plugin_v1_plugin_proto_msgTypes,
 	}.Build()
-	File_plugin_proto = out.File
-	file_plugin_proto_goTypes = nil
-	file_plugin_proto_depIdxs = nil
+	File_pbxwatch_plugin_v1_plugin_proto = out.File
+	file_pbxwatch_plugin_v1_plugin_proto_goTypes = nil
+	file_pbxwatch_plugin_v1_plugin_proto_depIdxs = nil
 }

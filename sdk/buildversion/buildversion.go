@@ -13,7 +13,7 @@ import (
 	"text/template"
 )
 
-// Stamped by `make build` (-X github.com/pbxwatch/pbxwatch/internal/buildversion.NAME=VALUE).
+// Stamped by `make build` (-X github.com/pbxwatch/pbxwatch/sdk/buildversion.NAME=VALUE).
 var (
 	Version   string
 	Revision  string

@@ -1,6 +1,8 @@
 // Package pluginwire holds what both ends of the plugin transport must agree
 // on: the go-plugin handshake and the gRPC plugin type. The SDK serves it, the
-// agent's plugin host dials it; plugin authors see neither.
+// agent's plugin host dials it; plugin authors see neither. It is public
+// only because the agent, in another module, needs it; the contract for
+// other languages is docs/protocol.md.
 package pluginwire
 
 import (
@@ -9,7 +11,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
-	"github.com/pbxwatch/pbxwatch/internal/pluginpb"
+	pluginv1 "github.com/pbxwatch/pbxwatch/sdk/proto/pbxwatch/plugin/v1"
 )
 
 // ProtocolVersion is bumped when the agent and plugins built against
@@ -42,29 +44,29 @@ var Handshake = plugin.HandshakeConfig{
 	MagicCookieValue: "7f3c9e1a-pbxwatch-check-plugin",
 }
 
-// GRPCPlugin adapts a pluginpb.CheckerServer (plugin side) or hands out a
-// pluginpb.CheckerClient (agent side).
+// GRPCPlugin adapts a pluginv1.CheckerServer (plugin side) or hands out a
+// pluginv1.CheckerClient (agent side).
 type GRPCPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
-	Impl pluginpb.CheckerServer
+	Impl pluginv1.CheckerServer
 }
 
 func (p *GRPCPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	pluginpb.RegisterCheckerServer(s, p.Impl)
+	pluginv1.RegisterCheckerServer(s, p.Impl)
 	return nil
 }
 
 func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	return pluginpb.NewCheckerClient(c), nil
+	return pluginv1.NewCheckerClient(c), nil
 }
 
 // PluginSet is what both ends register.
-func PluginSet(server pluginpb.CheckerServer) plugin.PluginSet {
+func PluginSet(server pluginv1.CheckerServer) plugin.PluginSet {
 	return plugin.PluginSet{PluginName: &GRPCPlugin{Impl: server}}
 }
 
 // Versions is what both ends offer: the same service in each version (a
 // protocol 1 peer leaves the instance fields empty and never calls Forget).
-func Versions(server pluginpb.CheckerServer) map[int]plugin.PluginSet {
+func Versions(server pluginv1.CheckerServer) map[int]plugin.PluginSet {
 	return map[int]plugin.PluginSet{ProtocolSingle: PluginSet(server), ProtocolShared: PluginSet(server)}
 }

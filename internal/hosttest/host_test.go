@@ -1,4 +1,4 @@
-package pluginhost_test
+package hosttest_test
 
 import (
 	"bytes"
@@ -19,9 +19,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/pbxwatch/pbxwatch/internal/buildtest"
-	"github.com/pbxwatch/pbxwatch/internal/pluginhost"
 	"github.com/pbxwatch/pbxwatch/sdk"
 	"github.com/pbxwatch/pbxwatch/sdk/bounds"
+	"github.com/pbxwatch/pbxwatch/sdk/pluginhost"
 )
 
 const scriptedPkg = "github.com/pbxwatch/pbxwatch/internal/testplugins/scripted"

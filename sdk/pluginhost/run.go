@@ -10,8 +10,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/pbxwatch/pbxwatch/internal/pluginpb"
 	"github.com/pbxwatch/pbxwatch/sdk"
+	pluginv1 "github.com/pbxwatch/pbxwatch/sdk/proto/pbxwatch/plugin/v1"
 )
 
 // Diagnosis codes for failures of the plugin itself rather than of what it
@@ -81,7 +81,7 @@ func (h *Host) call(ctx context.Context, p *process, timeout time.Duration) (*sd
 	deadline := time.Now().Add(timeout)
 	callCtx, cancel := context.WithDeadline(ctx, deadline.Add(h.spec.KillGrace))
 	defer cancel()
-	resp, err := p.rpc.Check(callCtx, &pluginpb.CheckRequest{DeadlineUnixNano: deadline.UnixNano(), Instance: h.instanceIn(p)})
+	resp, err := p.rpc.Check(callCtx, &pluginv1.CheckRequest{DeadlineUnixNano: deadline.UnixNano(), Instance: h.instanceIn(p)})
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +141,7 @@ func unknown(code, msg string, remediation []string) *sdk.Result {
 	}
 }
 
-func fromWire(r *pluginpb.CheckResponse) *sdk.Result {
+func fromWire(r *pluginv1.CheckResponse) *sdk.Result {
 	res := &sdk.Result{Status: sdk.Status(r.GetStatus()), Summary: r.GetSummary()}
 	for _, d := range r.GetDiagnoses() {
 		res.Diagnoses = append(res.Diagnoses, sdk.Diagnosis{

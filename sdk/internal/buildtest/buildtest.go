@@ -1,0 +1,98 @@
+// Package buildtest builds the project's binaries for tests that must run
+// them as real processes (plugins, the agent).
+package buildtest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var (
+	mu    sync.Mutex
+	built = map[string]string{}
+)
+
+// Build compiles the main package pkg (an import path such as
+// "github.com/pbxwatch/pbxwatch/plugins/whmcs") once per test process and
+// returns the binary's path. The binary is named after the last path element
+// with the prefix the agent expects of plugins under plugins/.
+func Build(t testing.TB, pkg string) string {
+	t.Helper()
+	path, err := build(pkg)
+	if err != nil {
+		t.Fatalf("build %s: %v", pkg, err)
+	}
+	return path
+}
+
+func build(pkg string) (string, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if p, ok := built[pkg]; ok {
+		return p, nil
+	}
+	// The module's directory is part of the key: several checkouts (git
+	// worktrees) on one machine must not run each other's binaries.
+	sum := sha256.Sum256([]byte(moduleDir() + "\x00" + pkg))
+	dir := filepath.Join(os.TempDir(), "pbxwatch-buildtest", hex.EncodeToString(sum[:6]))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, BinaryName(pkg))
+	// Build beside the target and rename: test processes of several
+	// packages may build the same binary at once, and a rename never leaves
+	// a half-written file where another process executes it.
+	tmp, err := os.CreateTemp(dir, ".build-*")
+	if err != nil {
+		return "", err
+	}
+	tmp.Close()
+	cmd := exec.Command("go", "build", "-o", tmp.Name(), pkg)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("%v\n%s", err, b)
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return "", err
+	}
+	built[pkg] = out
+	return out, nil
+}
+
+// moduleDir is the directory of the go.mod above the test's working
+// directory, or the working directory itself.
+func moduleDir() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return wd
+		}
+	}
+}
+
+// BinaryName is the file name `make build` gives pkg's binary:
+// pbxwatch-plugin-NAME for packages under plugins/, the last element
+// otherwise (the agent's package "agent" becomes "pbxwatch").
+func BinaryName(pkg string) string {
+	base := pkg[strings.LastIndex(pkg, "/")+1:]
+	switch {
+	case strings.Contains(pkg, "/plugins/"):
+		return "pbxwatch-plugin-" + base
+	case strings.HasSuffix(pkg, "/agent"):
+		return "pbxwatch"
+	}
+	return base
+}
