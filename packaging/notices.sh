@@ -14,6 +14,8 @@ CGO_ENABLED=0 $GO list -deps -f '{{with .Module}}{{if not .Main}}{{.Path}} {{.Ve
 	sort -u |
 	while read -r path version dir; do
 		[ -n "$path" ] || continue
+		# pbxwatch's own modules (the SDK) are not third-party software.
+		case $path in github.com/pbxwatch/pbxwatch/*) continue ;; esac
 		lic=$(find "$dir" -maxdepth 1 -type f \( -iname 'LICENSE*' -o -iname 'LICENCE*' -o -iname 'COPYING*' \) | sort | head -n 1)
 		if [ -z "$lic" ]; then
 			echo "notices.sh: no license file in $path $version ($dir)" >&2
