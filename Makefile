@@ -137,7 +137,9 @@ FUZZ_TARGETS := \
 	./plugins/freepbx:FuzzConfig ./plugins/freepbx:FuzzServerBody \
 	./plugins/freepbx:FuzzClassifyToken ./plugins/freepbx:FuzzClassifyProbe \
 	./plugins/logtail:FuzzConfig ./plugins/logtail:FuzzParseLine ./plugins/logtail:FuzzRedact \
-	./plugins/nagios:FuzzParsePerfdata ./internal/freepbxdb:FuzzParseConf
+	./plugins/accesslog:FuzzConfig ./plugins/accesslog:FuzzParseLine \
+	./plugins/nagios:FuzzConfig ./plugins/nagios:FuzzParsePerfdata \
+	./internal/freepbxdb:FuzzParseConf ./internal/frontlayer:FuzzScrub
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; dir=.; \
