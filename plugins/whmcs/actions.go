@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/pbxwatch/pbxwatch/sdk/yamlerr"
 )
 
 // readActions are the WHMCS API actions known to only read, with the group
@@ -190,7 +192,7 @@ func suggest(a string) string {
 	}
 	best, bestD := "", 4
 	for r := range readActions {
-		if d := editDistance(strings.ToLower(a), strings.ToLower(r)); d < bestD || (d == bestD && r < best) {
+		if d := yamlerr.EditDistance(strings.ToLower(a), strings.ToLower(r)); d < bestD || (d == bestD && r < best) {
 			best, bestD = r, d
 		}
 	}
@@ -202,26 +204,6 @@ func suggestionSuffix(a string) string {
 		return " (did you mean " + s + "?)"
 	}
 	return ""
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // probeParams are the minimal parameters that make an action do as little

@@ -121,15 +121,16 @@ func unknownKeyMsg(key string, valid []string) string {
 func closest(key string, valid []string) string {
 	best, bestD := "", max(len(key)/3, 2)+1
 	for _, v := range valid {
-		if d := editDistance(key, v); d < bestD {
+		if d := EditDistance(key, v); d < bestD {
 			best, bestD = v, d
 		}
 	}
 	return best
 }
 
-// editDistance is Levenshtein's distance between a and b.
-func editDistance(a, b string) int {
+// EditDistance is Levenshtein's distance between a and b (bytes), for
+// "did you mean" suggestions.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
