@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/user"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/internal/tailfile"
@@ -319,12 +317,8 @@ func permissionDenied(path string, perm *tailfile.PermissionError) sdk.Diagnosis
 	}
 	dir := filepath.Dir(path)
 	for key, p := range map[string]string{"": path, "dir_": dir} {
-		if fi, err := os.Stat(p); err == nil {
-			details[key+"mode"] = fi.Mode().Perm().String()
-			if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
-				details[key+"owner"] = lookupUser(sys.Uid)
-				details[key+"group"] = lookupGroup(sys.Gid)
-			}
+		if mode, owner, group, ok := tailfile.Ownership(p); ok {
+			details[key+"mode"], details[key+"owner"], details[key+"group"] = mode, owner, group
 		}
 	}
 	debian := []string{
@@ -358,20 +352,4 @@ func stateCorrupt(file string, err error) *sdk.Result {
 		Details:     map[string]string{"state_file": file},
 	})
 	return res
-}
-
-func lookupUser(uid uint32) string {
-	id := strconv.FormatUint(uint64(uid), 10)
-	if u, err := user.LookupId(id); err == nil {
-		return u.Username
-	}
-	return id
-}
-
-func lookupGroup(gid uint32) string {
-	id := strconv.FormatUint(uint64(gid), 10)
-	if g, err := user.LookupGroupId(id); err == nil {
-		return g.Name
-	}
-	return id
 }

@@ -5,13 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/user"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/internal/tailfile"
@@ -340,12 +338,8 @@ func permissionDenied(path string, perm *tailfile.PermissionError) sdk.Diagnosis
 		who = fmt.Sprintf("user %s (uid %s)", u.Username, u.Uid)
 		details["user"] = u.Username
 	}
-	if fi, err := os.Stat(path); err == nil {
-		details["mode"] = fi.Mode().Perm().String()
-		if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
-			details["owner"] = lookupUser(sys.Uid)
-			details["group"] = lookupGroup(sys.Gid)
-		}
+	if mode, owner, group, ok := tailfile.Ownership(path); ok {
+		details["mode"], details["owner"], details["group"] = mode, owner, group
 	}
 	return sdk.Diagnosis{
 		Code: "logtail.permission_denied", Severity: sdk.SeverityCritical,
@@ -370,20 +364,4 @@ func stateCorrupt(file string, err error) *sdk.Result {
 		Details: map[string]string{"state_file": file},
 	})
 	return res
-}
-
-func lookupUser(uid uint32) string {
-	id := strconv.FormatUint(uint64(uid), 10)
-	if u, err := user.LookupId(id); err == nil {
-		return u.Username
-	}
-	return id
-}
-
-func lookupGroup(gid uint32) string {
-	id := strconv.FormatUint(uint64(gid), 10)
-	if g, err := user.LookupGroupId(id); err == nil {
-		return g.Name
-	}
-	return id
 }
