@@ -53,7 +53,7 @@ build:
 	@# The examples, so they never rot, in a plugin dir of their own (they
 	@# are not shipped): the SDK's, the template (its own module, built as a
 	@# plugin author builds it) and the Python plugin with its library.
-	cd sdk && $(GO) build -o $(CURDIR)/$(BIN)/examples/pbxwatch-plugin-backup ./example
+	cd sdk && $(GO) build -o $(abspath $(BIN))/examples/pbxwatch-plugin-backup ./example
 	cd examples/tlscheck && $(GO) build -o $(abspath $(BIN))/examples/pbxwatch-plugin-tlscheck .
 	install -m 0755 examples/python/pbxwatch-plugin-ami $(BIN)/examples/pbxwatch-plugin-ami
 	install -m 0644 sdk/python/pbxwatch_plugin.py $(BIN)/examples/pbxwatch_plugin.py
@@ -74,6 +74,8 @@ install: build
 	install -m 0644 $(DOCS) packaging/copyright $(DESTDIR)$(DOCDIR)/
 	GO=$(GO) packaging/notices.sh ./agent $(addprefix ./plugins/,$(PLUGINS)) | gzip -9n > $(DESTDIR)$(DOCDIR)/third-party-notices.gz
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	install -d $(DESTDIR)$(PREFIX)/share/pbxwatch
+	install -m 0755 scripts/accesslog-acl.sh $(DESTDIR)$(PREFIX)/share/pbxwatch/accesslog-acl.sh
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/pbxwatch/pbxwatch.yaml ]; then \
 		echo "kept $(DESTDIR)$(SYSCONFDIR)/pbxwatch/pbxwatch.yaml"; \
 	else \

@@ -231,6 +231,7 @@ func TestMakeInstallTree(t *testing.T) {
 		"usr/share/doc/pbxwatch/copyright":                      0o644,
 		"usr/share/doc/pbxwatch/examples/pbxwatch.example.yaml": 0o644,
 		"usr/share/doc/pbxwatch/examples/pbxwatch.rules.yml":    0o644,
+		"usr/share/pbxwatch/accesslog-acl.sh":                   0o755,
 		"etc/pbxwatch/pbxwatch.yaml":                            0o644,
 		"etc/default/pbxwatch":                                  0o644,
 	}

@@ -325,7 +325,7 @@ func permissionDenied(path string, perm *tailfile.PermissionError) sdk.Diagnosis
 		"Debian (FreePBX 17): Apache's logs are group adm (0640, directory 0750). Add the service user to it: `usermod -aG adm " + name + "`, then `systemctl restart pbxwatch` (groups are read at process start). The pbxwatch package does this.",
 	}
 	sangoma := []string{
-		"Sangoma Linux 7 (FreePBX 16): /var/log/httpd is root-only (0700), so no group helps. Grant the service user read access by ACL instead of opening the directory: `setfacl -m u:" + name + ":rx /var/log/httpd`, `setfacl -m u:" + name + ":r /var/log/httpd/*_log` and, so files created at rotation inherit it, `setfacl -d -m u:" + name + ":r /var/log/httpd`. The script accesslog-acl.sh (scripts/ in pbxwatch's source; `accesslog-acl.sh " + name + " /var/log/httpd`) does all three, and --remove undoes them.",
+		"Sangoma Linux 7 (FreePBX 16): /var/log/httpd is root-only (0700), so no group helps. Grant the service user read access by ACL instead of opening the directory: `setfacl -m u:" + name + ":rx /var/log/httpd`, `setfacl -m u:" + name + ":r /var/log/httpd/*_log` and, so files created at rotation inherit it, `setfacl -d -m u:" + name + ":r /var/log/httpd`. The package's script does all three: `/usr/share/pbxwatch/accesslog-acl.sh " + name + " /var/log/httpd` (scripts/accesslog-acl.sh in pbxwatch's source), and --remove undoes them.",
 	}
 	var steps []string
 	switch {
