@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pbxwatch/pbxwatch/internal/buildtest"
 )
@@ -60,6 +61,23 @@ func TestV1AndV2PluginsSideBySideAndReloadKeepsRunningRun(t *testing.T) {
 	}
 	if !slices.Contains(after, shared) || len(after) != 2 {
 		t.Fatalf("plugin processes %v -> %v: want the scripted process %d kept and one oldstyle process left", plugins, after, shared)
+	}
+
+	// Stopped as systemd stops it, the agent takes both kinds of plugin
+	// process down (the v1 test plugin has no orphan guard of its own, so
+	// the harness' SIGKILL would leave it running).
+	d.signal(syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the agent did not stop within 30s of SIGTERM")
+	}
+	for _, pid := range after {
+		if syscall.Kill(pid, 0) == nil {
+			if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil && !strings.Contains(string(st), ") Z ") {
+				t.Errorf("plugin process %d (%s) outlived the agent's SIGTERM", pid, pluginExe(pid))
+			}
+		}
 	}
 }
 
