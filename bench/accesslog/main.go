@@ -193,21 +193,9 @@ func goaccessTotal(report string) string {
 
 // mtailTotal sums the counters in mtail's one-shot JSON output.
 func mtailTotal(js string) string {
-	var store map[string][]struct {
-		LabelValues []struct {
-			Value struct{ Value float64 }
-		}
-	}
-	if err := json.Unmarshal([]byte(js), &store); err != nil {
+	sum, ok := benchproc.MtailSums(js)
+	if !ok {
 		return "unparsed output"
-	}
-	sum := func(name string) (n float64) {
-		for _, m := range store[name] {
-			for _, lv := range m.LabelValues {
-				n += lv.Value.Value
-			}
-		}
-		return n
 	}
 	return fmt.Sprintf("%.0f requests, %.0f failed API requests", sum("accesslog_requests_total"), sum("accesslog_failed_requests_total"))
 }

@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -161,21 +160,9 @@ func runPlugin(bin, log, workdir string) (measure, error) {
 
 // mtailMatches sums the pattern counter in mtail's one-shot JSON output.
 func mtailMatches(js string) string {
-	var store map[string][]struct {
-		LabelValues []struct {
-			Value struct{ Value float64 }
-		}
-	}
-	if err := json.Unmarshal([]byte(js), &store); err != nil {
+	sum, ok := benchproc.MtailSums(js)
+	if !ok {
 		return "unparsed output"
-	}
-	sum := func(name string) (n float64) {
-		for _, m := range store[name] {
-			for _, lv := range m.LabelValues {
-				n += lv.Value.Value
-			}
-		}
-		return n
 	}
 	return fmt.Sprintf("%.0f lines, %.0f matched", sum("logtail_lines_total"), sum("logtail_pattern_matches_total"))
 }
