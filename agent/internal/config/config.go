@@ -19,6 +19,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/alerting"
+	"github.com/pbxwatch/pbxwatch/agent/internal/remotewrite"
+	"github.com/pbxwatch/pbxwatch/agent/internal/yamlcheck"
 	"github.com/pbxwatch/pbxwatch/sdk/scrub"
 	"github.com/pbxwatch/pbxwatch/sdk/yamlerr"
 )
@@ -37,7 +39,9 @@ const (
 type Config struct {
 	Agent    Agent           `yaml:"agent"`
 	Alerting alerting.Config `yaml:"alerting"`
-	Checks   []Check         `yaml:"checks"`
+	// RemoteWrite lists the receivers the agent pushes /metrics to.
+	RemoteWrite []remotewrite.Config `yaml:"remote_write"`
+	Checks      []Check              `yaml:"checks"`
 
 	// File is the path the config was loaded from.
 	File string `yaml:"-"`
@@ -47,6 +51,9 @@ type Config struct {
 type Agent struct {
 	StateDir  string `yaml:"state_dir"`
 	PluginDir string `yaml:"plugin_dir"`
+	// ExternalLabels are the host's identity: on every pushed series and
+	// every alert. instance defaults to the host name (docs/fleet.md).
+	ExternalLabels map[string]string `yaml:"external_labels"`
 }
 
 // Check is one entry of `checks:`.
@@ -85,7 +92,14 @@ type Check struct {
 func (a *Agent) UnmarshalYAML(unmarshal func(any) error) error {
 	*a = Agent{StateDir: DefaultStateDir, PluginDir: DefaultPluginDir}
 	type plain Agent
-	return unmarshal((*plain)(a))
+	p := yamlcheck.New(unmarshal)
+	if err := p.Nested(unmarshal((*plain)(a))); err != nil {
+		return err
+	}
+	remotewrite.ValidateExternalLabels(a.ExternalLabels, func(format string, args ...any) {
+		p.Add("external_labels", format, args...)
+	})
+	return p.Err()
 }
 
 // UnmarshalYAML applies the check defaults. A check's decode problems
@@ -236,6 +250,10 @@ func (c *Config) finish(lines checkPositions, src []byte) []error {
 	if c.Agent.StateDir == "" {
 		errs = append(errs, fmt.Errorf("%s: agent.state_dir is empty: set a writable directory such as %s", c.File, DefaultStateDir))
 	}
+	if err := remotewrite.ValidateURLs(c.RemoteWrite); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", c.File, err))
+	}
+	c.Alerting.ExternalLabels = MergeLabels(c.Agent.ExternalLabels, c.Alerting.ExternalLabels)
 	seen := map[string]int{}
 	for i := range c.Checks {
 		ch := &c.Checks[i]
@@ -394,4 +412,21 @@ func (c *Config) ForeignEnv(ch Check) []string {
 // StateDir is the check's private state directory.
 func (c *Config) StateDir(check string) string {
 	return filepath.Join(c.Agent.StateDir, "checks", check)
+}
+
+// MergeLabels is agent.external_labels overlaid with alerting.external_labels:
+// an alert carries the host's identity, and the alerting block, the more
+// specific one, wins where both name a label (docs/design.md).
+func MergeLabels(agent, alerting map[string]string) map[string]string {
+	if len(agent) == 0 {
+		return alerting
+	}
+	out := make(map[string]string, len(agent)+len(alerting))
+	for k, v := range agent {
+		out[k] = v
+	}
+	for k, v := range alerting {
+		out[k] = v
+	}
+	return out
 }
