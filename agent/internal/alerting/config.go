@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
@@ -35,6 +36,10 @@ type Config struct {
 	// after the last matching event.
 	EventQuietPeriod time.Duration     `yaml:"event_quiet_period"`
 	ExternalLabels   map[string]string `yaml:"external_labels"`
+	// RunbookBaseURL is the page documenting every diagnosis code, one
+	// anchor per code; each alert's runbook_url is this plus #<code>
+	// (default DefaultRunbookBaseURL).
+	RunbookBaseURL string `yaml:"runbook_base_url"`
 }
 
 // AlertmanagerConfig is one entry of `alertmanagers:`.
@@ -162,6 +167,9 @@ func (c *Config) validate(p *problems) {
 			p.add("external_labels", "alerting.external_labels: %q is set by the agent; choose another name", k)
 		}
 	}
+	if c.RunbookBaseURL != "" && !isAbsoluteURL(c.RunbookBaseURL) {
+		p.add("runbook_base_url", "alerting.runbook_base_url %q: want an absolute http(s) URL such as %s", c.RunbookBaseURL, DefaultRunbookBaseURL)
+	}
 	seen := map[string]bool{}
 	for _, am := range c.Alertmanagers {
 		if seen[am.URL] {
@@ -239,6 +247,20 @@ type CheckAlert struct {
 	Severity   string            `yaml:"severity"`
 	Labels     map[string]string `yaml:"labels"`
 	RunbookURL string            `yaml:"runbook_url"`
+	// Annotations are added to every alert of the check, over the
+	// agent's: runbook_url here replaces the code's page, dashboard_url
+	// adds a link. summary, description and remediation carry the cause
+	// and cannot be replaced.
+	Annotations map[string]string `yaml:"annotations"`
+}
+
+// agentAnnotations hold the diagnosis itself; alert.annotations may not
+// replace them, or a notification would lose its cause and steps.
+var agentAnnotations = map[string]bool{"summary": true, "description": true, "remediation": true, "count": true}
+
+func isAbsoluteURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // UnmarshalYAML decodes strictly and validates.
@@ -283,6 +305,16 @@ func (a *CheckAlert) validate(p *problems) {
 	if a.RunbookURL != "" {
 		if u, err := url.Parse(a.RunbookURL); err != nil || u.Scheme == "" {
 			p.add("runbook_url", "alert.runbook_url %q is not an absolute URL", a.RunbookURL)
+		}
+	}
+	for _, k := range sortedKeys(a.Annotations) {
+		switch {
+		case !labelName.MatchString(k):
+			p.add("annotations", "alert.annotations: %q is not a valid annotation name ([a-zA-Z_][a-zA-Z0-9_]*)", k)
+		case agentAnnotations[k]:
+			p.add("annotations", "alert.annotations: %q is written by the agent from the diagnosis; choose another name", k)
+		case strings.HasSuffix(k, "_url") && !isAbsoluteURL(a.Annotations[k]):
+			p.add("annotations", "alert.annotations.%s %q: want an absolute http(s) URL", k, a.Annotations[k])
 		}
 	}
 }

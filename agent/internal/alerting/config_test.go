@@ -66,6 +66,10 @@ func TestConfigErrorsSayWhatToFix(t *testing.T) {
 		{"negative for", "for: -1m\n", "must not be negative", true},
 		{"relative runbook", "runbook_url: wiki/x\n", "not an absolute URL", true},
 		{"unknown key in alert", "fore: 1m\n", "field fore not found", true},
+		{"relative runbook base", "runbook_base_url: docs/diagnoses.md\n", "want an absolute http(s) URL", false},
+		{"agent's annotation", "annotations: {remediation: x}\n", `"remediation" is written by the agent`, true},
+		{"bad annotation name", "annotations: {'a-b': x}\n", "not a valid annotation name", true},
+		{"relative annotation url", "annotations: {runbook_url: wiki/x}\n", "want an absolute http(s) URL", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -363,19 +363,25 @@ func (m *Manager) due(now time.Time) []postableAlert {
 			if !a.lastSentAt.IsZero() && now.Sub(a.lastSentAt) < resend {
 				continue
 			}
-			out = append(out, postableAlert{Labels: a.Labels, Annotations: a.Annotations, StartsAt: a.FiredAt, EndsAt: now.Add(4 * resend), GeneratorURL: m.generatorURL(a)})
+			out = append(out, postableAlert{Labels: a.Labels, Annotations: m.sentAnnotations(a), StartsAt: a.FiredAt, EndsAt: now.Add(4 * resend), GeneratorURL: m.generatorURL(a)})
 		case a.resolved() && !a.FiredAt.IsZero():
 			if a.sentResolved && now.Sub(a.lastSentAt) < resend {
 				continue
 			}
 			a.sentResolved = true
-			out = append(out, postableAlert{Labels: a.Labels, Annotations: a.Annotations, StartsAt: a.FiredAt, EndsAt: a.ResolvedAt, GeneratorURL: m.generatorURL(a)})
+			out = append(out, postableAlert{Labels: a.Labels, Annotations: m.sentAnnotations(a), StartsAt: a.FiredAt, EndsAt: a.ResolvedAt, GeneratorURL: m.generatorURL(a)})
 		default:
 			continue
 		}
 		a.lastSentAt = now
 	}
 	return out
+}
+
+// sentAnnotations are a's annotations with its runbook_url and its
+// check's alert.annotations; m.mu is held.
+func (m *Manager) sentAnnotations(a *alert) map[string]string {
+	return sentAnnotations(a, m.checks[a.Check].Alert, m.cfg.RunbookBaseURL)
 }
 
 // Run sends alerts until ctx is done, then queues what is due one last
