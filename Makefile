@@ -163,6 +163,7 @@ test-deps:
 bench:
 	@mkdir -p $(BIN)
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee $(BIN)/bench.txt
+	cd sdk && $(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee -a $(abspath $(BIN))/bench.txt
 	$(GO) tool benchstat $(BIN)/bench.txt
 	@if [ -x scripts/bench-logtail.sh ]; then scripts/bench-logtail.sh; fi
 	@if [ -x scripts/bench-accesslog.sh ]; then scripts/bench-accesslog.sh; fi

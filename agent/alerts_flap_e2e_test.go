@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 type amFull struct {
@@ -37,7 +37,7 @@ func (am *alertmanager) all(t *testing.T) []amFull {
 func TestLogAlertsDoNotFlapInAlertmanager(t *testing.T) {
 	am := startAlertmanager(t)
 	e := newEnv(t)
-	e.link("logtail", buildtest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/logtail"))
+	e.link("logtail", sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/logtail"))
 	logPath := filepath.Join(t.TempDir(), "freepbx.log")
 	if err := os.WriteFile(logPath, nil, 0o644); err != nil {
 		t.Fatal(err)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // TestValidateListsFileAndPluginProblemsTogether: `pbxwatch validate`
@@ -15,7 +15,7 @@ import (
 // blocks in one run, each at its line, in the operator's words.
 func TestValidateListsFileAndPluginProblemsTogether(t *testing.T) {
 	e := newEnv(t)
-	e.link("whmcs", buildtest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/whmcs"))
+	e.link("whmcs", sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/whmcs"))
 	ident := filepath.Join(t.TempDir(), "ident")
 	if err := os.WriteFile(ident, []byte("an-identifier\n"), 0o600); err != nil {
 		t.Fatal(err)

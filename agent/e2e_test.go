@@ -19,13 +19,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 const (
 	agentPkg    = "github.com/pbxwatch/pbxwatch/agent"
-	scriptedPkg = "github.com/pbxwatch/pbxwatch/internal/testplugins/scripted"
-	noisyPkg    = "github.com/pbxwatch/pbxwatch/internal/testplugins/noisy"
+	scriptedPkg = "github.com/pbxwatch/pbxwatch/sdk/pluginhost/internal/testplugins/scripted"
+	noisyPkg    = "github.com/pbxwatch/pbxwatch/sdk/pluginhost/internal/testplugins/noisy"
 )
 
 // env is a pbxwatch installation in a temp dir: binary, plugin dir, state
@@ -45,7 +45,7 @@ func newEnv(t *testing.T) *env {
 	dir := t.TempDir()
 	e := &env{
 		t: t, dir: dir,
-		agent:     buildtest.Build(t, agentPkg),
+		agent:     sdktest.Build(t, agentPkg),
 		pluginDir: filepath.Join(dir, "plugins"),
 		stateDir:  filepath.Join(dir, "state"),
 		script:    filepath.Join(dir, "script.yaml"),
@@ -54,8 +54,8 @@ func newEnv(t *testing.T) *env {
 	if err := os.MkdirAll(e.pluginDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	e.link("scripted", buildtest.Build(t, scriptedPkg))
-	e.link("noisy", buildtest.Build(t, noisyPkg))
+	e.link("scripted", sdktest.Build(t, scriptedPkg))
+	e.link("noisy", sdktest.Build(t, noisyPkg))
 	e.setScript("status: OK\nsummary: all good\n")
 	return e
 }
@@ -403,7 +403,7 @@ func TestValidateReportsEveryError(t *testing.T) {
 func TestShippedExampleConfigValidates(t *testing.T) {
 	e := newEnv(t)
 	for _, p := range []string{"whmcs", "freepbx", "logtail", "nagios", "accesslog"} {
-		e.link(p, buildtest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/"+p))
+		e.link(p, sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/"+p))
 	}
 	creds := t.TempDir()
 	for _, f := range []string{"whmcs.identifier", "whmcs.secret", "freepbx.secret"} {

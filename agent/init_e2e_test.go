@@ -17,9 +17,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
 	"github.com/pbxwatch/pbxwatch/internal/freepbxdb"
-	"github.com/pbxwatch/pbxwatch/internal/mariadbtest"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/mariadbtest"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 func TestMain(m *testing.M) { os.Exit(mariadbtest.Main(m)) }
@@ -114,7 +114,7 @@ func validateProposal(t *testing.T, e *env, proposal string, wantChecks int) {
 	t.Helper()
 	for _, p := range []string{"whmcs", "freepbx", "logtail"} {
 		if _, err := os.Lstat(filepath.Join(e.pluginDir, "pbxwatch-plugin-"+p)); err != nil {
-			e.link(p, buildtest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/"+p))
+			e.link(p, sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/"+p))
 		}
 	}
 	creds := filepath.Join(filepath.Dir(e.config), "credentials")

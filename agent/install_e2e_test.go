@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // specialSecret has the characters that break naive quoting and encoding.
@@ -40,7 +40,7 @@ func newInstallEnv(t *testing.T) *installEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	e := &installEnv{t: t, agent: buildtest.Build(t, agentPkg), dir: dir,
+	e := &installEnv{t: t, agent: sdktest.Build(t, agentPkg), dir: dir,
 		config: filepath.Join(dir, "pbxwatch.yaml"), creds: filepath.Join(dir, "credentials"),
 		pluginDir: filepath.Join(dir, "plugins"), stateDir: filepath.Join(dir, "state")}
 	for _, d := range []string{dir, e.creds, e.pluginDir, e.stateDir} {
@@ -52,7 +52,7 @@ func newInstallEnv(t *testing.T) *installEnv {
 		}
 	}
 	for _, p := range []string{"whmcs", "freepbx", "logtail"} {
-		if err := os.Symlink(buildtest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/"+p), filepath.Join(e.pluginDir, "pbxwatch-plugin-"+p)); err != nil {
+		if err := os.Symlink(sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/"+p), filepath.Join(e.pluginDir, "pbxwatch-plugin-"+p)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -227,7 +227,7 @@ func TestUnreadableSecretErrorNamesUserAndFix(t *testing.T) {
 // TestVersionWithoutLdflags: a plain `go build` (no -ldflags stamping)
 // still prints every field of `pbxwatch version`.
 func TestVersionWithoutLdflags(t *testing.T) {
-	out, err := exec.Command(buildtest.Build(t, agentPkg), "version").CombinedOutput()
+	out, err := exec.Command(sdktest.Build(t, agentPkg), "version").CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}

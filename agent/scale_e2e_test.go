@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
-const v1onlyPkg = "github.com/pbxwatch/pbxwatch/internal/testplugins/v1only"
+const v1onlyPkg = "github.com/pbxwatch/pbxwatch/sdk/pluginhost/internal/testplugins/v1only"
 
 // Protocol 2 plugins share one process per binary; protocol 1 plugins (an
 // old binary, another language) keep one per check, in the same agent.
@@ -21,7 +21,7 @@ const v1onlyPkg = "github.com/pbxwatch/pbxwatch/internal/testplugins/v1only"
 // in progress completes and is recorded.
 func TestV1AndV2PluginsSideBySideAndReloadKeepsRunningRun(t *testing.T) {
 	e := newEnv(t)
-	e.link("oldstyle", buildtest.Build(t, v1onlyPkg))
+	e.link("oldstyle", sdktest.Build(t, v1onlyPkg))
 	long := filepath.Join(e.dir, "long.yaml")
 	if err := os.WriteFile(long, []byte("behave: sleep\nsleep: 3s\nstatus: OK\nsummary: long run\n"), 0o644); err != nil {
 		t.Fatal(err)

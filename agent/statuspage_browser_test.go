@@ -21,8 +21,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
 	"github.com/pbxwatch/pbxwatch/plugins/whmcs/whmcssim"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // browser starts a fresh headless Chromium for the test.
@@ -102,7 +102,7 @@ func secretForms(s string) []string {
 
 func TestStatusPageInABrowser(t *testing.T) {
 	e := newEnv(t)
-	e.link("whmcs", buildtest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/whmcs"))
+	e.link("whmcs", sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/whmcs"))
 	sim := httptest.NewServer(whmcssim.New(whmcssim.Options{}))
 	defer sim.Close()
 	creds := t.TempDir()

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // copyTemplate copies examples/tlscheck into a fresh directory outside the
@@ -102,7 +102,7 @@ checks:
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	agent := buildtest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
+	agent := sdktest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
 	out, err := exec.Command(agent, "check", "--config.file="+cfgFile, "--output=json", "gui_certificate").Output()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)

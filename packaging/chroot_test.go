@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/internal/nspawntest"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/nspawntest"
 )
 
 // image is the real-systemd test's Debian 12 tree (same packages, so one

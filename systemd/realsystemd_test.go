@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/internal/nspawntest"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/nspawntest"
 	"github.com/pbxwatch/pbxwatch/plugins/whmcs/whmcssim"
 )
 

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/bench/internal/benchproc"
-	"github.com/pbxwatch/pbxwatch/internal/fakelog"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/fakelog"
 	"github.com/pbxwatch/pbxwatch/sdk"
 	"github.com/pbxwatch/pbxwatch/sdk/pluginhost"
 )

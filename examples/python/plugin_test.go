@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
 	"github.com/pbxwatch/pbxwatch/sdk"
 	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
@@ -179,7 +178,7 @@ func TestPythonPluginThroughPbxwatchCheck(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	agent := buildtest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
+	agent := sdktest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
 	cmd := exec.Command(agent, "check", "--config.file="+cfgFile, "--output=json", "--log.level=debug", "asterisk_ami")
 	cmd.Env = append(os.Environ(), "CREDENTIALS_DIRECTORY="+creds)
 	var stderr strings.Builder

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/internal/freepbxdb"
-	"github.com/pbxwatch/pbxwatch/internal/mariadbtest"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/mariadbtest"
 )
 
 func TestMain(m *testing.M) { os.Exit(mariadbtest.Main(m)) }

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/internal/apachetest"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/apachetest"
 	"github.com/pbxwatch/pbxwatch/sdk"
 	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/internal/mariadbtest"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/mariadbtest"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 

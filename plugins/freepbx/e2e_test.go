@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 const agentPkg = "github.com/pbxwatch/pbxwatch/agent"
@@ -34,7 +34,7 @@ func newAgentEnv(t *testing.T, checks string) *agentEnv {
 	if err := os.MkdirAll(pluginDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(buildtest.Build(t, pluginPkg), filepath.Join(pluginDir, "pbxwatch-plugin-freepbx")); err != nil {
+	if err := os.Symlink(sdktest.Build(t, pluginPkg), filepath.Join(pluginDir, "pbxwatch-plugin-freepbx")); err != nil {
 		t.Fatal(err)
 	}
 	cfg := fmt.Sprintf("agent:\n  state_dir: %s\n  plugin_dir: %s\nchecks:\n%s", filepath.Join(dir, "state"), pluginDir, checks)
@@ -42,7 +42,7 @@ func newAgentEnv(t *testing.T, checks string) *agentEnv {
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &agentEnv{t: t, agent: buildtest.Build(t, agentPkg), config: path, env: append(os.Environ(), "FREEPBX_SECRET="+e2eSecret)}
+	return &agentEnv{t: t, agent: sdktest.Build(t, agentPkg), config: path, env: append(os.Environ(), "FREEPBX_SECRET="+e2eSecret)}
 }
 
 func (e *agentEnv) cli(args ...string) (stdout, stderr string, code int) {

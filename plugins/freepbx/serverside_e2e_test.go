@@ -23,9 +23,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/internal/agenttest"
 	"github.com/pbxwatch/pbxwatch/internal/freepbxdb"
-	"github.com/pbxwatch/pbxwatch/internal/mariadbtest"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/mariadbtest"
 	"github.com/pbxwatch/pbxwatch/plugins/freepbx/freepbxsim"
 )
 

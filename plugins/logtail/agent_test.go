@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // agentRun is a `pbxwatch run` daemon process.
@@ -92,8 +92,8 @@ func (a *agentRun) sum(name string) float64 {
 // down. /metrics must end at exactly the lines written, never above.
 func TestAgentRestartsWithLogrotate(t *testing.T) {
 	lr := needLogrotate(t)
-	agentBin := buildtest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
-	pluginBin := buildtest.Build(t, pluginPkg)
+	agentBin := sdktest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
+	pluginBin := sdktest.Build(t, pluginPkg)
 	dir := t.TempDir()
 	pluginDir, stateDir, logDir := filepath.Join(dir, "plugins"), filepath.Join(dir, "state"), filepath.Join(dir, "log")
 	for _, d := range []string{pluginDir, stateDir, logDir} {

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/pbxwatch/pbxwatch/internal/fakelog"
 	"github.com/pbxwatch/pbxwatch/internal/tailfile"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/fakelog"
 )
 
 // freepbxLog returns about n bytes of FreePBX-style log, the same mix

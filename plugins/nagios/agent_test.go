@@ -13,21 +13,21 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pbxwatch/pbxwatch/internal/agenttest"
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // agentConfig installs the agent and this plugin in a temp dir and writes a
 // config with one nagios check, disk_root, whose config: block is block.
 func agentConfig(t *testing.T, block string) (agent, cfgFile string) {
 	t.Helper()
-	agent = buildtest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
+	agent = sdktest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
 	dir := t.TempDir()
 	pluginDir := filepath.Join(dir, "plugins")
 	if err := os.MkdirAll(pluginDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(buildtest.Build(t, pluginPkg), filepath.Join(pluginDir, "pbxwatch-plugin-nagios")); err != nil {
+	if err := os.Symlink(sdktest.Build(t, pluginPkg), filepath.Join(pluginDir, "pbxwatch-plugin-nagios")); err != nil {
 		t.Fatal(err)
 	}
 	var b strings.Builder

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // agentCheck runs `pbxwatch check --output=json --log.level=debug` on a
@@ -36,13 +36,13 @@ func agentWithCheck(t *testing.T, block string) (agent, cfgFile string) {
 // check name.
 func agentWithChecks(t *testing.T, blocks map[string]string) (agent, cfgFile string) {
 	t.Helper()
-	agent = buildtest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
+	agent = sdktest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
 	dir := t.TempDir()
 	pluginDir := filepath.Join(dir, "plugins")
 	if err := os.MkdirAll(pluginDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(buildtest.Build(t, pluginPkg), filepath.Join(pluginDir, "pbxwatch-plugin-whmcs")); err != nil {
+	if err := os.Symlink(sdktest.Build(t, pluginPkg), filepath.Join(pluginDir, "pbxwatch-plugin-whmcs")); err != nil {
 		t.Fatal(err)
 	}
 	var checks strings.Builder

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pbxwatch/pbxwatch/internal/agenttest"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
 )
 
 func TestDaemonHidesCredentials(t *testing.T) {

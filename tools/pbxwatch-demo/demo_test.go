@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/internal/agenttest"
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
 	"github.com/pbxwatch/pbxwatch/plugins/freepbx/freepbxsim"
 	"github.com/pbxwatch/pbxwatch/plugins/whmcs/whmcssim"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // TestDemoRunsConfigsDemoYAML runs what `make demo` runs — the demo tool,
@@ -27,12 +27,12 @@ func TestDemoRunsConfigsDemoYAML(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, pkg := range []string{"agent", "plugins/whmcs", "plugins/freepbx", "plugins/logtail", "plugins/accesslog"} {
-		path := buildtest.Build(t, "github.com/pbxwatch/pbxwatch/"+pkg)
+		path := sdktest.Build(t, "github.com/pbxwatch/pbxwatch/"+pkg)
 		if err := os.Symlink(path, filepath.Join(bin, filepath.Base(path))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	demo := buildtest.Build(t, "github.com/pbxwatch/pbxwatch/tools/pbxwatch-demo")
+	demo := sdktest.Build(t, "github.com/pbxwatch/pbxwatch/tools/pbxwatch-demo")
 	cfg, err := os.ReadFile("../../configs/demo.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/config"
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 const amtoolBin = "/usr/bin/amtool"
@@ -210,8 +210,8 @@ type agentProc struct {
 
 func startAgent(t *testing.T) *agentProc {
 	t.Helper()
-	bin := buildtest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
-	plugin := buildtest.Build(t, "github.com/pbxwatch/pbxwatch/internal/testplugins/scripted")
+	bin := sdktest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
+	plugin := sdktest.Build(t, "github.com/pbxwatch/pbxwatch/sdk/pluginhost/internal/testplugins/scripted")
 	dir := t.TempDir()
 	pluginDir := filepath.Join(dir, "plugins")
 	if err := os.MkdirAll(pluginDir, 0o755); err != nil {

@@ -1,4 +1,4 @@
-package hosttest_test
+package pluginhost_test
 
 import (
 	"context"
@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/internal/buildtest"
 	"github.com/pbxwatch/pbxwatch/sdk/pluginhost"
 )
 
-const noopPkg = "github.com/pbxwatch/pbxwatch/internal/testplugins/noop"
+const noopPkg = "github.com/pbxwatch/pbxwatch/sdk/pluginhost/internal/testplugins/noop"
 
 // BenchmarkRoundTrip is what the agent adds to a check: one Run through a
 // long-lived plugin process over gRPC (with AutoMTLS), result converted.

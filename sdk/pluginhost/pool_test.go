@@ -1,4 +1,4 @@
-package hosttest_test
+package pluginhost_test
 
 import (
 	"context"
@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/internal/buildtest"
 	"github.com/pbxwatch/pbxwatch/sdk/pluginhost"
 )
 
-const v1onlyPkg = "github.com/pbxwatch/pbxwatch/internal/testplugins/v1only"
+const v1onlyPkg = "github.com/pbxwatch/pbxwatch/sdk/pluginhost/internal/testplugins/v1only"
 
 // pooled is one check of a pool test: its host and its script.
 type pooled struct {

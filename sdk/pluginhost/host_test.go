@@ -1,4 +1,4 @@
-package hosttest_test
+package pluginhost_test
 
 import (
 	"bytes"
@@ -18,13 +18,13 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
 	"github.com/pbxwatch/pbxwatch/sdk"
 	"github.com/pbxwatch/pbxwatch/sdk/bounds"
+	"github.com/pbxwatch/pbxwatch/sdk/internal/buildtest"
 	"github.com/pbxwatch/pbxwatch/sdk/pluginhost"
 )
 
-const scriptedPkg = "github.com/pbxwatch/pbxwatch/internal/testplugins/scripted"
+const scriptedPkg = "github.com/pbxwatch/pbxwatch/sdk/pluginhost/internal/testplugins/scripted"
 
 type logBuf struct {
 	mu sync.Mutex
@@ -274,7 +274,7 @@ func TestStdoutAfterHandshakeIsReported(t *testing.T) {
 func TestStdoutBeforeHandshakeIsAClearError(t *testing.T) {
 	// Built before the clock starts: the bound is on the handshake, and a
 	// build on a loaded machine may take longer than that alone.
-	bin := buildtest.Build(t, "github.com/pbxwatch/pbxwatch/internal/testplugins/noisy")
+	bin := buildtest.Build(t, "github.com/pbxwatch/pbxwatch/sdk/pluginhost/internal/testplugins/noisy")
 	began := time.Now()
 	_, err := pluginhost.Start(context.Background(), pluginhost.Spec{
 		Check: "t", Plugin: "noisy",
