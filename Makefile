@@ -38,7 +38,7 @@ MANDIR      := $(PREFIX)/share/man
 DOCS        := README.md $(wildcard docs/*.md)
 EXAMPLES    := configs/pbxwatch.example.yaml configs/prometheus/pbxwatch.rules.yml configs/prometheus/prometheus.yml configs/alertmanager/alertmanager.yml
 
-.PHONY: all build install package generate test test-deps fuzz bench demo lint clean
+.PHONY: all build install package generate test test-deps fuzz fault bench demo lint clean
 
 all: build
 
@@ -154,6 +154,13 @@ fuzz:
 		echo "(cd $$dir && $(GO) test -run='^$$' -fuzz='^$$name\$$' -fuzztime=$$budget $$pkg)"; \
 		(cd $$dir && $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$$budget $$pkg) || exit 1; \
 	done
+
+## fault: the fault suite, every test named TestFault* or TestHostile* (main module and sdk): alias bombs under a memory
+## limit, secrets in every form over every surface, the reload loop, plugin deaths, hostile answers
+## (they are part of `make test` too: each runs in bounded time)
+fault: test-deps
+	$(GO) test -race -count=1 -timeout 20m -run '^(TestFault|TestHostile)' ./...
+	cd sdk && $(GO) test -race -count=1 -timeout 10m -run '^(TestFault|TestHostile)' ./...
 
 ## test-deps: say clearly which programs the integration tests need and are missing
 test-deps:

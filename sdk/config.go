@@ -47,12 +47,32 @@ func (c *Config) Decode(v any) error {
 		// yaml skips UnmarshalYAML for a null document.
 		c.raw = []byte("{}")
 	}
+	if err := c.checkAliases(); err != nil {
+		return err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(c.raw))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil {
 		return c.mapLines(yamlerr.SplitIn(err, c.raw, v))
 	}
 	return nil
+}
+
+// checkAliases refuses a block whose aliases expand beyond
+// yamlerr.MaxExpansion before the decoder expands them: the agent sends
+// blocks with their aliases resolved and bounded, but a plugin may be handed
+// a block by other hosts (sdktest, a plugin's own tests).
+func (c *Config) checkAliases() error {
+	var n yaml.Node
+	if yaml.Unmarshal(c.raw, &n) != nil {
+		return nil // Decode reports the syntax error
+	}
+	_, err := yamlerr.CheckAliases(&n, yamlerr.MaxExpansion)
+	var bomb *yamlerr.AliasBomb
+	if errors.As(err, &bomb) {
+		return fmt.Errorf("%s: %v", c.Position(bomb.Line), bomb)
+	}
+	return err
 }
 
 // isEmptyBlock reports whether raw holds no value: nothing, or a null or
