@@ -113,9 +113,10 @@ package:
 	(cd "$$work" && "$$nfpm" package -f nfpm.yaml -p deb -t "$$dist/pbxwatch_$${pkgver}_amd64.deb" && \
 		"$$nfpm" package -f nfpm.yaml -p rpm -t "$$dist/pbxwatch-$${pkgver}-1.x86_64.rpm")
 
-## generate: regenerate the plugin protocol's Go code (needs protoc, protoc-gen-go, protoc-gen-go-grpc)
+## generate: regenerate the plugin protocol's and Remote-Write 1.0's Go code (needs protoc, protoc-gen-go, protoc-gen-go-grpc)
 generate:
 	cd sdk && $(GO) generate ./proto/...
+	$(GO) generate ./agent/internal/remotewrite/writev1
 
 ## test: every test, with the race detector, against the real Prometheus, Alertmanager, logrotate and Nagios plugins
 test: test-deps

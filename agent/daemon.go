@@ -13,6 +13,7 @@ import (
 	sddaemon "github.com/coreos/go-systemd/v22/daemon"
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/pbxwatch/pbxwatch/agent/internal/config"
 	"github.com/pbxwatch/pbxwatch/agent/internal/daemon"
 	"github.com/pbxwatch/pbxwatch/agent/internal/metrics"
 	"github.com/pbxwatch/pbxwatch/sdk/scrub"
@@ -35,9 +36,17 @@ func runDaemon(o daemonOptions) int {
 	m := metrics.New(log)
 	al := &alerts{log: log, reg: m.Registry, externalURL: o.externalURL.String()}
 	defer al.stop()
+	rw := newPushes(log, m.Registry)
+	defer rw.m.Stop()
+	onConfig := func(cfg *config.Config) error {
+		if err := al.onConfig(cfg); err != nil {
+			return err
+		}
+		return rw.onConfig(cfg)
+	}
 	d := daemon.New(daemon.Options{
 		Logger: log, Metrics: m, Grace: o.grace, KillGrace: o.killGrace,
-		OnConfig: al.onConfig, OnResult: al.onResult, Secrets: o.secrets,
+		OnConfig: onConfig, OnResult: al.onResult, Secrets: o.secrets,
 	})
 	signals := make(chan os.Signal, 4)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
@@ -47,7 +56,7 @@ func runDaemon(o daemonOptions) int {
 		return 1
 	}
 	reloads, quit := make(chan chan error), make(chan struct{})
-	handler := newMux(d, m, log, webOptions{lifecycle: o.lifecycle, externalURL: o.externalURL, reloads: reloads, quit: quit, alerts: al.manager})
+	handler := newMux(d, m, log, webOptions{lifecycle: o.lifecycle, externalURL: o.externalURL, reloads: reloads, quit: quit, alerts: al.manager, remoteWrite: rw.m.Status})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(srv, o.web, log) }()

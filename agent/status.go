@@ -16,6 +16,7 @@ import (
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/alerting"
 	"github.com/pbxwatch/pbxwatch/agent/internal/daemon"
+	"github.com/pbxwatch/pbxwatch/agent/internal/remotewrite"
 	"github.com/pbxwatch/pbxwatch/agent/internal/report"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
@@ -58,10 +59,11 @@ func roughly(d time.Duration) string {
 // statusSource is what the status pages read: the daemon's results and
 // the alerts the agent holds (nil before the first config load).
 type statusSource struct {
-	d      *daemon.Daemon
-	alerts func() *alerting.Manager
-	prefix string // route prefix, ending in /
-	log    *slog.Logger
+	d           *daemon.Daemon
+	alerts      func() *alerting.Manager
+	remoteWrite func() []remotewrite.Status
+	prefix      string // route prefix, ending in /
+	log         *slog.Logger
 }
 
 // statusRank orders checks for people: the worst first. UNKNOWN ranks
@@ -113,6 +115,7 @@ type pageView struct {
 	Counts                       []countView
 	AlertingOK                   bool
 	AlertingText                 string
+	RemoteWrite                  []remotewrite.Status
 	Checks                       []checkView
 	Check                        *checkView
 }
@@ -210,6 +213,9 @@ func (s *statusSource) serveIndex(w http.ResponseWriter, r *http.Request) {
 		pv.Counts = append(pv.Counts, countView{Status: "NOT RUN YET", Class: "pending", Icon: "…", N: n})
 	}
 	pv.AlertingOK, pv.AlertingText = s.alertingSummary()
+	if s.remoteWrite != nil {
+		pv.RemoteWrite = s.remoteWrite()
+	}
 	s.render(w, "index", pv)
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"github.com/pbxwatch/pbxwatch/agent/internal/alerting"
 	"github.com/pbxwatch/pbxwatch/agent/internal/daemon"
 	"github.com/pbxwatch/pbxwatch/agent/internal/metrics"
+	"github.com/pbxwatch/pbxwatch/agent/internal/remotewrite"
 	"github.com/pbxwatch/pbxwatch/agent/internal/report"
 )
 
@@ -24,6 +26,7 @@ type webOptions struct {
 	reloads     chan chan error // POST /-/reload asks the main loop through here
 	quit        chan struct{}   // POST /-/quit closes it (once)
 	alerts      func() *alerting.Manager
+	remoteWrite func() []remotewrite.Status // each receiver's state
 }
 
 func newMux(d *daemon.Daemon, m *metrics.Metrics, log *slog.Logger, o webOptions) http.Handler {
@@ -62,9 +65,20 @@ func newMux(d *daemon.Daemon, m *metrics.Metrics, log *slog.Logger, o webOptions
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write(renderChecks(d.LastRuns()))
 	})
+	mux.HandleFunc("/api/v1/remote_write", func(w http.ResponseWriter, _ *http.Request) {
+		var st []remotewrite.Status
+		if o.remoteWrite != nil {
+			st = o.remoteWrite()
+		}
+		if st == nil {
+			st = []remotewrite.Status{}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(st)
+	})
 	// The agent serves no /debug/pprof: a profile is not worth the
 	// exposure on an operator's PBX (docs/design.md).
-	(&statusSource{d: d, alerts: o.alerts, prefix: o.externalURL.Path, log: log}).register(mux)
+	(&statusSource{d: d, alerts: o.alerts, remoteWrite: o.remoteWrite, prefix: o.externalURL.Path, log: log}).register(mux)
 	return withRoutePrefix(o.externalURL.Path, mux)
 }
 
