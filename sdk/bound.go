@@ -22,6 +22,7 @@ func (r *Result) Bound(count bounds.Counter) {
 			d.Remediation = bounds.List(d.Remediation, bounds.RemediationSteps, bounds.RemediationStep, "remediation", count)
 		}
 		d.Details = bounds.Map(d.Details, bounds.DetailEntries, bounds.DetailValue, "detail", count)
+		d.LogEvent = bounds.Text(d.LogEvent, bounds.Key, "event_name", count)
 	}
 	if len(r.Metrics) > bounds.Metrics {
 		r.Metrics = r.Metrics[:bounds.Metrics]

@@ -106,6 +106,14 @@ type Diagnosis struct {
 	Remediation []string
 	// Details carries the evidence: the IP the server saw, the denied actions.
 	Details map[string]string
+	// LogEvent, when set, makes the diagnosis a log event rather than a
+	// state: it names the events it stands for (Event.Name, e.g. the log
+	// pattern whose lines matched). The agent alerts on it as
+	// PbxwatchLogEvent, one alert per (check, LogEvent) that resolves once
+	// no match came for event_quiet_period, and never as
+	// PbxwatchCheckFailing, so a match in one run and none in the next
+	// does not flap.
+	LogEvent string
 }
 
 // MetricType tells how the agent exports a plugin metric.

@@ -190,3 +190,16 @@ func TestNullConfigBlockGetsDefaults(t *testing.T) {
 		}
 	}
 }
+
+func TestToWireCarriesTheLogEventMark(t *testing.T) {
+	r := &Result{}
+	r.Diagnose(Diagnosis{Code: "logtail.pattern_matched", Severity: SeverityWarning, LogEvent: "auth_failure"})
+	r.Diagnose(Diagnosis{Code: "x.state", Severity: SeverityWarning})
+	w := toWire(r)
+	if got := w.GetDiagnoses()[0].GetLogEvent(); got != "auth_failure" {
+		t.Fatalf("log_event on the wire = %q, want auth_failure", got)
+	}
+	if got := w.GetDiagnoses()[1].GetLogEvent(); got != "" {
+		t.Fatalf("a state diagnosis carries log_event %q", got)
+	}
+}

@@ -51,6 +51,7 @@ func toWire(res *Result) *pluginv1.CheckResponse {
 			Message:     d.Message,
 			Remediation: d.Remediation,
 			Details:     d.Details,
+			LogEvent:    d.LogEvent,
 		})
 	}
 	for _, m := range r.Metrics {

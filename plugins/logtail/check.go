@@ -247,6 +247,7 @@ func (c *checker) diagnoseMatches(res *sdk.Result, r *run) string {
 			Code: "logtail.pattern_matched", Severity: sdk.Severity(p.Severity),
 			Message:     fmt.Sprintf("%d line(s) of %s matched pattern %s since the last run.", m.count, c.cfg.Path, p.Name),
 			Remediation: p.Remediation,
+			LogEvent:    p.Name,
 			Details: map[string]string{"file": c.cfg.Path, "pattern": p.Name, "regex": p.Regex,
 				"count": strconv.FormatUint(m.count, 10), "sample": m.sample},
 		}

@@ -88,7 +88,7 @@ func TestCheckStatusByHighestSeverityWithCountsSampleAndEvents(t *testing.T) {
 		t.Fatalf("status %v, want WARNING", res.Status)
 	}
 	d := diagnosis(res, "logtail.pattern_matched")
-	if d == nil || d.Details["pattern"] != "auth_failure" || d.Details["count"] != "2" || !strings.Contains(d.Details["sample"], "Authentication failure for admin") {
+	if d == nil || d.LogEvent != "auth_failure" || d.Details["pattern"] != "auth_failure" || d.Details["count"] != "2" || !strings.Contains(d.Details["sample"], "Authentication failure for admin") {
 		t.Fatalf("diagnosis %+v", d)
 	}
 	if len(res.Events) != 2 || res.Events[0].Name != "auth_failure" || res.Events[0].Labels["file"] != path || res.Events[1].Labels["level"] != "warning" {

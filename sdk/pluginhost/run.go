@@ -146,7 +146,7 @@ func fromWire(r *pluginv1.CheckResponse) *sdk.Result {
 	for _, d := range r.GetDiagnoses() {
 		res.Diagnoses = append(res.Diagnoses, sdk.Diagnosis{
 			Code: d.GetCode(), Severity: sdk.Severity(d.GetSeverity()), Message: d.GetMessage(),
-			Remediation: d.GetRemediation(), Details: d.GetDetails(),
+			Remediation: d.GetRemediation(), Details: d.GetDetails(), LogEvent: d.GetLogEvent(),
 		})
 	}
 	for _, m := range r.GetMetrics() {

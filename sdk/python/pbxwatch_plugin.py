@@ -55,7 +55,7 @@ STATUS_NAMES = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UN
 # `go test ./examples/python -run Descriptor -update`.
 # BEGIN DESCRIPTOR
 _DESCRIPTOR = (
-    "CuYPCh9wYnh3YXRjaC9wbHVnaW4vdjEvcGx1Z2luLnByb3RvEhJwYnh3YXRjaC5wbHVnaW4udjEi"
+    "CoMQCh9wYnh3YXRjaC9wbHVnaW4vdjEvcGx1Z2luLnByb3RvEhJwYnh3YXRjaC5wbHVnaW4udjEi"
     "tgIKEENvbmZpZ3VyZVJlcXVlc3QSHQoKY2hlY2tfbmFtZRgBIAEoCVIJY2hlY2tOYW1lEhsKCXN0"
     "YXRlX2RpchgCIAEoCVIIc3RhdGVEaXISHwoLY29uZmlnX3lhbWwYAyABKAxSCmNvbmZpZ1lhbWwS"
     "HwoLc291cmNlX2ZpbGUYBCABKAlSCnNvdXJjZUZpbGUSTAoIbGluZV9tYXAYBSADKAsyMS5wYnh3"
@@ -64,33 +64,34 @@ _DESCRIPTOR = (
     "eRIUCgV2YWx1ZRgCIAEoBVIFdmFsdWU6AjgBIisKEUNvbmZpZ3VyZVJlc3BvbnNlEhYKBmVycm9y"
     "cxgBIAMoCVIGZXJyb3JzIlgKDENoZWNrUmVxdWVzdBIsChJkZWFkbGluZV91bml4X25hbm8YASAB"
     "KANSEGRlYWRsaW5lVW5peE5hbm8SGgoIaW5zdGFuY2UYAiABKAlSCGluc3RhbmNlIisKDUZvcmdl"
-    "dFJlcXVlc3QSGgoIaW5zdGFuY2UYASABKAlSCGluc3RhbmNlIhAKDkZvcmdldFJlc3BvbnNlIvkB"
+    "dFJlcXVlc3QSGgoIaW5zdGFuY2UYASABKAlSCGluc3RhbmNlIhAKDkZvcmdldFJlc3BvbnNlIpYC"
     "CglEaWFnbm9zaXMSEgoEY29kZRgBIAEoCVIEY29kZRIaCghzZXZlcml0eRgCIAEoCVIIc2V2ZXJp"
     "dHkSGAoHbWVzc2FnZRgDIAEoCVIHbWVzc2FnZRIgCgtyZW1lZGlhdGlvbhgEIAMoCVILcmVtZWRp"
     "YXRpb24SRAoHZGV0YWlscxgFIAMoCzIqLnBieHdhdGNoLnBsdWdpbi52MS5EaWFnbm9zaXMuRGV0"
-    "YWlsc0VudHJ5UgdkZXRhaWxzGjoKDERldGFpbHNFbnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2"
-    "YWx1ZRgCIAEoCVIFdmFsdWU6AjgBIpYCCgZNZXRyaWMSEgoEbmFtZRgBIAEoCVIEbmFtZRISCgRo"
-    "ZWxwGAIgASgJUgRoZWxwEjMKBHR5cGUYAyABKA4yHy5wYnh3YXRjaC5wbHVnaW4udjEuTWV0cmlj"
-    "LlR5cGVSBHR5cGUSPgoGbGFiZWxzGAQgAygLMiYucGJ4d2F0Y2gucGx1Z2luLnYxLk1ldHJpYy5M"
-    "YWJlbHNFbnRyeVIGbGFiZWxzEhQKBXZhbHVlGAUgASgBUgV2YWx1ZRo5CgtMYWJlbHNFbnRyeRIQ"
-    "CgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEoCVIFdmFsdWU6AjgBIh4KBFR5cGUSCQoFR0FV"
-    "R0UQABILCgdDT1VOVEVSEAEi8QEKBUV2ZW50EhIKBG5hbWUYASABKAlSBG5hbWUSGgoIc2V2ZXJp"
-    "dHkYAiABKAlSCHNldmVyaXR5EhgKB21lc3NhZ2UYAyABKAlSB21lc3NhZ2USPQoGbGFiZWxzGAQg"
-    "AygLMiUucGJ4d2F0Y2gucGx1Z2luLnYxLkV2ZW50LkxhYmVsc0VudHJ5UgZsYWJlbHMSJAoOdGlt"
-    "ZV91bml4X25hbm8YBSABKANSDHRpbWVVbml4TmFubxo5CgtMYWJlbHNFbnRyeRIQCgNrZXkYASAB"
-    "KAlSA2tleRIUCgV2YWx1ZRgCIAEoCVIFdmFsdWU6AjgBIpkCCg1DaGVja1Jlc3BvbnNlEjIKBnN0"
-    "YXR1cxgBIAEoDjIaLnBieHdhdGNoLnBsdWdpbi52MS5TdGF0dXNSBnN0YXR1cxIYCgdzdW1tYXJ5"
-    "GAIgASgJUgdzdW1tYXJ5EjsKCWRpYWdub3NlcxgDIAMoCzIdLnBieHdhdGNoLnBsdWdpbi52MS5E"
-    "aWFnbm9zaXNSCWRpYWdub3NlcxI0CgdtZXRyaWNzGAQgAygLMhoucGJ4d2F0Y2gucGx1Z2luLnYx"
-    "Lk1ldHJpY1IHbWV0cmljcxIxCgZldmVudHMYBSADKAsyGS5wYnh3YXRjaC5wbHVnaW4udjEuRXZl"
-    "bnRSBmV2ZW50cxIUCgVlcnJvchgGIAEoCVIFZXJyb3IqOAoGU3RhdHVzEgYKAk9LEAASCwoHV0FS"
-    "TklORxABEgwKCENSSVRJQ0FMEAISCwoHVU5LTk9XThADMoICCgdDaGVja2VyElgKCUNvbmZpZ3Vy"
-    "ZRIkLnBieHdhdGNoLnBsdWdpbi52MS5Db25maWd1cmVSZXF1ZXN0GiUucGJ4d2F0Y2gucGx1Z2lu"
-    "LnYxLkNvbmZpZ3VyZVJlc3BvbnNlEkwKBUNoZWNrEiAucGJ4d2F0Y2gucGx1Z2luLnYxLkNoZWNr"
-    "UmVxdWVzdBohLnBieHdhdGNoLnBsdWdpbi52MS5DaGVja1Jlc3BvbnNlEk8KBkZvcmdldBIhLnBi"
-    "eHdhdGNoLnBsdWdpbi52MS5Gb3JnZXRSZXF1ZXN0GiIucGJ4d2F0Y2gucGx1Z2luLnYxLkZvcmdl"
-    "dFJlc3BvbnNlQkRaQmdpdGh1Yi5jb20vcGJ4d2F0Y2gvcGJ4d2F0Y2gvc2RrL3Byb3RvL3BieHdh"
-    "dGNoL3BsdWdpbi92MTtwbHVnaW52MWIGcHJvdG8z"
+    "YWlsc0VudHJ5UgdkZXRhaWxzEhsKCWxvZ19ldmVudBgGIAEoCVIIbG9nRXZlbnQaOgoMRGV0YWls"
+    "c0VudHJ5EhAKA2tleRgBIAEoCVIDa2V5EhQKBXZhbHVlGAIgASgJUgV2YWx1ZToCOAEilgIKBk1l"
+    "dHJpYxISCgRuYW1lGAEgASgJUgRuYW1lEhIKBGhlbHAYAiABKAlSBGhlbHASMwoEdHlwZRgDIAEo"
+    "DjIfLnBieHdhdGNoLnBsdWdpbi52MS5NZXRyaWMuVHlwZVIEdHlwZRI+CgZsYWJlbHMYBCADKAsy"
+    "Ji5wYnh3YXRjaC5wbHVnaW4udjEuTWV0cmljLkxhYmVsc0VudHJ5UgZsYWJlbHMSFAoFdmFsdWUY"
+    "BSABKAFSBXZhbHVlGjkKC0xhYmVsc0VudHJ5EhAKA2tleRgBIAEoCVIDa2V5EhQKBXZhbHVlGAIg"
+    "ASgJUgV2YWx1ZToCOAEiHgoEVHlwZRIJCgVHQVVHRRAAEgsKB0NPVU5URVIQASLxAQoFRXZlbnQS"
+    "EgoEbmFtZRgBIAEoCVIEbmFtZRIaCghzZXZlcml0eRgCIAEoCVIIc2V2ZXJpdHkSGAoHbWVzc2Fn"
+    "ZRgDIAEoCVIHbWVzc2FnZRI9CgZsYWJlbHMYBCADKAsyJS5wYnh3YXRjaC5wbHVnaW4udjEuRXZl"
+    "bnQuTGFiZWxzRW50cnlSBmxhYmVscxIkCg50aW1lX3VuaXhfbmFubxgFIAEoA1IMdGltZVVuaXhO"
+    "YW5vGjkKC0xhYmVsc0VudHJ5EhAKA2tleRgBIAEoCVIDa2V5EhQKBXZhbHVlGAIgASgJUgV2YWx1"
+    "ZToCOAEimQIKDUNoZWNrUmVzcG9uc2USMgoGc3RhdHVzGAEgASgOMhoucGJ4d2F0Y2gucGx1Z2lu"
+    "LnYxLlN0YXR1c1IGc3RhdHVzEhgKB3N1bW1hcnkYAiABKAlSB3N1bW1hcnkSOwoJZGlhZ25vc2Vz"
+    "GAMgAygLMh0ucGJ4d2F0Y2gucGx1Z2luLnYxLkRpYWdub3Npc1IJZGlhZ25vc2VzEjQKB21ldHJp"
+    "Y3MYBCADKAsyGi5wYnh3YXRjaC5wbHVnaW4udjEuTWV0cmljUgdtZXRyaWNzEjEKBmV2ZW50cxgF"
+    "IAMoCzIZLnBieHdhdGNoLnBsdWdpbi52MS5FdmVudFIGZXZlbnRzEhQKBWVycm9yGAYgASgJUgVl"
+    "cnJvcio4CgZTdGF0dXMSBgoCT0sQABILCgdXQVJOSU5HEAESDAoIQ1JJVElDQUwQAhILCgdVTktO"
+    "T1dOEAMyggIKB0NoZWNrZXISWAoJQ29uZmlndXJlEiQucGJ4d2F0Y2gucGx1Z2luLnYxLkNvbmZp"
+    "Z3VyZVJlcXVlc3QaJS5wYnh3YXRjaC5wbHVnaW4udjEuQ29uZmlndXJlUmVzcG9uc2USTAoFQ2hl"
+    "Y2sSIC5wYnh3YXRjaC5wbHVnaW4udjEuQ2hlY2tSZXF1ZXN0GiEucGJ4d2F0Y2gucGx1Z2luLnYx"
+    "LkNoZWNrUmVzcG9uc2USTwoGRm9yZ2V0EiEucGJ4d2F0Y2gucGx1Z2luLnYxLkZvcmdldFJlcXVl"
+    "c3QaIi5wYnh3YXRjaC5wbHVnaW4udjEuRm9yZ2V0UmVzcG9uc2VCRFpCZ2l0aHViLmNvbS9wYnh3"
+    "YXRjaC9wYnh3YXRjaC9zZGsvcHJvdG8vcGJ4d2F0Y2gvcGx1Z2luL3YxO3BsdWdpbnYxYgZwcm90"
+    "bzM="
 )
 # END DESCRIPTOR
 
@@ -286,10 +287,12 @@ class Result:
         self.diagnoses = []
         self.metrics = []
 
-    def diagnose(self, code, severity, message, remediation=(), details=None):
+    def diagnose(self, code, severity, message, remediation=(), details=None, log_event=""):
         """Add a diagnosis; severity "info", "warning" or "critical" raises
-        the status as the Go SDK's Result.Diagnose does."""
-        self.diagnoses.append((code, severity, message, list(remediation), dict(details or {})))
+        the status as the Go SDK's Result.Diagnose does. log_event names the
+        log events the diagnosis stands for (sdk.Diagnosis.LogEvent): the
+        agent then alerts on it as PbxwatchLogEvent, not as a failing check."""
+        self.diagnoses.append((code, severity, message, list(remediation), dict(details or {}), log_event))
         implied = {"warning": WARNING, "critical": CRITICAL}.get(severity, OK)
         rank = {OK: 0, WARNING: 1, UNKNOWN: 2, CRITICAL: 3}
         if rank[implied] > rank[self.status]:
@@ -304,8 +307,8 @@ class Result:
     def to_wire(self):
         resp = _pb["CheckResponse"](status=self.status if self.status in STATUS_NAMES else UNKNOWN,
                                    summary=scrub(self.summary))
-        for code, sev, msg, rem, details in self.diagnoses:
-            d = resp.diagnoses.add(code=code, severity=sev, message=scrub(msg))
+        for code, sev, msg, rem, details, log_event in self.diagnoses:
+            d = resp.diagnoses.add(code=code, severity=sev, message=scrub(msg), log_event=log_event)
             d.remediation.extend(scrub(s) for s in rem)
             for k, v in details.items():
                 d.details[k] = scrub(str(v))

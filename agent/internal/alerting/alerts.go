@@ -226,14 +226,21 @@ func sortAlerts(as []*alert) {
 	sort.Slice(as, func(i, j int) bool { return key(as[i].Labels) < key(as[j].Labels) })
 }
 
-// DetailPattern is the diagnosis detail that marks a log match: the name
-// of the pattern that matched (logtail's logtail.pattern_matched). Log
+// DetailPattern is the diagnosis detail that marked a log match before
+// sdk.Diagnosis.LogEvent existed: plugins built with an older SDK (and
+// other languages' plugins written then) still send it.
+const DetailPattern = "pattern"
+
+// logMatch is the log event a diagnosis stands for ("" for a state). Log
 // matches are events, not states: they alert as PbxwatchLogEvent, one
 // alert per (check, pattern), resolved after event_quiet_period without a
 // new match, never also as PbxwatchCheckFailing.
-const DetailPattern = "pattern"
-
-func logMatch(d sdk.Diagnosis) string { return d.Details[DetailPattern] }
+func logMatch(d sdk.Diagnosis) string {
+	if d.LogEvent != "" {
+		return d.LogEvent
+	}
+	return d.Details[DetailPattern]
+}
 
 func hasLogMatch(res *sdk.Result) bool {
 	for _, d := range res.Diagnoses {

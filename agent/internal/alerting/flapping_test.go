@@ -1,6 +1,7 @@
 package alerting
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -66,6 +67,35 @@ func TestLogMatchesAreOneEventAlertPerPatternAndDoNotFlap(t *testing.T) {
 	m.tick(t0.Add(20*time.Second + 5*time.Minute))
 	if a := m.alerts[auth]; !a.resolved() {
 		t.Errorf("auth_failure should resolve 5m after its last match: %+v", a)
+	}
+}
+
+// TestLogEventFieldAndOldPatternDetailAlertAlike: a diagnosis marked with
+// sdk.Diagnosis.LogEvent (no `pattern` detail) is a log event, as one
+// marked the old way by a plugin built before the field: each is one
+// PbxwatchLogEvent alert for its pattern and no PbxwatchCheckFailing.
+func TestLogEventFieldAndOldPatternDetailAlertAlike(t *testing.T) {
+	m, _ := newTestManager(t, Config{EventQuietPeriod: 5 * time.Minute}, "")
+	r := &sdk.Result{Summary: "log read"}
+	r.Diagnose(sdk.Diagnosis{Code: "logtail.pattern_matched", Severity: sdk.SeverityCritical, Message: "sql_error matched",
+		LogEvent: "sql_error", Details: map[string]string{"count": "2", "sample": "SQLSTATE[HY000]"}})
+	r.Diagnose(sdk.Diagnosis{Code: "logtail.pattern_matched", Severity: sdk.SeverityWarning, Message: "auth_failure matched",
+		Details: map[string]string{"pattern": "auth_failure", "count": "1"}})
+	m.Observe(logCheck, r, t0)
+	due := byName(m.due(t0))
+	if len(due) != 2 {
+		t.Fatalf("want 2 PbxwatchLogEvent alerts and nothing else, got %v", due)
+	}
+	for _, k := range []string{"PbxwatchLogEvent/sql_error", "PbxwatchLogEvent/auth_failure"} {
+		if _, ok := due[k]; !ok {
+			t.Errorf("missing %s in %v", k, due)
+		}
+	}
+	if l := due["PbxwatchLogEvent/sql_error"].Labels; l["pattern"] != "sql_error" || l["severity"] != "critical" {
+		t.Errorf("sql_error labels %v", l)
+	}
+	if d := due["PbxwatchLogEvent/sql_error"].Annotations["description"]; !strings.Contains(d, "sample: SQLSTATE[HY000]") {
+		t.Errorf("the diagnosis' evidence is not in the alert: %q", d)
 	}
 }
 

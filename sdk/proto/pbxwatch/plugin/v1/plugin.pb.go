@@ -393,12 +393,18 @@ func (*ForgetResponse) Descriptor() ([]byte, []int) {
 }
 
 type Diagnosis struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
-	Severity      string                 `protobuf:"bytes,2,opt,name=severity,proto3" json:"severity,omitempty"`
-	Message       string                 `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
-	Remediation   []string               `protobuf:"bytes,4,rep,name=remediation,proto3" json:"remediation,omitempty"`
-	Details       map[string]string      `protobuf:"bytes,5,rep,name=details,proto3" json:"details,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Code        string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Severity    string                 `protobuf:"bytes,2,opt,name=severity,proto3" json:"severity,omitempty"`
+	Message     string                 `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	Remediation []string               `protobuf:"bytes,4,rep,name=remediation,proto3" json:"remediation,omitempty"`
+	Details     map[string]string      `protobuf:"bytes,5,rep,name=details,proto3" json:"details,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Set, the diagnosis reports a log event rather than a state: the name
+	// of the events it stands for (Event.name, e.g. the log pattern that
+	// matched). The agent alerts on it as PbxwatchLogEvent per (check,
+	// log_event), never as PbxwatchCheckFailing. A plugin built before this
+	// field marks one with a `pattern` detail, which the agent still honours.
+	LogEvent      string `protobuf:"bytes,6,opt,name=log_event,json=logEvent,proto3" json:"log_event,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -466,6 +472,13 @@ func (x *Diagnosis) GetDetails() map[string]string {
 		return x.Details
 	}
 	return nil
+}
+
+func (x *Diagnosis) GetLogEvent() string {
+	if x != nil {
+		return x.LogEvent
+	}
+	return ""
 }
 
 type Metric struct {
@@ -730,13 +743,14 @@ const file_pbxwatch_plugin_v1_plugin_proto_rawDesc = "" +
 	"\binstance\x18\x02 \x01(\tR\binstance\"+\n" +
 	"\rForgetRequest\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\tR\binstance\"\x10\n" +
-	"\x0eForgetResponse\"\xf9\x01\n" +
+	"\x0eForgetResponse\"\x96\x02\n" +
 	"\tDiagnosis\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1a\n" +
 	"\bseverity\x18\x02 \x01(\tR\bseverity\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12 \n" +
 	"\vremediation\x18\x04 \x03(\tR\vremediation\x12D\n" +
-	"\adetails\x18\x05 \x03(\v2*.pbxwatch.plugin.v1.Diagnosis.DetailsEntryR\adetails\x1a:\n" +
+	"\adetails\x18\x05 \x03(\v2*.pbxwatch.plugin.v1.Diagnosis.DetailsEntryR\adetails\x12\x1b\n" +
+	"\tlog_event\x18\x06 \x01(\tR\blogEvent\x1a:\n" +
 	"\fDetailsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x96\x02\n" +
