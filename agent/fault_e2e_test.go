@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/internal/hostile"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/hostile"
 )
 
 // bombLimit is the data segment `validate` gets for a bomb: 256 MiB. Before

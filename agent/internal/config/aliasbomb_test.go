@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pbxwatch/pbxwatch/internal/hostile"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/hostile"
 )
 
 // A few hundred bytes of nested aliases used to expand into a check's
