@@ -149,3 +149,8 @@ func Field(s string, n int, secrets ...string) string {
 	}, s)
 	return clip(oneLine(Scrub(s, secrets...)), n)
 }
+
+// Quote puts a server's words in double quotes as they are: Go's %q would
+// escape quotes and backslashes inside them, and the quote would no longer
+// be what the server said.
+func Quote(s string) string { return `"` + s + `"` }

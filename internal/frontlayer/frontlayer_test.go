@@ -83,7 +83,7 @@ func TestSplitPHPOutput(t *testing.T) {
 	if !ok || string(js) != `{"result":"success"}` || !strings.Contains(before, "Deprecated") {
 		t.Fatalf("%q %q %v", js, before, ok)
 	}
-	if js, before, ok := SplitPHPOutput([]byte("\xef\xbb\xbf{\"data\":{}}")); !ok || string(js) != `{"data":{}}` || before != "a UTF-8 byte order mark" {
+	if js, before, ok := SplitPHPOutput([]byte("\xef\xbb\xbf{\"data\":{}}")); !ok || string(js) != `{"data":{}}` || before != BOMDescription {
 		t.Fatalf("BOM: %q %q %v", js, before, ok)
 	}
 	for _, b := range []string{`{"result":"success"}`, "<html>{\"a\":1}</html>", "Warning: nothing after", "hello {\"a\":1}"} {

@@ -32,6 +32,27 @@ func (a apiBody) exception() (whoops, bool) {
 	return w, true
 }
 
+// noModuleMessages are ajax.php's words for a request without a usable
+// module (FreePBX's Ajax::doRequest), sent as {"error":"..."} or as the
+// message of the framework's Whoops JSON.
+var noModuleMessages = []string{"Module requested invalid", "Module or Command were null. Check your code."}
+
+// noModule returns the words of an ajax.php refusal for a missing or
+// invalid module, as the answer wrote them.
+func noModule(b apiBody) (string, bool) {
+	said := b.errorCode()
+	if w, ok := b.exception(); ok {
+		said = w.Message
+	}
+	said = strings.TrimSpace(said)
+	for _, m := range noModuleMessages {
+		if strings.EqualFold(said, m) {
+			return frontlayer.Field(said, 120), true
+		}
+	}
+	return "", false
+}
+
 var (
 	// missingClass: Self_Helper's exceptions when ajax.php cannot load a
 	// module's class: the module is not installed (or its files are gone).
@@ -46,6 +67,12 @@ var (
 // for endpoint ("token" or "gql"). ok is false for nothing it recognises;
 // the caller then reports it as unrecognised.
 func classifyAnswer(endpoint string, ex *exchange, b apiBody) (sdk.Diagnosis, bool) {
+	if said, ok := noModule(b); ok {
+		// ajax.php refuses a request that names no (valid) module: the
+		// rewrite that turns /admin/api/api/<command> into module=api did
+		// not run (admin/api/.htaccess ignored, or a proxy dropped it).
+		return diagRoutingBroken(endpoint, ex, fmt.Sprintf("FreePBX's ajax.php answered \"%s\": it was reached without module=api, so the /admin/api rewrite rule did not run", said)), true
+	}
 	switch b.errorCode() {
 	case "ajaxRequest declined":
 		if onAPIPath(ex.url) {
@@ -139,5 +166,5 @@ func orQuoted(s string) string {
 	if s == "" {
 		return "untitled"
 	}
-	return fmt.Sprintf("%q", s)
+	return frontlayer.Quote(s)
 }

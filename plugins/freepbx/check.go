@@ -179,7 +179,7 @@ func confirmRouting(ctx context.Context, client *http.Client, rec *recorder, tok
 	case ex.status == http.StatusNotFound:
 		return diagNotFreePBX(tokenEx, ex)
 	}
-	return diagUnexpected("token", tokenEx, fmt.Sprintf("the token URL answered 404, and %s answered HTTP %d %q, which is not FreePBX's either", u, ex.status, excerpt(ex.body)))
+	return diagUnexpected("token", tokenEx, fmt.Sprintf("the token URL answered 404, and %s answered HTTP %d %s, which is not FreePBX's either", u, ex.status, frontlayer.Quote(excerpt(ex.body))))
 }
 
 // freepbxAnswered recognises an answer of FreePBX's framework or API

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"net"
 	"net/url"
 	"regexp"
@@ -154,7 +156,7 @@ func classifyToken(ctx context.Context, c *config, ex *exchange, err error) sdk.
 		return d
 	case b.server() != "":
 		// OAuth's error shape with an error nobody expects here.
-		return diagUnexpected("token", ex, fmt.Sprintf("FreePBX's OAuth server refused the token request with %q (%s)", b.errorCode(), b.Message+" "+b.Hint))
+		return diagUnexpected("token", ex, fmt.Sprintf("FreePBX's OAuth server refused the token request with %s (%s)", frontlayer.Quote(frontlayer.Field(b.errorCode(), 120)), b.Message+" "+b.Hint))
 	case errors.Is(err, errNotJWT):
 		return diagUnexpected("token", ex, fmt.Sprintf("the answer is not a token FreePBX issues: %v", err))
 	case ex.status == 200:
@@ -200,6 +202,11 @@ func classifyProbe(ctx context.Context, c *config, tok *grantedToken, ex *exchan
 	case len(fields) > 0:
 		return set(diagQueryNotPermitted(ex, tok, fields))
 	case b.errorCode() == "access_denied" || oauthException(b):
+		return set(diagTokenRejected(ex, b, tok))
+	case oauthErrorPage(ex):
+		// The framework's HTML error page (Whoops' pretty page) showing
+		// the OAuthServerException: the reason is in the page's text.
+		b.Hint = oauthHintIn(ex.body)
 		return set(diagTokenRejected(ex, b, tok))
 	}
 	switch {
@@ -255,6 +262,29 @@ func hasData(raw json.RawMessage) bool {
 func oauthException(b apiBody) bool {
 	w, ok := b.exception()
 	return ok && (strings.Contains(w.Type, "OAuthServerException") || strings.Contains(w.Message, "denied the request"))
+}
+
+// oauthErrorPage recognises the framework's HTML error page for league's
+// OAuthServerException (Whoops' PrettyPageHandler, when the JSON handler is
+// not the one installed): HTML naming the exception class.
+func oauthErrorPage(ex *exchange) bool {
+	return frontlayer.LooksHTML(ex.header, ex.body) && bytes.Contains(ex.body[:min(len(ex.body), 256<<10)], []byte("OAuthServerException"))
+}
+
+// oauthHints are the reasons league's BearerTokenValidator gives, which an
+// error page shows beside the exception.
+var oauthHints = []string{"Access token could not be verified", "Access token has been revoked", "Access token is invalid", `Missing "Authorization" header`}
+
+// oauthHintIn returns the reason an error page shows, as it shows it ("" if
+// none of league's).
+func oauthHintIn(body []byte) string {
+	b := body[:min(len(body), 256<<10)]
+	for _, h := range oauthHints {
+		if bytes.Contains(b, []byte(h)) || bytes.Contains(b, []byte(html.EscapeString(h))) {
+			return h
+		}
+	}
+	return ""
 }
 
 func readExtensions(pr *probeResult, data json.RawMessage) {

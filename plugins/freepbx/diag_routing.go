@@ -23,9 +23,9 @@ const (
 func diagPHPOutput(endpoint string, ex *exchange, before string) sdk.Diagnosis {
 	d := evidence(ex)
 	d["endpoint"] = endpoint
-	d["output_before_json"] = frontlayer.Field(before, 300)
+	what := frontlayer.PHPOutputEvidence(d, before)
 	return critical(codePHPOutput,
-		fmt.Sprintf("FreePBX's %s answer starts with PHP output before the JSON (%q): OAuth and GraphQL clients, pbxwatch included, cannot parse it.", endpoint, d["output_before_json"]), d,
+		fmt.Sprintf("FreePBX's %s answer starts with %s before the JSON: OAuth and GraphQL clients, pbxwatch included, cannot parse it.", endpoint, what), d,
 		"Turn PHP's display_errors off on the PBX (php.ini: display_errors = Off, then reload Apache or PHP-FPM): warnings belong in the log, not in API answers.",
 		"Fix what the warning names: usually a module that needs an update for this PHP version (`fwconsole ma upgradeall`, then `fwconsole reload`).",
 		"A byte order mark comes from a PHP file saved as \"UTF-8 with BOM\" (e.g. /etc/freepbx.conf): save it as UTF-8 without BOM.")

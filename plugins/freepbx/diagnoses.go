@@ -173,7 +173,15 @@ func diagTokenRejected(ex *exchange, b apiBody, tok *grantedToken) sdk.Diagnosis
 	}
 	steps = append(steps, "Clients must request a new token when one is rejected; tokens live one hour.")
 	how := fmt.Sprintf("401 access_denied: %s", b.Hint)
-	if ex.status != 401 {
+	switch {
+	case b.errorCode() == "" && !oauthException(b):
+		// The HTML error page: it names the exception and, maybe, the
+		// reason; it says nothing of access_denied.
+		how = fmt.Sprintf("an OAuthServerException on the framework's HTTP %d error page", ex.status)
+		if b.Hint != "" {
+			how += fmt.Sprintf(": \"%s\"", b.Hint)
+		}
+	case ex.status != 401:
 		how = fmt.Sprintf("access_denied wrapped in an HTTP %d error page, as FreePBX 17 does", ex.status)
 	}
 	return critical(codeTokenRejected, fmt.Sprintf("FreePBX rejected the access token it had just issued (%s).", how), d, steps...)
@@ -260,13 +268,13 @@ func diagUnexpected(endpoint string, ex *exchange, what string) sdk.Diagnosis {
 		seen = append(seen, fmt.Sprintf("HTTP %d", ex.status))
 	}
 	if s := d["server_header"]; s != "" {
-		seen = append(seen, fmt.Sprintf("server %q", s))
+		seen = append(seen, "server "+frontlayer.Quote(s))
 	}
 	if t := d["page_title"]; t != "" {
-		seen = append(seen, fmt.Sprintf("title %q", t))
+		seen = append(seen, "title "+frontlayer.Quote(t))
 	}
 	if b := d["body"]; b != "" {
-		seen = append(seen, fmt.Sprintf("body %q", frontlayer.Field(b, 120)))
+		seen = append(seen, "body "+frontlayer.Quote(frontlayer.Field(b, 120)))
 	} else if ex.status != 0 {
 		seen = append(seen, "empty body")
 	}

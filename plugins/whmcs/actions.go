@@ -184,6 +184,22 @@ func readInstead(a string) string {
 	return ", e.g. " + strings.Join(hits, " or ")
 }
 
+// isBuiltin tells whether a is an action of WHMCS's API index that the
+// plugin knows (the read actions it may probe).
+func isBuiltin(a string) bool {
+	_, ok := readActions[a]
+	return ok
+}
+
+// nearBuiltin returns the built-in action a name is most likely a typo or
+// guess of ("" when it is near none: a custom action, probably).
+func nearBuiltin(a string) string {
+	if s := suggest(a); s != "" && !strings.EqualFold(s, a) {
+		return s
+	}
+	return ""
+}
+
 // suggest returns the real action a misspelt or guessed name most likely
 // means, or "".
 func suggest(a string) string {

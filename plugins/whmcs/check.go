@@ -76,7 +76,9 @@ type run struct {
 	version   string // "" until WHMCS told us
 	authOK    bool   // IP, credential and endpoint all passed
 	allowed   []string
-	denied    []string
+	denied    []string          // built-in actions the role does not allow
+	custom    []string          // actions outside WHMCS's index the role does not allow
+	refusals  map[string]string // action -> WHMCS's words refusing it, as it wrote them
 	missing   map[string]string // action -> how WHMCS said it does not exist
 	certSeen  bool
 	cert      certInfo
@@ -90,7 +92,7 @@ type run struct {
 // check is the whole run: who we are to WHMCS, then what we may do, then
 // the certificate and OpenID Connect.
 func (r *run) check(ctx context.Context) {
-	r.missing = map[string]string{}
+	r.missing, r.refusals = map[string]string{}, map[string]string{}
 	first := r.client.api(ctx, "WhmcsDetails", nil)
 	r.observeTLS(first)
 	if first.status != 0 {
@@ -123,6 +125,7 @@ func (r *run) identify(ctx context.Context, rep *reply) {
 	case kindDenied:
 		r.authOK = true
 		r.denied = append(r.denied, "WhmcsDetails")
+		r.refusals["WhmcsDetails"] = v.message
 	case kindNoAction:
 		legacy := r.client.api(ctx, "GetAdminDetails", nil)
 		lv := r.requireVersion(legacy, r.classify(legacy))
@@ -144,7 +147,7 @@ func (r *run) identify(ctx context.Context, rep *reply) {
 // application's JSON, a proxy's stub) and proves nothing.
 func (r *run) requireVersion(rep *reply, v verdict) verdict {
 	if v.kind == kindAllowed && v.env.version() == "" {
-		return verdict{kind: kindUnknown, diag: r.unexpected(rep, "success without whmcs.version, which WHMCS always sends for "+rep.action)}
+		return verdict{kind: kindUnknown, diag: r.unexpectedSuccess(rep, "a success without whmcs.version, which WHMCS always sends for "+rep.action)}
 	}
 	return v
 }
@@ -160,13 +163,7 @@ func (r *run) probe(ctx context.Context) {
 		case kindAllowed:
 			r.allowed = append(r.allowed, a)
 		case kindDenied:
-			if _, known := readActions[a]; known {
-				r.denied = append(r.denied, a)
-			} else {
-				// A restricted role answers Invalid Permissions for
-				// actions that do not exist too.
-				r.missing[a] = v.message
-			}
+			r.refused(a, v.message)
 		case kindNoAction:
 			r.missing[a] = v.message
 		default:
@@ -178,6 +175,25 @@ func (r *run) probe(ctx context.Context) {
 	}
 }
 
+// refused files an action WHMCS answered Invalid Permissions for. A
+// restricted role answers so for names that do not exist too, and for the
+// custom actions of addons, which exist but are not in the role editor.
+// Which one it is, only the name tells: a built-in is in WHMCS's index, a
+// typo of one is a few letters from it, anything else is taken for a
+// custom action (and the diagnosis says it assumed so).
+func (r *run) refused(a, msg string) {
+	switch {
+	case isBuiltin(a):
+		r.denied = append(r.denied, a)
+		r.refusals[a] = msg
+	case nearBuiltin(a) != "":
+		r.missing[a] = msg
+	default:
+		r.custom = append(r.custom, a)
+		r.refusals[a] = msg
+	}
+}
+
 func (r *run) reportActions() {
 	for _, a := range r.allowed {
 		r.res.AddGauge("whmcs_action_allowed", "1 when the API credential may call the action, 0 when WHMCS refuses it.", 1, map[string]string{"action": a})
@@ -185,10 +201,10 @@ func (r *run) reportActions() {
 	for _, a := range r.denied {
 		r.res.AddGauge("whmcs_action_allowed", "1 when the API credential may call the action, 0 when WHMCS refuses it.", 0, map[string]string{"action": a})
 	}
-	for _, a := range sortedKeys(r.missing) {
+	for _, a := range append(r.custom, sortedKeys(r.missing)...) {
 		r.res.AddGauge("whmcs_action_allowed", "1 when the API credential may call the action, 0 when WHMCS refuses it.", 0, map[string]string{"action": a})
 	}
-	if len(r.denied) > 0 {
+	if len(r.denied)+len(r.custom) > 0 {
 		r.diagnose(r.permissionDenied())
 	}
 	if len(r.missing) > 0 {

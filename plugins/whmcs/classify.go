@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"html"
 	"net/http"
 	"regexp"
@@ -205,7 +206,7 @@ func (run *run) classifyEnvelope(r *reply, e envelope) verdict {
 		if !ok2xx {
 			// Success at an error status proves nothing: something
 			// between WHMCS and us changed the answer.
-			v.kind, v.diag = kindUnknown, run.unexpected(r, "result success at an error status")
+			v.kind, v.diag = kindUnknown, run.unexpectedSuccess(r, fmt.Sprintf("a result of success at HTTP %d", r.status))
 			return v
 		}
 		v.kind = kindAllowed
@@ -315,9 +316,8 @@ func originLayer(r *reply) edge {
 	if l, ok := frontlayer.Identify(r.header, r.body); ok {
 		return edge{layer: l.ID, product: l.Product}
 	}
-	if strings.Contains(string(r.body), "You don't have permission to access") {
-		return edge{layer: "apache", product: "Apache httpd"}
-	}
+	// A sentence several products share ("You don't have permission to
+	// access", Akamai's as Apache's) names none of them.
 	return edge{layer: "unknown"}
 }
 

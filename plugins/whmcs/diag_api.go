@@ -191,6 +191,7 @@ func (r *run) authFailed(rep *reply, msg string) *sdk.Diagnosis {
 
 func (r *run) permissionDenied() *sdk.Diagnosis {
 	p := pagesFor(r.version)
+	refused := append(append([]string{}, r.denied...), r.custom...)
 	boxes := make([]string, len(r.denied))
 	for i, a := range r.denied {
 		boxes[i] = roleBox(a)
@@ -199,28 +200,64 @@ func (r *run) permissionDenied() *sdk.Diagnosis {
 	if len(r.cfg.RequiredActions) > 0 && r.requiredAllowed() == 0 {
 		sev = sdk.SeverityCritical // nothing the integration needs works
 	}
-	msg := fmt.Sprintf("The API credential works, but its API role does not allow %s (WHMCS: Invalid Permissions: API action \"%s\" is not allowed).", strings.Join(r.denied, ", "), strings.ToLower(r.denied[0]))
-	if r.denied[0] == "WhmcsDetails" {
+	// WHMCS's words, as it wrote them (it names the action it refused, in
+	// its own spelling): quoted, never rebuilt from the name we called.
+	words := make([]string, len(refused))
+	for i, a := range refused {
+		words[i] = fmt.Sprintf("%s: \"%s\"", a, r.refusals[a])
+	}
+	msg := fmt.Sprintf("The API credential works, but its API role does not allow %s (WHMCS answered \"%s\").", strings.Join(refused, ", "), r.refusals[refused[0]])
+	if refused[0] == "WhmcsDetails" {
 		msg += " pbxwatch reads the WHMCS version with WhmcsDetails."
 	}
+	if len(r.custom) > 0 {
+		msg += fmt.Sprintf(" %s %s not in WHMCS's API index, nor a near spelling of an action there, so pbxwatch takes %s for a custom action (an addon's or a file in includes/api/): those exist but are missing from the API role editor of WHMCS 8, which is why the role refuses %s.",
+			strings.Join(r.custom, ", "), isAre(len(r.custom)), itThem(len(r.custom)), itThem(len(r.custom)))
+	}
 	d := map[string]string{
-		"denied":     strings.Join(r.denied, ", "),
-		"allowed":    strings.Join(r.allowed, ", "),
-		"role_boxes": strings.Join(boxes, "; "),
-		"identifier": r.idHint(),
-		"url":        r.cfg.endpoint.String(),
+		"denied":         strings.Join(refused, ", "),
+		"allowed":        strings.Join(r.allowed, ", "),
+		"identifier":     r.idHint(),
+		"url":            r.cfg.endpoint.String(),
+		"whmcs_messages": strings.Join(words, "; "),
+	}
+	if len(boxes) > 0 {
+		d["role_boxes"] = strings.Join(boxes, "; ")
+	}
+	if len(r.custom) > 0 {
+		d["custom_actions"] = strings.Join(r.custom, ", ")
+		d["assumed"] = "custom action: not in WHMCS's API index and not a near spelling of an action there"
 	}
 	if r.version != "" {
 		d["whmcs_version"] = r.version
 	}
-	return &sdk.Diagnosis{
-		Code: "whmcs.permission_denied", Severity: sev, Message: msg,
-		Remediation: []string{
-			fmt.Sprintf("Open %s, API Roles tab, edit the role assigned to this credential, tick %s in the action list, and Save.", p.apiCreds, strings.Join(boxes, ", ")),
-			fmt.Sprintf("On the API Credentials tab, check that this role is assigned to the credential with identifier %s: a role that was deleted and re-created is not re-assigned automatically. Any one role allowing an action is enough.", r.idHint()),
-			fmt.Sprintf("If the boxes are ticked and WHMCS still refuses, check the admin user's administrator role in %s: it must include API Access.", p.adminRoles),
-		},
-		Details: d,
+	var steps []string
+	if len(boxes) > 0 {
+		steps = append(steps, fmt.Sprintf("Open %s, API Roles tab, edit the role assigned to this credential, tick %s in the action list, and Save.", p.apiCreds, strings.Join(boxes, ", ")))
+	}
+	if len(r.custom) > 0 {
+		steps = append(steps, r.customActionSteps(p)...)
+	}
+	steps = append(steps,
+		fmt.Sprintf("On the API Credentials tab, check that this role is assigned to the credential with identifier %s: a role that was deleted and re-created is not re-assigned automatically. Any one role allowing an action is enough.", r.idHint()),
+		fmt.Sprintf("If the boxes are ticked and WHMCS still refuses, check the admin user's administrator role in %s: it must include API Access.", p.adminRoles),
+	)
+	return &sdk.Diagnosis{Code: "whmcs.permission_denied", Severity: sev, Message: msg, Remediation: steps, Details: d}
+}
+
+// customActionSteps grant an action the role editor does not list. An API
+// role's allowed actions are stored with the role (tblapi_roles, a JSON
+// object of lower-cased action names), which is where the editor writes
+// too.
+func (r *run) customActionSteps(p adminPages) []string {
+	names := make([]string, len(r.custom))
+	for i, a := range r.custom {
+		names[i] = fmt.Sprintf("%q:1", strings.ToLower(a))
+	}
+	return []string{
+		fmt.Sprintf("Check that the addon providing %s is activated (%s) and that the integration spells the action as the addon documents it; if the addon's documentation names a permission or role setting for its API actions, use that.", strings.Join(r.custom, ", "), p.addons),
+		fmt.Sprintf("Otherwise grant it in the role itself: the role editor (%s, API Roles tab) lists only WHMCS's own actions, but a role's allowed actions are stored in the database table tblapi_roles, column permissions, as a JSON object. Back the database up, then add %s to that object for the role assigned to this credential (keep the other entries), and run the check again.", p.apiCreds, strings.Join(names, ", ")),
+		"If the name is a typo rather than a custom action, correct it in required_actions and in the integration instead.",
 	}
 }
 
@@ -244,8 +281,8 @@ func (r *run) invalidAction() *sdk.Diagnosis {
 	)
 	msg := fmt.Sprintf("%s %s not a WHMCS API action on this install (WHMCS %s), so the integration's calls to %s fail; WHMCS answered %s.", strings.Join(names, ", "), isAre(len(names)), orUnknown(r.version), itThem(len(names)), strings.Join(evidence, "; "))
 	for _, a := range names {
-		if strings.HasPrefix(r.missing[a], "Invalid Permissions") {
-			msg += " WHMCS answers Invalid Permissions for names that do not exist when the API role is restricted, so that answer does not prove the action exists."
+		if permission.MatchString(r.missing[a]) {
+			msg += fmt.Sprintf(" WHMCS answers Invalid Permissions for names that do not exist when the API role is restricted, so that answer does not prove the action exists; pbxwatch assumed a misspelling because %s is a near spelling of %s. If it is a custom action of an addon instead, grant it to the role (see docs/whmcs.md).", a, nearBuiltin(a))
 			break
 		}
 	}

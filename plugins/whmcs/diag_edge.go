@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"html"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/pbxwatch/pbxwatch/sdk"
@@ -53,16 +56,21 @@ func (r *run) edgeBlocked(rep *reply, e edge) *sdk.Diagnosis {
 			fmt.Sprintf("In the Cloudflare dashboard for %s open Security > Events and search for Ray ID %s to see what issued the challenge.", host, orUnknown(e.cfRay)),
 			fmt.Sprintf("Add a WAF custom rule with action Skip for this host's IP address and URI path %s (skip the remaining custom rules, rate limiting and Super Bot Fight Mode), or turn off Under Attack mode. Free-plan Bot Fight Mode cannot be skipped by rules: turn it off (Security > Bots) or use a hostname that is not proxied.", api),
 		}
-	case "modsecurity", "apache":
-		server := "The web server (Apache)"
-		if e.layer == "modsecurity" {
-			server = "ModSecurity"
+	case "modsecurity":
+		server := "the web server"
+		if sv := rep.header.Get("Server"); sv != "" {
+			server = fmt.Sprintf("the web server (Server: %s)", r.field(sv))
 		}
-		diag.Message = fmt.Sprintf("%s refused the API call with its own error page: %s. On Apache this is usually a ModSecurity (OWASP CRS) rule matching the POST body, or an access rule (Require, Deny, .htaccess) covering includes/.", server, fmt.Sprintf(before, "the web server"))
+		diag.Message = fmt.Sprintf("ModSecurity refused the API call with its own error page: %s. A ModSecurity rule (often the OWASP Core Rule Set) in %s matched the request.", fmt.Sprintf(before, "ModSecurity"), server)
 		diag.Remediation = []string{
-			fmt.Sprintf("On the WHMCS server, look for this request in the web server's error log (/var/log/apache2/error.log, /var/log/httpd/error_log, or the ModSecurity audit log modsec_audit.log): a line \"ModSecurity: Access denied with code %d\" names the rule [id \"…\"] that matched.", rep.status),
-			fmt.Sprintf("Exclude that rule for the API only: `<LocationMatch \"%s\"> SecRuleRemoveById <id> </LocationMatch>` in the virtual host (or a CRS exclusion rule), or whitelist this host's IP in the hosting panel (cPanel: ModSecurity Tools; Plesk: Web Application Firewall). Reload Apache.", strings.ReplaceAll(api, ".", `\.`)),
-			"If nothing is logged by ModSecurity, look for Require/Deny rules or an .htaccess in the WHMCS root or includes/ that refuse this address.",
+			fmt.Sprintf("On the WHMCS server, find this request in the web server's error log or the ModSecurity audit log (modsec_audit.log): a line \"ModSecurity: Access denied with code %d\" names the rule [id \"…\"] that matched.", rep.status),
+			fmt.Sprintf("Exclude that rule for the API only (Apache: `<LocationMatch \"%s\"> SecRuleRemoveById <id> </LocationMatch>` in the virtual host; or a CRS exclusion rule), or whitelist this host's IP in the hosting panel (cPanel: ModSecurity Tools; Plesk: Web Application Firewall). Reload the web server.", strings.ReplaceAll(api, ".", `\.`)),
+		}
+	case "apache":
+		diag.Message = fmt.Sprintf("Apache httpd refused the API call with its own error page: %s. An access rule (Require, Deny, .htaccess) covering includes/, or a WAF module using Apache's default page (ModSecurity), refuses this host.", fmt.Sprintf(before, "Apache httpd"))
+		diag.Remediation = []string{
+			fmt.Sprintf("On the WHMCS server, look for this request in Apache's error log (/var/log/apache2/error.log or /var/log/httpd/error_log): \"AH01630: client denied by server configuration\" names an access rule; \"ModSecurity: Access denied with code %d\" names a rule [id \"…\"] (also in the ModSecurity audit log modsec_audit.log).", rep.status),
+			fmt.Sprintf("For an access rule: allow this host's IP in the Require/Deny block or .htaccess in the WHMCS root or includes/. For a ModSecurity rule: `<LocationMatch \"%s\"> SecRuleRemoveById <id> </LocationMatch>` in the virtual host, or whitelist the IP in the hosting panel. Reload Apache.", strings.ReplaceAll(api, ".", `\.`)),
 		}
 	case "nginx":
 		diag.Message = fmt.Sprintf("nginx refused the API call with its own 403 page: %s. An allow/deny rule or a location block matching the API path (or an nginx WAF module) refuses this host.", fmt.Sprintf(before, "nginx"))
@@ -71,7 +79,7 @@ func (r *run) edgeBlocked(rep *reply, e edge) *sdk.Diagnosis {
 			"Add `allow <this host's IP>;` before the `deny` in that location, or remove the rule for the API path; then `nginx -t && systemctl reload nginx`.",
 		}
 	case "litespeed":
-		diag.Message = fmt.Sprintf("LiteSpeed Web Server refused the API call (\"Access to this resource on the server is denied!\"): %s. On shared hosting this is usually the provider's WAF (ModSecurity rules, Imunify360) or an .htaccess rule.", fmt.Sprintf(before, "LiteSpeed"))
+		diag.Message = fmt.Sprintf("LiteSpeed Web Server refused the API call with its own page%s: %s. On shared hosting this is usually the provider's WAF (ModSecurity rules, Imunify360) or an .htaccess rule.", titled(rep.body), fmt.Sprintf(before, "LiteSpeed"))
 		diag.Remediation = []string{
 			"In the hosting panel, check the WAF's incidents for this host's IP (cPanel: ModSecurity Tools or Imunify360 > Incidents) and whitelist the IP or disable the matched rule for " + api + ".",
 			"Check .htaccess files in the WHMCS root and includes/ for rules that refuse this address.",
@@ -118,7 +126,36 @@ func (r *run) edgeBlocked(rep *reply, e edge) *sdk.Diagnosis {
 		diag.Remediation = []string{
 			"Ask the hosting provider why the account of " + host + " was suspended (unpaid, abuse, resource limits) and have it unsuspended.",
 		}
-	case "imperva", "akamai", "aws_waf", "ddos_guard":
+	case "akamai":
+		ref := akamaiReference(rep.body)
+		if ref != "" {
+			d["reference"] = ref
+		}
+		diag.Message = fmt.Sprintf("Akamai, the CDN in front of WHMCS, refused the API call with its Access Denied page: %s.", fmt.Sprintf(before, "Akamai"))
+		diag.Remediation = []string{
+			fmt.Sprintf("In Akamai Control Center, look the request up by its reference %s (Web Security Analytics, or the Reference ID translator) to see which rule (WAF, bot manager, IP/geo block) denied it.", orUnknown(ref)),
+			fmt.Sprintf("Add an exception for this host's IP and the path %s to that policy, or ask whoever runs the property for %s to.", api, host),
+			"Or point url: at a hostname that bypasses the CDN and is reachable only from trusted addresses.",
+		}
+	case "csf":
+		diag.Message = fmt.Sprintf("The host firewall of the WHMCS server (ConfigServer CSF/LFD) has blocked this host's address and answers with its block page: %s. LFD blocks addresses after repeated failed logins or connection floods.", fmt.Sprintf(before, "ConfigServer's firewall"))
+		diag.Remediation = []string{
+			"On the WHMCS server: `csf -g <this host's IP>` shows the rule and the reason; `csf -dr <IP>` (permanent block) or `csf -tr <IP>` (temporary) removes it.",
+			"Then `csf -a <this host's IP> pbxwatch` adds it to csf.allow (or csf.ignore, to keep LFD from blocking it again), or ask the hosting provider to.",
+		}
+	case "haproxy":
+		diag.Message = fmt.Sprintf("HAProxy in front of WHMCS refused the API call with its stock 403 page: %s. An `http-request deny` rule (an ACL on the address, path or headers) matched.", fmt.Sprintf(before, "HAProxy"))
+		diag.Remediation = []string{
+			fmt.Sprintf("In haproxy.cfg, find the frontend/backend serving %s and the `http-request deny` rules there; allow this host's IP for the path %s before them.", host, api),
+			"Check the result with `haproxy -c -f /etc/haproxy/haproxy.cfg`, then reload HAProxy.",
+		}
+	case "varnish", "fastly":
+		diag.Message = fmt.Sprintf("%s, the cache in front of WHMCS, answered HTTP %d with its own error page instead of passing the API call on: %s.", e.product, rep.status, fmt.Sprintf(before, e.product))
+		diag.Remediation = []string{
+			fmt.Sprintf("Check the cache's configuration (VCL) for the rule that answers %s for POST requests to %s, and pass the API path to the origin uncached.", strconv.Itoa(rep.status), api),
+			"Or point url: at the origin server directly (reachable only from trusted addresses).",
+		}
+	case "imperva", "aws_waf", "ddos_guard":
 		diag.Message = fmt.Sprintf("%s, the CDN/WAF in front of WHMCS, refused the API call: %s.", e.product, fmt.Sprintf(before, e.product))
 		diag.Remediation = []string{
 			fmt.Sprintf("In %s's console for %s, look up this request (the block page's reference or incident ID is in the details) to see which rule matched.", e.product, host),
@@ -126,9 +163,10 @@ func (r *run) edgeBlocked(rep *reply, e edge) *sdk.Diagnosis {
 			"Or point url: at a hostname that bypasses the CDN and is reachable only from trusted addresses.",
 		}
 	default:
-		diag.Message = fmt.Sprintf("Something in front of WHMCS refused the API call: %s (server %q, page %q).", fmt.Sprintf(before, "an unidentified layer"), r.field(rep.header.Get("Server")), pageTitle(rep.body))
+		diag.Message = fmt.Sprintf("Something in front of WHMCS refused the API call: %s. Nothing in the answer names the product (Server header %s, page title %s, body %s).",
+			fmt.Sprintf(before, "an unidentified layer"), orNone(r.field(rep.header.Get("Server"))), orNone(pageTitle(rep.body)), orNone(r.excerpt(rep.body)))
 		diag.Remediation = []string{
-			"Find which component produced the page (the page title and server header are in the details): CDN, WAF, reverse proxy or the web server.",
+			"Find which component produced the page (the page title, server header and body excerpt are in the details): a CDN, WAF, host firewall, reverse proxy or the web server.",
 			"Allow POST requests from this host's IP to " + api + " in that component, then run the check again.",
 		}
 	}
@@ -140,6 +178,34 @@ func (r *run) edgeBlocked(rep *reply, e edge) *sdk.Diagnosis {
 		}, diag.Remediation...)
 	}
 	return diag
+}
+
+// titled is ` ("<page title>")` when the page has a title: what the page
+// said, quoted from it, never a product's stock sentence.
+func titled(body []byte) string {
+	if t := pageTitle(body); t != "" {
+		return fmt.Sprintf(" (%q)", t)
+	}
+	return ""
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+var akamaiRefRE = regexp.MustCompile(`Reference #(\d+\.[0-9a-fA-F]+\.\d+\.[0-9a-fA-F]+)`)
+
+// akamaiReference is the reference ID of Akamai's Access Denied page
+// (written with entities: Reference&#32;&#35;18&#46;...).
+func akamaiReference(body []byte) string {
+	b := body[:min(len(body), 64<<10)]
+	if m := akamaiRefRE.FindSubmatch([]byte(html.UnescapeString(string(b)))); m != nil {
+		return string(m[1])
+	}
+	return ""
 }
 
 func (r *run) notFound(rep *reply) *sdk.Diagnosis {

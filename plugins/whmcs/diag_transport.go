@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/pbxwatch/pbxwatch/internal/frontlayer"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -171,10 +172,10 @@ func (r *run) serverError(rep *reply, e edge) *sdk.Diagnosis {
 // as JSON fail on them.
 func (r *run) phpOutput(rep *reply, before string) *sdk.Diagnosis {
 	d := r.details(rep, "")
-	d["output_before_json"] = r.field(before)
+	what := frontlayer.PHPOutputEvidence(d, before, r.secrets()...)
 	return &sdk.Diagnosis{
 		Code: "whmcs.php_output", Severity: sdk.SeverityWarning,
-		Message: fmt.Sprintf("WHMCS's API answer to %s starts with PHP output before the JSON (%q): integrations that parse the answer as JSON fail on it; pbxwatch read the JSON after it.", rep.action, d["output_before_json"]),
+		Message: fmt.Sprintf("WHMCS's API answer to %s starts with %s before the JSON: integrations that parse the answer as JSON fail on it; pbxwatch read the JSON after it.", rep.action, what),
 		Remediation: []string{
 			"Turn PHP's display_errors off for WHMCS (php.ini or the site's .user.ini / PHP Selector: display_errors = Off), and in WHMCS's General Settings, Other tab, untick Display Errors: warnings belong in the log, not in API answers.",
 			"Fix what the warning names (the file and line point at an addon, hook or module that needs an update for this PHP version).",
@@ -187,6 +188,19 @@ func (r *run) phpOutput(rep *reply, before string) *sdk.Diagnosis {
 // unexpected is the diagnosis of an answer no known cause explains. It
 // does not guess: it quotes what came back so a person can tell.
 func (r *run) unexpected(rep *reply, msg string) *sdk.Diagnosis {
+	return r.unexplained(rep, msg, "")
+}
+
+// unexpectedSuccess is the diagnosis of a "success" that cannot be WHMCS's
+// (at an error status, or without what WHMCS always sends): what is wrong
+// with it is pbxwatch's finding, said in pbxwatch's words, not WHMCS's.
+func (r *run) unexpectedSuccess(rep *reply, finding string) *sdk.Diagnosis {
+	return r.unexplained(rep, "", finding)
+}
+
+// unexplained quotes what came back: WHMCS's message when it wrote one,
+// else the body; finding, when set, is what pbxwatch found wrong with it.
+func (r *run) unexplained(rep *reply, msg, finding string) *sdk.Diagnosis {
 	d := r.details(rep, msg)
 	d["content_type"] = r.field(rep.header.Get("Content-Type"))
 	if ex := r.excerpt(rep.body); ex != "" {
@@ -199,18 +213,22 @@ func (r *run) unexpected(rep *reply, msg string) *sdk.Diagnosis {
 		d["page_title"] = title
 	}
 	what := "neither WHMCS's API JSON nor a page pbxwatch recognises"
-	if msg != "" {
-		what = fmt.Sprintf("an error WHMCS documents nowhere, %q, which proves neither that the action is allowed nor that it is refused", msg)
+	switch {
+	case finding != "":
+		d["finding"] = finding
+		what = finding + ", which proves nothing: something other than WHMCS answered, or something between changed the answer"
+	case msg != "":
+		what = fmt.Sprintf("an error WHMCS documents nowhere, \"%s\", which proves neither that the action is allowed nor that it is refused", msg)
 	}
 	seen := []string{fmt.Sprintf("HTTP %d", rep.status)}
 	if s := d["server"]; s != "" {
-		seen = append(seen, fmt.Sprintf("server %q", s))
+		seen = append(seen, fmt.Sprintf("server \"%s\"", s))
 	}
 	if title != "" {
-		seen = append(seen, fmt.Sprintf("title %q", title))
+		seen = append(seen, fmt.Sprintf("title \"%s\"", title))
 	}
 	if msg == "" {
-		seen = append(seen, fmt.Sprintf("body %q", d["body_excerpt"]))
+		seen = append(seen, fmt.Sprintf("body \"%s\"", d["body_excerpt"]))
 	}
 	action := ""
 	if rep.action != "" {
