@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 )
 
 // alertmanager is a real Alertmanager (Debian's prometheus-alertmanager) on
@@ -22,13 +24,8 @@ type alertmanager struct {
 
 func startAlertmanager(t *testing.T) *alertmanager {
 	t.Helper()
-	bin, err := exec.LookPath("prometheus-alertmanager")
-	if err != nil {
-		if os.Getenv("PBXWATCH_SKIP_INTEGRATION") != "" {
-			t.Skip("prometheus-alertmanager missing and PBXWATCH_SKIP_INTEGRATION set")
-		}
-		t.Fatal("prometheus-alertmanager not found: install the Debian package prometheus-alertmanager (.ci/run does), or set PBXWATCH_SKIP_INTEGRATION=1")
-	}
+	testutil.Slow(t, "real Alertmanager")
+	bin := testutil.Tool(t, "prometheus-alertmanager")
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "am.yml")
 	if err := os.WriteFile(cfg, []byte("route: {receiver: none, group_wait: 100ms}\nreceivers: [{name: none}]\n"), 0o644); err != nil {

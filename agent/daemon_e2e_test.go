@@ -8,16 +8,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 )
 
 func TestMetricsPresentAndLintClean(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("PBXWATCH_SKIP_INTEGRATION") != "" {
-			t.Skip("promtool missing and PBXWATCH_SKIP_INTEGRATION set")
-		}
-		t.Fatal("promtool not found: install Debian package `prometheus` (.ci/run does), or set PBXWATCH_SKIP_INTEGRATION=1")
-	}
+	promtool := testutil.Tool(t, "promtool")
 	e := newEnv(t)
 	e.writeConfig(e.scriptedCheck("whmcs_auth", "@every 1h", "5s"))
 	e.setScript(`status: WARNING

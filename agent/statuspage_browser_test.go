@@ -13,7 +13,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 	"github.com/pbxwatch/pbxwatch/plugins/whmcs/whmcssim"
 	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
@@ -28,13 +28,8 @@ import (
 // browser starts a fresh headless Chromium for the test.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("PBXWATCH_SKIP_INTEGRATION") != "" {
-			t.Skip("chromium missing and PBXWATCH_SKIP_INTEGRATION set")
-		}
-		t.Fatal("chromium not found: install the Debian package chromium (.ci/run does), or set PBXWATCH_SKIP_INTEGRATION=1")
-	}
+	testutil.Slow(t, "headless Chromium")
+	bin := testutil.Tool(t, "chromium")
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(bin),
 		chromedp.UserDataDir(t.TempDir()),

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 	"github.com/pbxwatch/pbxwatch/internal/testutil/nspawntest"
 )
 
@@ -20,12 +21,7 @@ var image = nspawntest.Image{Suite: "bookworm", Packages: []string{"systemd", "s
 // chroot, where systemd is not running, as in a container or an installer.
 func debianRoot(t *testing.T) string {
 	t.Helper()
-	if why := nspawntest.Unavailable(); why != "" {
-		if nspawntest.Required() {
-			t.Fatalf("cannot install the packages into a Debian tree: %s", why)
-		}
-		t.Skipf("SKIPPED: %s", why)
-	}
+	nspawntest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	cached, err := image.Root(ctx, t.Logf)
@@ -107,7 +103,7 @@ ls /etc/pbxwatch/credentials; id pbxwatch`)
 // scriptlets run for real, down their fallback paths (useradd, install -d),
 // with no systemd running.
 func TestRPMScriptletsInChroot(t *testing.T) {
-	need(t, "rpm", "rpm")
+	testutil.Tool(t, "rpm")
 	_, _, rpm := makePackage(t)
 	root := debianRoot(t)
 	for _, tool := range []string{"usr/bin/systemd-sysusers", "usr/bin/systemd-tmpfiles"} {

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 )
 
 // repoRoot is the source tree (this package's parent).
@@ -46,17 +48,6 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) st
 	return string(out)
 }
 
-func need(t *testing.T, prog, pkg string) {
-	t.Helper()
-	if _, err := exec.LookPath(prog); err == nil {
-		return
-	}
-	if os.Getenv("PBXWATCH_SKIP_INTEGRATION") != "" {
-		t.Skipf("SKIPPED: %s (Debian package %s) is not installed and PBXWATCH_SKIP_INTEGRATION is set", prog, pkg)
-	}
-	t.Fatalf("%s is not installed: apt-get install %s (or set PBXWATCH_SKIP_INTEGRATION=1 to skip this test)", prog, pkg)
-}
-
 // built is one `make package` for the whole test binary: binaries in
 // bin/, the staged install tree in bin/package/root, packages in dist/.
 var built struct {
@@ -68,7 +59,8 @@ var built struct {
 
 func makePackage(t *testing.T) (bin, deb, rpm string) {
 	t.Helper()
-	need(t, "make", "make")
+	testutil.Slow(t, "make package")
+	testutil.Tool(t, "make")
 	built.once.Do(func() {
 		dir, err := os.MkdirTemp("", "pbxwatch-package-")
 		if err != nil {
@@ -326,7 +318,7 @@ func gunzip(t *testing.T, path string) string {
 // TestDebPassesLintian: no errors and no warnings (the two deliberate
 // exceptions are overridden in packaging/lintian-overrides, with reasons).
 func TestDebPassesLintian(t *testing.T) {
-	need(t, "lintian", "lintian")
+	testutil.Tool(t, "lintian")
 	_, deb, _ := makePackage(t)
 	cmd := exec.Command("lintian", "--fail-on", "error,warning", deb)
 	out, err := cmd.CombinedOutput()
@@ -354,7 +346,7 @@ func debFiles(t *testing.T, deb string) []string {
 }
 
 func TestDebMetadataAndConffiles(t *testing.T) {
-	need(t, "dpkg-deb", "dpkg")
+	testutil.Tool(t, "dpkg-deb")
 	_, deb, _ := makePackage(t)
 	field := func(name string) string {
 		return strings.TrimSpace(run(t, ".", nil, "dpkg-deb", "--field", deb, name))
@@ -379,8 +371,8 @@ func TestDebMetadataAndConffiles(t *testing.T) {
 }
 
 func TestRPMContentsConfigAndScripts(t *testing.T) {
-	need(t, "rpm", "rpm")
-	need(t, "dpkg-deb", "dpkg")
+	testutil.Tool(t, "rpm")
+	testutil.Tool(t, "dpkg-deb")
 	_, deb, rpm := makePackage(t)
 	list := strings.Fields(run(t, ".", nil, "rpm", "-qp", "--qf", `[%{FILEMODES:perms}|%{FILENAMES}|%{FILEFLAGS:fflags}\n]`, rpm))
 	var files []string
@@ -451,7 +443,7 @@ func TestRPMContentsConfigAndScripts(t *testing.T) {
 // TestDebUnitReadsShippedOptions: the .deb's unit reads the options file
 // the .deb ships, as a conffile.
 func TestDebUnitReadsShippedOptions(t *testing.T) {
-	need(t, "dpkg-deb", "dpkg")
+	testutil.Tool(t, "dpkg-deb")
 	_, deb, _ := makePackage(t)
 	unit := debFile(t, deb, "/usr/lib/systemd/system/pbxwatch.service")
 	if unit != read(t, filepath.Join(repoRoot(t), "systemd", "pbxwatch.service")) {

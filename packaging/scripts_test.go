@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 )
 
 // The maintainer scripts as shipped, run by /bin/sh with every command they
@@ -122,7 +124,7 @@ func systemdRunning() bool {
 // debScripts extracts the maintainer scripts of the built .deb.
 func debScripts(t *testing.T) map[string]string {
 	t.Helper()
-	need(t, "dpkg-deb", "dpkg")
+	testutil.Tool(t, "dpkg-deb")
 	_, deb, _ := makePackage(t)
 	dir := t.TempDir()
 	run(t, ".", nil, "dpkg-deb", "--control", deb, dir)
@@ -142,7 +144,7 @@ func debScripts(t *testing.T) map[string]string {
 // rpmScripts extracts the scriptlets of the built .rpm.
 func rpmScripts(t *testing.T) map[string]string {
 	t.Helper()
-	need(t, "rpm", "rpm")
+	testutil.Tool(t, "rpm")
 	_, _, rpm := makePackage(t)
 	out := map[string]string{}
 	for name, tag := range map[string]string{"post": "POSTIN", "preun": "PREUN", "postun": "POSTUN"} {

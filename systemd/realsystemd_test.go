@@ -38,15 +38,7 @@ const whmcsSecret = `s3cr"et$&'<ü>%2F\ +=;`
 // (systemd 252) and drives the hardened unit through start, checks,
 // reloads, a config error, stop, upgrade, remove and purge.
 func TestPackageUnderRealSystemd(t *testing.T) {
-	if why := nspawntest.Unavailable(); why != "" {
-		if nspawntest.Required() {
-			t.Fatalf("the real-systemd test must run here (CI or PBXWATCH_REQUIRE_SYSTEMD_TEST=1) but cannot: %s", why)
-		}
-		t.Skipf("SKIPPING the real-systemd test: %s", why)
-	}
-	if testing.Short() && !nspawntest.Required() {
-		t.Skip("SKIPPING the real-systemd test in -short mode")
-	}
+	nspawntest.Require(t)
 	start := time.Now()
 	bootstrapCtx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	root, err := image.Root(bootstrapCtx, t.Logf)

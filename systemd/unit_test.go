@@ -12,28 +12,18 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 )
 
 // maxExposure is the goal of issue 9 (Debian's prometheus.service: 4.0).
 const maxExposure = 2.0
 
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found (Debian package systemd): the unit cannot be checked", name)
-		}
-		t.Skipf("SKIPPING: %s not found (Debian package systemd)", name)
-	}
-	return p
-}
-
 var exposureRE = regexp.MustCompile(`Overall exposure level for \S+: ([0-9.]+)`)
 
 func exposure(t *testing.T, unit string) float64 {
 	t.Helper()
-	out, err := exec.Command(needTool(t, "systemd-analyze"), "security", "--offline=true", "--no-pager", unit).CombinedOutput()
+	out, err := exec.Command(testutil.Tool(t, "systemd-analyze"), "security", "--offline=true", "--no-pager", unit).CombinedOutput()
 	m := exposureRE.FindSubmatch(out)
 	if m == nil {
 		t.Fatalf("systemd-analyze security %s: %v\n%s", unit, err, out)
@@ -63,7 +53,7 @@ func TestEL7UnitExposure(t *testing.T) {
 // point at an executable (the real ones only exist once the package is
 // installed; realsystemd_test.go verifies the installed unit too).
 func TestUnitVerifies(t *testing.T) {
-	tool := needTool(t, "systemd-analyze")
+	tool := testutil.Tool(t, "systemd-analyze")
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "pbxwatch")
 	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 	"github.com/pbxwatch/pbxwatch/internal/testutil/apachetest"
 	"github.com/pbxwatch/pbxwatch/sdk"
 	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
@@ -158,16 +159,7 @@ func TestRealApacheDiagnoses(t *testing.T) {
 // killed and restarted, sometimes across two rotations. Every request is
 // counted once, by endpoint and exact status.
 func TestRealApacheLogrotate(t *testing.T) {
-	lr, err := exec.LookPath("logrotate")
-	if err != nil {
-		lr = "/usr/sbin/logrotate"
-	}
-	if _, err := os.Stat(lr); err != nil {
-		if os.Getenv("PBXWATCH_SKIP_INTEGRATION") != "" {
-			t.Skip("logrotate missing")
-		}
-		t.Fatal("logrotate not found: install the Debian package logrotate")
-	}
+	lr := testutil.Tool(t, "logrotate")
 	bin := sdktest.Build(t, pluginPkg)
 	modes := map[string]string{
 		"create_reload": "  create 0640 root root\n  compress\n  delaycompress\n  sharedscripts\n  postrotate\n    kill -USR1 $(cat %s)\n  endscript\n",

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
@@ -91,7 +92,7 @@ func (a *agentRun) sum(name string) float64 {
 // stopped with SIGTERM and killed with SIGKILL, with rotations while it is
 // down. /metrics must end at exactly the lines written, never above.
 func TestAgentRestartsWithLogrotate(t *testing.T) {
-	lr := needLogrotate(t)
+	lr := testutil.Tool(t, "logrotate")
 	agentBin := sdktest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
 	pluginBin := sdktest.Build(t, pluginPkg)
 	dir := t.TempDir()

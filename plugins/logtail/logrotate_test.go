@@ -13,25 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 	"github.com/pbxwatch/pbxwatch/sdk"
 	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 const pluginPkg = "github.com/pbxwatch/pbxwatch/plugins/logtail"
-
-func needLogrotate(t *testing.T) string {
-	p, err := exec.LookPath("logrotate")
-	if err != nil {
-		p = "/usr/sbin/logrotate"
-		if _, err := os.Stat(p); err != nil {
-			if os.Getenv("PBXWATCH_SKIP_INTEGRATION") != "" {
-				t.Skip("logrotate missing and PBXWATCH_SKIP_INTEGRATION set")
-			}
-			t.Fatal("logrotate not found: install the Debian package logrotate, or set PBXWATCH_SKIP_INTEGRATION=1")
-		}
-	}
-	return p
-}
 
 // numberedWriter appends numbered FreePBX lines the way PHP does: open in
 // append mode, write, close, so after a rename the next write makes a new
@@ -125,7 +112,7 @@ func sumMetric(res *sdk.Result, name string) float64 {
 // SIGKILL, also in the middle of a run) and restarted, sometimes with two
 // rotations while it is down. At the end every line was counted once.
 func TestLogrotateWithRestarts(t *testing.T) {
-	lr := needLogrotate(t)
+	lr := testutil.Tool(t, "logrotate")
 	bin := sdktest.Build(t, pluginPkg)
 	modes := map[string]string{
 		"create":                "  create 0644 root root\n",

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
 	"github.com/pbxwatch/pbxwatch/plugins/freepbx/freepbxsim"
 	"github.com/pbxwatch/pbxwatch/plugins/whmcs/whmcssim"
@@ -20,7 +21,12 @@ import (
 // TestDemoRunsConfigsDemoYAML runs what `make demo` runs — the demo tool,
 // the real agent and plugins, on configs/demo.yaml — and checks a newcomer
 // sees healthy and failing checks with their diagnoses.
+//
+// The demo runs without Alertmanager, but the test needs it: the missing-tool
+// rule applies, and the alert must arrive.
 func TestDemoRunsConfigsDemoYAML(t *testing.T) {
+	testutil.Slow(t, "the demo: agent, plugins, simulators and Alertmanager")
+	testutil.Tool(t, "prometheus-alertmanager")
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
 	if err := os.MkdirAll(bin, 0o755); err != nil {
@@ -98,14 +104,12 @@ func TestDemoRunsConfigsDemoYAML(t *testing.T) {
 		t.Errorf("status page lacks the demo's diagnosis:\n%s", page)
 	}
 	alerts := ""
-	if _, err := exec.LookPath("prometheus-alertmanager"); err == nil {
-		for !strings.Contains(alerts, "whmcs.invalid_ip") {
-			if time.Now().After(deadline) {
-				t.Fatal("the demo's Alertmanager never got the whmcs.invalid_ip alert")
-			}
-			time.Sleep(200 * time.Millisecond)
-			alerts = get("http://" + alertmanagerAddr + "/api/v2/alerts")
+	for !strings.Contains(alerts, "whmcs.invalid_ip") {
+		if time.Now().After(deadline) {
+			t.Fatal("the demo's Alertmanager never got the whmcs.invalid_ip alert")
 		}
+		time.Sleep(200 * time.Millisecond)
+		alerts = get("http://" + alertmanagerAddr + "/api/v2/alerts")
 	}
 
 	// The daemon holds real credentials of both simulators: none may show in

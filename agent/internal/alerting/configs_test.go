@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/config"
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
@@ -47,7 +48,7 @@ func run(t *testing.T, dir, bin string, args ...string) string {
 
 func TestPrometheusRulesPassPromtoolUnitTests(t *testing.T) {
 	t.Parallel()
-	requireBinary(t, promtoolBin, "prometheus")
+	testutil.Tool(t, "promtool")
 	dir := filepath.Join(configsDir(t), "prometheus")
 	run(t, dir, promtoolBin, "check", "config", "prometheus.yml")
 	out := run(t, dir, promtoolBin, "test", "rules", "pbxwatch.rules.test.yml")
@@ -58,7 +59,7 @@ func TestPrometheusRulesPassPromtoolUnitTests(t *testing.T) {
 
 func TestAlertmanagerExampleRoutes(t *testing.T) {
 	t.Parallel()
-	requireBinary(t, amtoolBin, "prometheus-alertmanager")
+	testutil.Tool(t, "amtool")
 	file := filepath.Join(configsDir(t), "alertmanager", "alertmanager.yml")
 	run(t, "", amtoolBin, "check-config", file)
 	cases := map[string][]string{
@@ -80,7 +81,8 @@ func TestAlertmanagerExampleRoutes(t *testing.T) {
 // Prometheus says that host's agent is down.
 func TestAlertmanagerExampleInhibitsChecksWhileAgentDown(t *testing.T) {
 	t.Parallel()
-	requireBinary(t, alertmanagerBin, "prometheus-alertmanager")
+	testutil.Slow(t, "real Alertmanager")
+	testutil.Tool(t, "prometheus-alertmanager")
 	dir := t.TempDir()
 	port := freePort(t)
 	am := startServer(t, "alertmanager", alertmanagerBin, []string{
@@ -124,7 +126,8 @@ func TestAlertmanagerExampleInhibitsChecksWhileAgentDown(t *testing.T) {
 // `for` is minutes long), and stopping the agent raises PbxwatchAgentDown.
 func TestPrometheusEvaluatesShippedRulesOnTheAgent(t *testing.T) {
 	t.Parallel()
-	requireBinary(t, prometheusBin, "prometheus")
+	testutil.Slow(t, "real Prometheus")
+	testutil.Tool(t, "prometheus")
 	agent := startAgent(t)
 
 	dir := t.TempDir()

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 )
 
 const (
@@ -25,21 +27,6 @@ const (
 	prometheusBin   = "/usr/bin/prometheus"
 	promtoolBin     = "/usr/bin/promtool"
 )
-
-// requireBinary fails the test when a server the integration tests need is
-// missing, unless PBXWATCH_SKIP_INTEGRATION is set: a missing package must
-// never pass as a green test.
-func requireBinary(t *testing.T, path, pkg string) {
-	t.Helper()
-	if _, err := os.Stat(path); err == nil {
-		return
-	}
-	msg := fmt.Sprintf("%s is missing: install the Debian package %s (sudo apt-get install %s)", path, pkg, pkg)
-	if os.Getenv("PBXWATCH_SKIP_INTEGRATION") != "" {
-		t.Skip("SKIPPED (PBXWATCH_SKIP_INTEGRATION is set): " + msg)
-	}
-	t.Fatal(msg + ", or set PBXWATCH_SKIP_INTEGRATION=1 to skip the integration tests")
-}
 
 func freePort(t *testing.T) int {
 	t.Helper()
@@ -151,7 +138,8 @@ func (s *server) stop() {
 // clusterAddr "" runs it alone; peers join it to others.
 func startAlertmanager(t *testing.T, name, webhookURL, clusterAddr string, peers ...string) *server {
 	t.Helper()
-	requireBinary(t, alertmanagerBin, "prometheus-alertmanager")
+	testutil.Slow(t, "real Alertmanager")
+	testutil.Tool(t, "prometheus-alertmanager")
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`route:
   receiver: hook

@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 )
 
 // Statuses are the codes ?status= can ask for; any other request to
@@ -40,19 +42,16 @@ type Server struct {
 	requests  int // made through Do, each one access-log line
 }
 
-// Binary returns the apache2 binary, failing the test (or skipping it when
-// PBXWATCH_SKIP_INTEGRATION is set) when it is not installed.
+// Binary returns the apache2 binary; a missing one follows the
+// missing-tool rule (testutil.Unavailable). A real server: -short skips
+// the test.
 func Binary(t testing.TB) string {
-	for _, p := range []string{"/usr/sbin/apache2", "/usr/sbin/httpd"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
+	t.Helper()
+	testutil.Slow(t, "real Apache")
+	if _, err := os.Stat("/usr/sbin/httpd"); err == nil {
+		return "/usr/sbin/httpd"
 	}
-	if os.Getenv("PBXWATCH_SKIP_INTEGRATION") != "" {
-		t.Skip("apache2 missing and PBXWATCH_SKIP_INTEGRATION set")
-	}
-	t.Fatal("apache2 not found: install the Debian package apache2, or set PBXWATCH_SKIP_INTEGRATION=1")
-	return ""
+	return testutil.Tool(t, "apache2")
 }
 
 // Start starts Apache and stops it when the test ends. Its directories

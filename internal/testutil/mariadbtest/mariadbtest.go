@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 )
 
 // Binaries the server needs.
@@ -230,10 +232,13 @@ func Main(m *testing.M) int {
 }
 
 // Get returns the package's shared server, starting it on first use. When
-// it cannot start, the test fails saying why, or skips when
-// PBXWATCH_SKIP_INTEGRATION is set.
+// it cannot start, the missing-tool rule applies (testutil.Unavailable). A
+// real server: -short skips the test.
 func Get(t testing.TB) *Server {
 	t.Helper()
+	testutil.Slow(t, "real MariaDB")
+	testutil.Tool(t, "mariadbd")
+	testutil.Tool(t, "mariadb-install-db")
 	shared.once.Do(func() {
 		shared.dir, shared.err = os.MkdirTemp("", "mariadbtest-")
 		if shared.err == nil {
@@ -241,10 +246,7 @@ func Get(t testing.TB) *Server {
 		}
 	})
 	if shared.err != nil {
-		if os.Getenv("PBXWATCH_SKIP_INTEGRATION") != "" {
-			t.Skip("SKIPPED (PBXWATCH_SKIP_INTEGRATION is set): " + shared.err.Error())
-		}
-		t.Fatal(shared.err.Error() + ", or set PBXWATCH_SKIP_INTEGRATION=1 to skip the integration tests")
+		testutil.Unavailable(t, shared.err.Error())
 	}
 	return shared.srv
 }

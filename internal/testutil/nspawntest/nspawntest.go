@@ -10,28 +10,32 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
+	"testing"
+
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 )
 
 // Tools are the host programs the harness runs.
 var Tools = []string{"debootstrap", "systemd-nspawn", "nsenter"}
 
-// Unavailable says why real-systemd tests cannot run here ("" when they can).
-func Unavailable() string {
+// Require applies the test rules to a test that boots or bootstraps a
+// Debian tree: `go test -short` skips it (testutil.Slow); a missing program
+// fails it naming its Debian package (testutil.Tool); not being root skips
+// it, unless the environment demands the test (Required), where it fails.
+func Require(t testing.TB) {
+	t.Helper()
+	testutil.Slow(t, "debootstrap and systemd-nspawn")
+	for _, tool := range Tools {
+		testutil.Tool(t, tool)
+	}
 	if os.Geteuid() != 0 {
-		return "not root (debootstrap and systemd-nspawn need root)"
-	}
-	var missing []string
-	for _, t := range Tools {
-		if _, err := exec.LookPath(t); err != nil {
-			missing = append(missing, t)
+		const why = "not root (debootstrap and systemd-nspawn need root)"
+		if Required() {
+			t.Fatalf("this test must run here (CI or PBXWATCH_REQUIRE_SYSTEMD_TEST=1) but cannot: %s", why)
 		}
+		t.Skipf("SKIPPED: %s", why)
 	}
-	if len(missing) > 0 {
-		return "missing " + strings.Join(missing, ", ") + " (Debian packages debootstrap, systemd-container, util-linux)"
-	}
-	return ""
 }
 
 // Required reports whether the environment demands the real-systemd tests
