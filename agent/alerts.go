@@ -11,6 +11,7 @@ import (
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/alerting"
 	"github.com/pbxwatch/pbxwatch/agent/internal/config"
+	"github.com/pbxwatch/pbxwatch/agent/internal/web"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -64,10 +65,14 @@ func (a *alerts) onResult(ch config.Check, res *sdk.Result, at time.Time) {
 	}
 }
 
-// manager is the alerting manager, nil before the first config load.
-func (a *alerts) manager() *alerting.Manager {
+// view is the alerting manager as the status pages read it, nil before
+// the first config load.
+func (a *alerts) view() web.Alerts {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.m == nil {
+		return nil // a nil interface, not a nil *alerting.Manager in one
+	}
 	return a.m
 }
 

@@ -11,17 +11,18 @@ import (
 	"time"
 
 	sddaemon "github.com/coreos/go-systemd/v22/daemon"
-	"github.com/prometheus/exporter-toolkit/web"
+	toolkitweb "github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/config"
 	"github.com/pbxwatch/pbxwatch/agent/internal/daemon"
 	"github.com/pbxwatch/pbxwatch/agent/internal/metrics"
+	"github.com/pbxwatch/pbxwatch/agent/internal/web"
 	"github.com/pbxwatch/pbxwatch/sdk/scrub"
 )
 
 type daemonOptions struct {
 	configFile  string
-	web         *web.FlagConfig
+	web         *toolkitweb.FlagConfig
 	grace       time.Duration
 	killGrace   time.Duration
 	lifecycle   bool
@@ -56,10 +57,20 @@ func runDaemon(o daemonOptions) int {
 		return 1
 	}
 	reloads, quit := make(chan chan error), make(chan struct{})
-	handler := newMux(d, m, log, webOptions{lifecycle: o.lifecycle, externalURL: o.externalURL, reloads: reloads, quit: quit, alerts: al.manager, remoteWrite: rw.m.Status})
+	handler := web.NewHandler(web.Options{
+		Checks: d, Registry: m.Registry, Logger: log, Lifecycle: o.lifecycle, ExternalURL: o.externalURL,
+		Reload: func() error { // the main loop reloads, so reloads never overlap
+			reply := make(chan error, 1)
+			reloads <- reply
+			return <-reply
+		},
+		Quit:        func() { close(quit) },
+		Alerts:      al.view,
+		RemoteWrite: rw.m.Status,
+	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- web.ListenAndServe(srv, o.web, log) }()
+	go func() { serveErr <- toolkitweb.ListenAndServe(srv, o.web, log) }()
 
 	notify(log, sddaemon.SdNotifyReady)
 	stopWatchdog := startWatchdog(d, log)

@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"embed"
@@ -59,8 +59,8 @@ func roughly(d time.Duration) string {
 // statusSource is what the status pages read: the daemon's results and
 // the alerts the agent holds (nil before the first config load).
 type statusSource struct {
-	d           *daemon.Daemon
-	alerts      func() *alerting.Manager
+	d           Checks
+	alerts      func() Alerts
 	remoteWrite func() []remotewrite.Status
 	prefix      string // route prefix, ending in /
 	log         *slog.Logger

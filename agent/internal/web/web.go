@@ -1,4 +1,8 @@
-package main
+// Package web is the agent's HTTP side: /metrics, the health and
+// lifecycle endpoints, the status pages for people (/, /checks/{name}),
+// their JSON twin (/api/v1/checks) and the plain-text /checks, all under
+// the route prefix of --web.external-url.
+package web
 
 import (
 	"bytes"
@@ -10,28 +14,67 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/alerting"
 	"github.com/pbxwatch/pbxwatch/agent/internal/daemon"
-	"github.com/pbxwatch/pbxwatch/agent/internal/metrics"
 	"github.com/pbxwatch/pbxwatch/agent/internal/remotewrite"
 	"github.com/pbxwatch/pbxwatch/agent/internal/report"
 )
 
-// webOptions is what the HTTP handlers need from the daemon's options.
-type webOptions struct {
-	lifecycle   bool            // --web.enable-lifecycle
-	externalURL *url.URL        // --web.external-url; its path is the route prefix
-	reloads     chan chan error // POST /-/reload asks the main loop through here
-	quit        chan struct{}   // POST /-/quit closes it (once)
-	alerts      func() *alerting.Manager
-	remoteWrite func() []remotewrite.Status // each receiver's state
+// Checks is what the pages read of the daemon (*daemon.Daemon).
+type Checks interface {
+	// LastRuns is every configured check's latest run, in config order.
+	LastRuns() []daemon.LastRun
+	// Ready says whether the first configuration is loaded.
+	Ready() bool
 }
 
-func newMux(d *daemon.Daemon, m *metrics.Metrics, log *slog.Logger, o webOptions) http.Handler {
+// Alerts is what the pages read of the alerting manager
+// (*alerting.Manager).
+type Alerts interface {
+	Held(check string) []alerting.HeldAlert
+	Deliveries() []alerting.Delivery
+}
+
+// Options is what the handler needs from the daemon's wiring.
+type Options struct {
+	Checks   Checks
+	Registry *prometheus.Registry // served as /metrics
+	Logger   *slog.Logger
+	// Lifecycle is --web.enable-lifecycle: POST /-/reload and /-/quit.
+	Lifecycle bool
+	// ExternalURL is --web.external-url; its path is the route prefix.
+	ExternalURL *url.URL
+	// Reload reloads the configuration (POST /-/reload); an error keeps
+	// the running configuration and is shown to the caller.
+	Reload func() error
+	// Quit asks the daemon to stop (POST /-/quit); called at most once.
+	Quit func()
+	// Alerts is the alerting manager, or nil while there is none (before
+	// the first config load). A nil func means no alerting at all.
+	Alerts func() Alerts
+	// RemoteWrite is each remote_write receiver's state (nil: none).
+	RemoteWrite func() []remotewrite.Status
+}
+
+// NewHandler is the agent's whole HTTP surface.
+func NewHandler(o Options) http.Handler {
+	log, d := o.Logger, o.Checks
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	alerts := o.Alerts
+	if alerts == nil {
+		alerts = func() Alerts { return nil }
+	}
+	prefix := "/"
+	if o.ExternalURL != nil {
+		prefix = o.ExternalURL.Path
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{
+	mux.Handle("/metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{
 		// One bad plugin metric must not cost the whole scrape.
 		ErrorHandling:     promhttp.ContinueOnError,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelError),
@@ -47,19 +90,17 @@ func newMux(d *daemon.Daemon, m *metrics.Metrics, log *slog.Logger, o webOptions
 		}
 		_, _ = w.Write([]byte("Ready.\n"))
 	})
-	mux.Handle("/-/reload", lifecycleHandler(o.lifecycle, func(w http.ResponseWriter, _ *http.Request) {
-		reply := make(chan error, 1)
-		o.reloads <- reply
-		if err := <-reply; err != nil {
+	mux.Handle("/-/reload", lifecycleHandler(o.Lifecycle, func(w http.ResponseWriter, _ *http.Request) {
+		if err := o.Reload(); err != nil {
 			http.Error(w, "reload failed: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
 		_, _ = w.Write([]byte("Reloaded.\n"))
 	}))
 	var quitOnce sync.Once
-	mux.Handle("/-/quit", lifecycleHandler(o.lifecycle, func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("/-/quit", lifecycleHandler(o.Lifecycle, func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("Requesting termination... Goodbye!\n"))
-		quitOnce.Do(func() { close(o.quit) })
+		quitOnce.Do(o.Quit)
 	}))
 	mux.HandleFunc("/checks", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -67,8 +108,8 @@ func newMux(d *daemon.Daemon, m *metrics.Metrics, log *slog.Logger, o webOptions
 	})
 	mux.HandleFunc("/api/v1/remote_write", func(w http.ResponseWriter, _ *http.Request) {
 		var st []remotewrite.Status
-		if o.remoteWrite != nil {
-			st = o.remoteWrite()
+		if o.RemoteWrite != nil {
+			st = o.RemoteWrite()
 		}
 		if st == nil {
 			st = []remotewrite.Status{}
@@ -78,8 +119,8 @@ func newMux(d *daemon.Daemon, m *metrics.Metrics, log *slog.Logger, o webOptions
 	})
 	// The agent serves no /debug/pprof: a profile is not worth the
 	// exposure on an operator's PBX (docs/design.md).
-	(&statusSource{d: d, alerts: o.alerts, remoteWrite: o.remoteWrite, prefix: o.externalURL.Path, log: log}).register(mux)
-	return withRoutePrefix(o.externalURL.Path, mux)
+	(&statusSource{d: d, alerts: alerts, remoteWrite: o.RemoteWrite, prefix: prefix, log: log}).register(mux)
+	return withRoutePrefix(prefix, mux)
 }
 
 // lifecycleHandler guards an endpoint that changes the daemon's state the
