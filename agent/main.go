@@ -76,6 +76,7 @@ func run(args []string) (code int) {
 	listConfig := configFlag(listCmd)
 	listOutput := listCmd.Flag("output", "Output format: text or json.").Default("text").Enum("text", "json")
 	initName, runInit := registerInit(app)
+	fleetName, runFleetCmd := registerFleet(app)
 
 	app.Command("version", "Print the version.")
 
@@ -110,6 +111,8 @@ func run(args []string) (code int) {
 		return list(*listConfig, *listOutput)
 	case initName:
 		return runInit()
+	case fleetName:
+		return runFleetCmd()
 	default:
 		fmt.Println(version.Print("pbxwatch"))
 		return 0

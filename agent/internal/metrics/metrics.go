@@ -24,6 +24,7 @@ type Metrics struct {
 	Registry *prometheus.Registry
 
 	status     *prometheus.GaugeVec
+	diagnoses  *diagnosisGauge
 	lastRun    *prometheus.GaugeVec
 	duration   *prometheus.HistogramVec
 	runs       *prometheus.CounterVec
@@ -46,6 +47,7 @@ func New(logger *slog.Logger) *Metrics {
 			Namespace: Namespace, Name: "check_status",
 			Help: "Status of the check's last run: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (Nagios codes).",
 		}, []string{"check", "plugin"}),
+		diagnoses: newDiagnosisGauge(),
 		lastRun: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: Namespace, Name: "check_last_run_timestamp_seconds",
 			Help: "Unix time the check's last run finished.",
@@ -80,7 +82,7 @@ func New(logger *slog.Logger) *Metrics {
 	}
 	reg.MustRegister(truncation.Total)
 	reg.MustRegister(
-		m.status, m.lastRun, m.duration, m.runs, m.skipped, m.restarts, m.reloadOK, m.reloadTime, m.plugins,
+		m.status, m.diagnoses.vec, m.lastRun, m.duration, m.runs, m.skipped, m.restarts, m.reloadOK, m.reloadTime, m.plugins,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector(Namespace),
@@ -91,6 +93,7 @@ func New(logger *slog.Logger) *Metrics {
 // ObserveRun records one finished run of a check.
 func (m *Metrics) ObserveRun(check, plugin string, res *sdk.Result, finished time.Time, took time.Duration) {
 	m.status.WithLabelValues(check, plugin).Set(float64(res.Status))
+	m.diagnoses.set(check, plugin, res.Diagnoses)
 	m.lastRun.WithLabelValues(check, plugin).Set(float64(finished.UnixNano()) / 1e9)
 	m.duration.WithLabelValues(check, plugin).Observe(took.Seconds())
 	m.runs.WithLabelValues(check, strings.ToLower(res.Status.String())).Inc()
@@ -141,9 +144,10 @@ func (m *Metrics) Retain(keep map[string]string) {
 		}
 		for _, vec := range []interface {
 			DeletePartialMatch(prometheus.Labels) int
-		}{m.status, m.lastRun, m.duration, m.runs, m.skipped, m.restarts} {
+		}{m.status, m.diagnoses.vec, m.lastRun, m.duration, m.runs, m.skipped, m.restarts} {
 			vec.DeletePartialMatch(prometheus.Labels{"check": check})
 		}
+		m.diagnoses.forget(check)
 		delete(m.known, check)
 	}
 	m.plugins.retain(keep)

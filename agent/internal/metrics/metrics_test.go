@@ -86,3 +86,42 @@ func gatherText(t *testing.T, m *Metrics) string {
 	promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	return rec.Body.String()
 }
+
+// pbxwatch_check_diagnosis follows the causes of the last run: a new code
+// appears, a cleared one goes, another check's stay.
+func TestDiagnosisSeriesFollowTheLastRun(t *testing.T) {
+	m, _ := newTest(t)
+	run := func(check string, codes ...string) {
+		r := &sdk.Result{Status: sdk.StatusOK}
+		for _, c := range codes {
+			r.Diagnose(sdk.Diagnosis{Code: c, Severity: sdk.SeverityCritical, Message: "m"})
+		}
+		m.ObserveRun(check, "whmcs", r, time.Now(), time.Millisecond)
+	}
+	want := func(series ...string) {
+		t.Helper()
+		exp := "# HELP pbxwatch_check_diagnosis 1 for each cause (diagnosis code) the check's last run reported, with its severity; the series goes away when the cause does.\n# TYPE pbxwatch_check_diagnosis gauge\n"
+		for _, s := range series {
+			exp += s + " 1\n"
+		}
+		if len(series) == 0 {
+			exp = ""
+		}
+		if err := testutil.GatherAndCompare(m.Registry, strings.NewReader(exp), "pbxwatch_check_diagnosis"); err != nil {
+			t.Error(err)
+		}
+	}
+	m.InitCheck("a")
+	m.InitCheck("b")
+	run("a", "whmcs.invalid_ip", "whmcs.invalid_ip")
+	run("b", "whmcs.auth_failed")
+	want(`pbxwatch_check_diagnosis{check="a",code="whmcs.invalid_ip",plugin="whmcs",severity="critical"}`,
+		`pbxwatch_check_diagnosis{check="b",code="whmcs.auth_failed",plugin="whmcs",severity="critical"}`)
+	run("a", "whmcs.permission_denied")
+	want(`pbxwatch_check_diagnosis{check="a",code="whmcs.permission_denied",plugin="whmcs",severity="critical"}`,
+		`pbxwatch_check_diagnosis{check="b",code="whmcs.auth_failed",plugin="whmcs",severity="critical"}`)
+	run("a")
+	want(`pbxwatch_check_diagnosis{check="b",code="whmcs.auth_failed",plugin="whmcs",severity="critical"}`)
+	m.Retain(map[string]string{"a": "whmcs"})
+	want()
+}

@@ -100,6 +100,9 @@ func (d *Daemon) Stop() {
 	}
 }
 
+// Addr is the agent's listen address (host:port).
+func (d *Daemon) Addr() string { return d.addr }
+
 // Logs is everything the agent (and, relayed, its plugins) logged so far.
 func (d *Daemon) Logs() string { return d.logs.String() }
 
