@@ -8,23 +8,23 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/internal/agenttest"
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
-	"github.com/pbxwatch/pbxwatch/internal/promtest"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/promtest"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 const (
 	agentPkg    = "github.com/pbxwatch/pbxwatch/agent"
-	scriptedPkg = "github.com/pbxwatch/pbxwatch/internal/testplugins/scripted"
+	scriptedPkg = "github.com/pbxwatch/pbxwatch/sdk/pluginhost/internal/testplugins/scripted"
 )
 
 const (
@@ -110,8 +110,8 @@ func fleetCLI(t *testing.T, agent string, args ...string) (string, string, int) 
 }
 
 func TestFleetCommandAgainstPrometheus(t *testing.T) {
-	agent := buildtest.Build(t, agentPkg)
-	plugin := buildtest.Build(t, scriptedPkg)
+	agent := sdktest.Build(t, agentPkg)
+	plugin := sdktest.Build(t, scriptedPkg)
 	hosts := []*host{
 		startHost(t, agent, plugin, "pbx-a", map[string]string{"whmcs_auth": invalidIP, "backup": okScript}),
 		startHost(t, agent, plugin, "pbx-b", map[string]string{"whmcs_auth": invalidIP, "backup": backupStale}),
@@ -222,7 +222,7 @@ func TestFleetCommandAgainstPrometheus(t *testing.T) {
 }
 
 func TestFleetCommandSaysWhyTheEngineCannotAnswer(t *testing.T) {
-	agent := buildtest.Build(t, agentPkg)
+	agent := sdktest.Build(t, agentPkg)
 	addr := agenttest.FreeAddr(t)
 	_, stderr, code := fleetCLI(t, agent, "--prometheus.url=http://"+addr)
 	if code != 1 || !strings.Contains(stderr, "http://"+addr) || !strings.Contains(stderr, "connection refused") {

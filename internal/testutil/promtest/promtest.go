@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/internal/agenttest"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
 )
 
 // Binaries of the Debian packages prometheus and victoria-metrics.
