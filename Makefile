@@ -167,7 +167,7 @@ fault: test-deps
 test-deps:
 	@scripts/check-test-deps.sh
 
-## bench: Go benchmarks (median of 6 runs via benchstat) and the side-by-side log tailing script
+## bench: Go benchmarks (median of 6 runs via benchstat), the side-by-side log tailing scripts, scale and memory across 1,000 reloads
 bench:
 	@mkdir -p $(BIN)
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee $(BIN)/bench.txt
@@ -176,6 +176,7 @@ bench:
 	@if [ -x scripts/bench-logtail.sh ]; then scripts/bench-logtail.sh; fi
 	@if [ -x scripts/bench-accesslog.sh ]; then scripts/bench-accesslog.sh; fi
 	@if [ -x scripts/bench-scale.sh ]; then scripts/bench-scale.sh; fi
+	@if [ -x scripts/bench-reload.sh ]; then scripts/bench-reload.sh; fi
 
 ## demo: build everything and run the agent on simulators of WHMCS and FreePBX and a demo log
 demo: build

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // Sink receives the lines read.
@@ -22,6 +23,11 @@ const chunkSize = 256 << 10
 
 // LineReader cuts a stream into lines with a fixed buffer, so memory does
 // not depend on the file's size or its longest line.
+//
+// The buffer is borrowed for the span of one Read, not owned: a shared
+// plugin process holds an instance per check (and, during a reload, the
+// old and new ones), and 320 KiB kept by each of 500 checks between runs
+// was 160 MiB of live heap (twice that in RSS) doing nothing.
 type LineReader struct {
 	max  int
 	buf  []byte // chunkSize+max: a partial line (≤ max) plus a full read
@@ -30,7 +36,45 @@ type LineReader struct {
 
 // NewLineReader returns a LineReader for lines of up to max bytes.
 func NewLineReader(max int) *LineReader {
-	return &LineReader{max: max, buf: make([]byte, chunkSize+max), head: make([]byte, 0, max)}
+	return &LineReader{max: max}
+}
+
+// scratch pools read buffers by line bound: runs of many checks reuse
+// a few buffers (as many as run at once), and the garbage collector empties
+// the pools when they sit unused.
+var scratch struct {
+	mu    sync.Mutex
+	pools map[int]*sync.Pool
+}
+
+type buffers struct{ buf, head []byte }
+
+func poolFor(max int) *sync.Pool {
+	scratch.mu.Lock()
+	defer scratch.mu.Unlock()
+	if scratch.pools == nil {
+		scratch.pools = map[int]*sync.Pool{}
+	}
+	p := scratch.pools[max]
+	if p == nil {
+		p = &sync.Pool{New: func() any {
+			return &buffers{buf: make([]byte, chunkSize+max), head: make([]byte, 0, max)}
+		}}
+		scratch.pools[max] = p
+	}
+	return p
+}
+
+// borrow takes buffers for one Read; the returned func gives them back.
+func (lr *LineReader) borrow() (giveBack func()) {
+	pool := poolFor(lr.max)
+	b := pool.Get().(*buffers)
+	lr.buf, lr.head = b.buf, b.head[:0]
+	return func() {
+		b.head = lr.head[:0]
+		lr.buf, lr.head = nil, nil
+		pool.Put(b)
+	}
 }
 
 // ReadResult says where reading stopped.
@@ -46,6 +90,7 @@ type ReadResult struct {
 // for the next read (offset stays before it) unless final is set, for a
 // file nobody writes to any more, whose last line will never be finished.
 func (lr *LineReader) Read(r io.Reader, off, scanned int64, final bool, stop func() bool, s Sink) (ReadResult, error) {
+	defer lr.borrow()()
 	skipping := false
 	cur := off // stream offset just past the bytes read so far
 	if scanned > 0 {
