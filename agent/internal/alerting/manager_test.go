@@ -244,9 +244,19 @@ func TestLogEventsFireAndResolveAfterQuietPeriod(t *testing.T) {
 	if a := m.alerts[key(l)]; a == nil || !a.firing() || a.Count != 2 {
 		t.Fatalf("event alert should still fire with 2 matches: %+v", a)
 	}
+	// The status page sees the held event: pattern, count, the latest
+	// match, and until when it fires without another match.
+	held := FiringLogEvents(m.Held("whmcs_auth"))
+	if len(held) != 1 || held[0].LogEvent.Pattern != "sip_auth_failed" || held[0].LogEvent.Count != 2 ||
+		held[0].LogEvent.Latest != "again" || !held[0].LogEvent.Until.Equal(t0.Add(9*time.Minute)) {
+		t.Fatalf("held log events: %+v", held)
+	}
 	m.tick(t0.Add(9 * time.Minute))
 	if a := m.alerts[key(l)]; a == nil || !a.resolved() || !a.ResolvedAt.Equal(t0.Add(9*time.Minute)) {
 		t.Fatalf("event alert should resolve after the quiet period: %+v", a)
+	}
+	if held := FiringLogEvents(m.Held("whmcs_auth")); len(held) != 0 {
+		t.Fatalf("a resolved log event is still held as firing: %+v", held)
 	}
 	// An OK run without events does not touch it, a new match fires anew.
 	m.Observe(whmcs, ev("back"), t0.Add(10*time.Minute))

@@ -34,6 +34,31 @@ type HeldAlert struct {
 	ActiveAt   time.Time         `json:"active_at"`
 	FiredAt    time.Time         `json:"fired_at,omitzero"`
 	ResolvedAt time.Time         `json:"resolved_at,omitzero"`
+	// LogEvent is set for PbxwatchLogEvent alerts: what the status page
+	// shows beside a check whose last run may well be OK.
+	LogEvent *HeldLogEvent `json:"log_event,omitempty"`
+}
+
+// HeldLogEvent is a log event alert's pattern, how often it matched, the
+// latest match as the plugin reported it (its line redacted by the plugin)
+// and until when the alert stays firing if nothing matches again.
+type HeldLogEvent struct {
+	Pattern   string    `json:"pattern"`
+	Count     int       `json:"count"`
+	Latest    string    `json:"latest"`
+	LastMatch time.Time `json:"last_match"`
+	Until     time.Time `json:"until,omitzero"`
+}
+
+// FiringLogEvents are the held alerts of log events that still fire.
+func FiringLogEvents(held []HeldAlert) []HeldAlert {
+	var out []HeldAlert
+	for _, a := range held {
+		if a.LogEvent != nil && a.State == "firing" {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // Held returns the alerts held for check (every check if ""), firing
@@ -57,8 +82,15 @@ func (m *Manager) Held(check string) []HeldAlert {
 		for k, v := range a.Labels {
 			labels[k] = v
 		}
-		out = append(out, HeldAlert{Name: a.Labels["alertname"], State: state, Labels: labels, Summary: a.Annotations["summary"],
-			ActiveAt: a.ActiveAt, FiredAt: a.FiredAt, ResolvedAt: a.ResolvedAt})
+		h := HeldAlert{Name: a.Labels["alertname"], State: state, Labels: labels, Summary: a.Annotations["summary"],
+			ActiveAt: a.ActiveAt, FiredAt: a.FiredAt, ResolvedAt: a.ResolvedAt}
+		if a.Kind == kindEvent {
+			h.LogEvent = &HeldLogEvent{Pattern: a.Code, Count: a.Count, Latest: latestMatch(a.Annotations["description"]), LastMatch: a.LastMatch}
+			if a.firing() {
+				h.LogEvent.Until = a.LastMatch.Add(m.cfg.EventQuietPeriod)
+			}
+		}
+		out = append(out, h)
 	}
 	rank := map[string]int{"firing": 0, "pending": 1, "resolved": 2}
 	sort.Slice(out, func(i, j int) bool {
@@ -108,4 +140,11 @@ func redact(raw string) string {
 		return "(unparsable URL)"
 	}
 	return u.Redacted()
+}
+
+// latestMatch is the part of a log event's description that reports the
+// latest match (eventAnnotations writes it first, before the count).
+func latestMatch(description string) string {
+	latest, _, _ := strings.Cut(description, "\n\nMatches since the alert fired:")
+	return latest
 }

@@ -99,6 +99,32 @@ type checkView struct {
 	Diagnoses                      []diagView
 	History                        daemon.History
 	Alerts                         []alerting.HeldAlert
+	// Events are the check's log event alerts still firing: a log check
+	// whose last run found nothing new may hold them from earlier lines.
+	Events []alerting.HeldAlert
+}
+
+// heldEvents tells whether a check looks OK but holds firing log events,
+// which the summary must not count as plainly OK.
+func (v checkView) heldEvents() bool { return v.Status == "OK" && len(v.Events) > 0 }
+
+// viewRank orders the index like statusRank, an OK check holding log
+// events just after the warnings.
+func viewRank(v checkView) int {
+	switch v.Status {
+	case "CRITICAL":
+		return 0
+	case "UNKNOWN":
+		return 1
+	case "WARNING":
+		return 2
+	case "OK":
+		if v.heldEvents() {
+			return 3
+		}
+		return 5
+	}
+	return 4
 }
 
 type countView struct {
@@ -120,8 +146,13 @@ type pageView struct {
 	Check                        *checkView
 }
 
+// logEventsCount is the summary's count of OK checks holding firing log
+// events.
+const logEventsCount = "OK, LOG EVENTS FIRING"
+
 var statusLooks = map[string][2]string{ // status -> class, icon
-	"OK": {"ok", "✔"}, "WARNING": {"warning", "▲"}, "CRITICAL": {"critical", "✖"}, "UNKNOWN": {"unknown", "?"}, "NOT RUN YET": {"pending", "…"},
+	logEventsCount: {"warning", "▲"},
+	"OK":           {"ok", "✔"}, "WARNING": {"warning", "▲"}, "CRITICAL": {"critical", "✖"}, "UNKNOWN": {"unknown", "?"}, "NOT RUN YET": {"pending", "…"},
 }
 
 func severityLook(s sdk.Severity) (class, icon string) {
@@ -155,9 +186,11 @@ func (s *statusSource) view(lr daemon.LastRun, withAlerts bool) checkView {
 	}
 	look := statusLooks[v.Status]
 	v.Class, v.Icon = look[0], look[1]
-	if withAlerts {
-		if m := s.alerts(); m != nil {
-			v.Alerts = m.Held(lr.Check.Name)
+	if m := s.alerts(); m != nil {
+		held := m.Held(lr.Check.Name)
+		v.Events = alerting.FiringLogEvents(held)
+		if withAlerts {
+			v.Alerts = held
 		}
 	}
 	return v
@@ -202,11 +235,19 @@ func (s *statusSource) serveIndex(w http.ResponseWriter, r *http.Request) {
 	counts := map[string]int{}
 	for _, lr := range s.sorted() {
 		v := s.view(lr, false)
-		counts[v.Status]++
+		if v.heldEvents() {
+			counts[logEventsCount]++
+		} else {
+			counts[v.Status]++
+		}
 		pv.Checks = append(pv.Checks, v)
 	}
+	sort.SliceStable(pv.Checks, func(i, j int) bool { return viewRank(pv.Checks[i]) < viewRank(pv.Checks[j]) })
 	pv.Total = len(pv.Checks)
-	for _, st := range []string{"CRITICAL", "UNKNOWN", "WARNING", "OK"} {
+	for _, st := range []string{"CRITICAL", "UNKNOWN", "WARNING", logEventsCount, "OK"} {
+		if st == logEventsCount && counts[st] == 0 {
+			continue
+		}
 		pv.Counts = append(pv.Counts, countView{Status: st, Class: statusLooks[st][0], Icon: statusLooks[st][1], N: counts[st]})
 	}
 	if n := counts["NOT RUN YET"]; n > 0 {

@@ -400,3 +400,45 @@ func TestRemoteWriteStateAndLine(t *testing.T) {
 		t.Errorf("status page lacks the receiver's line:\n%s", rec.Body.String())
 	}
 }
+
+// TestIndexShowsHeldLogEvents: a log check whose last run found nothing
+// new ("OK, 0 new lines") while the agent still fires PbxwatchLogEvent for
+// lines it matched earlier: its card shows the held events (pattern, count,
+// latest match, until when), it sorts before the plain OK checks, and the
+// summary does not count it as OK.
+func TestIndexShowsHeldLogEvents(t *testing.T) {
+	s := newServer(t, "/", false, nil)
+	s.checks.runs = append(s.checks.runs, daemon.LastRun{Check: check("freepbx_log", "logtail"), At: at,
+		Result: &sdk.Result{Status: sdk.StatusOK, Summary: "OK, 0 new lines"}})
+	last := time.Now().Add(-30 * time.Second)
+	s.alerts.held["freepbx_log"] = []alerting.HeldAlert{
+		{Name: alerting.AlertLogEvent, State: "firing", ActiveAt: last.Add(-time.Minute), FiredAt: last.Add(-time.Minute),
+			LogEvent: &alerting.HeldLogEvent{Pattern: "sqlstate", Count: 3, Latest: "line: SQLSTATE[HY000] [2002] <secret>", LastMatch: last, Until: last.Add(5 * time.Minute)}},
+		{Name: alerting.AlertLogEvent, State: "resolved", ActiveAt: last.Add(-time.Hour), ResolvedAt: last.Add(-50 * time.Minute),
+			LogEvent: &alerting.HeldLogEvent{Pattern: "old_pattern", Count: 1, Latest: "gone", LastMatch: last.Add(-time.Hour)}},
+	}
+	resp, body := fetch(t, "GET", s.URL+"/")
+	wantStatus(t, resp, body, 200)
+	inOrder(t, body, `id="summary"`, "6 checks:", "1 CRITICAL", "1 UNKNOWN", "1 WARNING", "1 OK, LOG EVENTS FIRING", "1 OK",
+		`id="check-licence"`, `id="check-freepbx_log"`, `id="check-disk"`)
+	inOrder(t, body, `id="events-freepbx_log" data-events="1"`, "1 LOG EVENT ALERT FIRING", "<code>sqlstate</code>", "<td>3</td>",
+		"line: SQLSTATE[HY000] [2002] &lt;secret&gt;", "unless it matches again")
+	if strings.Contains(body, "old_pattern") {
+		t.Error("a resolved log event is shown as held")
+	}
+	if strings.Contains(body, `id="events-disk"`) {
+		t.Error("a check without log events shows an events table")
+	}
+
+	// The JSON API carries the same: the alert with its log event.
+	_, api := fetch(t, "GET", s.URL+"/api/v1/checks/freepbx_log")
+	var got struct {
+		Alerts []alerting.HeldAlert `json:"alerts"`
+	}
+	if err := json.Unmarshal([]byte(api), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Alerts) != 2 || got.Alerts[0].LogEvent == nil || got.Alerts[0].LogEvent.Pattern != "sqlstate" || got.Alerts[0].LogEvent.Until.IsZero() {
+		t.Fatalf("API alerts: %+v", got.Alerts)
+	}
+}
