@@ -56,9 +56,7 @@ func (h *Host) run(ctx context.Context, timeout time.Duration) *sdk.Result {
 // now.
 func (h *Host) ensureRunning(ctx context.Context) (*process, *sdk.Result) {
 	p, gen, restarted, err := h.owner.running()
-	if restarted && h.spec.OnRestart != nil {
-		h.spec.OnRestart()
-	}
+	h.noteRestarts(gen, restarted && err != nil)
 	var backoff *backoffError
 	switch {
 	case errors.As(err, &backoff):
@@ -75,6 +73,26 @@ func (h *Host) ensureRunning(ctx context.Context) (*process, *sdk.Result) {
 	}
 	h.configuredGen = gen
 	return p, nil
+}
+
+// noteRestarts counts, for this check, every start of its process since
+// the check was configured in it: in a shared process the check whose run
+// restarted it and every other check it serves each see the restart (they
+// all lost their in-memory state and their runs in progress). A failed
+// attempt to restart counts for the check that made it.
+func (h *Host) noteRestarts(gen int, failedAttempt bool) {
+	if h.spec.OnRestart == nil {
+		return
+	}
+	n := 0
+	if failedAttempt {
+		n = 1
+	} else if h.configuredGen > 0 && gen > h.configuredGen {
+		n = gen - h.configuredGen
+	}
+	for range n {
+		h.spec.OnRestart()
+	}
 }
 
 func (h *Host) call(ctx context.Context, p *process, timeout time.Duration) (*sdk.Result, error) {
