@@ -102,9 +102,14 @@ func (r *fakeRoot) snapshot(t *testing.T) string {
 	return b.String()
 }
 
+// runInit runs `pbxwatch init` with the test's plugin dir, where it finds
+// the freepbx plugin that reads FreePBX's database for it.
 func runInit(t *testing.T, e *env, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	return e.cli(append([]string{"init"}, args...)...)
+	if _, err := os.Lstat(filepath.Join(e.pluginDir, "pbxwatch-plugin-freepbx")); err != nil {
+		e.link("freepbx", sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/freepbx"))
+	}
+	return e.cli(append([]string{"init", "--plugin.dir=" + e.pluginDir}, args...)...)
 }
 
 // validateProposal writes proposal (plugin_dir pointed at the test's

@@ -3,6 +3,8 @@ package freepbxdb
 import (
 	"strconv"
 	"strings"
+
+	"github.com/pbxwatch/pbxwatch/internal/freepbxdb/facts"
 )
 
 // VersionLess compares FreePBX module versions numerically part by part
@@ -46,7 +48,7 @@ func VersionMajor(v string) int {
 }
 
 // FixedAPIVersion is the first api module release without CVE-2026-44237.
-const FixedAPIVersion = "17.0.8"
+const FixedAPIVersion = facts.FixedAPIVersion
 
 // AcceptsAnySecret reports whether api module version v has
 // CVE-2026-44237: 17.x before 17.0.8 validates no client secret.
