@@ -37,11 +37,12 @@ func NewConfig(checkName, stateDir, sourceFile string, raw []byte, lineMap map[i
 func (c *Config) Raw() []byte { return c.raw }
 
 // Decode decodes the config block into v strictly: a key v does not declare is
-// an error. Errors name the original config file and line. Validation in a
-// type's UnmarshalYAML may say "line N: ..." with the yaml.Node's Line, and
-// that line is mapped to the config file as well.
+// an error. Errors name the original config file and line. Validation in the
+// type's func-style UnmarshalYAML reports each problem with Problems, at its
+// key's line, which is mapped to the config file as well.
 func (c *Config) Decode(v any) error {
-	if isEmptyBlock(c.raw) {
+	empty := isEmptyBlock(c.raw)
+	if empty {
 		// No block, `config: ~` or a bare tag: an empty mapping, so that
 		// the type's defaults and validation (UnmarshalYAML) still run;
 		// yaml skips UnmarshalYAML for a null document.
@@ -53,7 +54,15 @@ func (c *Config) Decode(v any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(c.raw))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil {
-		return c.mapLines(yamlerr.SplitIn(err, c.raw, v))
+		problems := yamlerr.SplitIn(err, c.raw, v)
+		if empty {
+			// Line 1 of the "{}" put in its place is no line of the
+			// config file: a missing key's problem names the key only.
+			for i := range problems {
+				problems[i].Line = 0
+			}
+		}
+		return c.mapLines(problems)
 	}
 	return nil
 }
@@ -133,6 +142,9 @@ func (c *Config) Position(n int) string {
 
 // Errorf returns an error prefixed with the position of node (a node of the
 // block being decoded, as seen by an UnmarshalYAML method).
+//
+// Deprecated: validate in the config type's func-style UnmarshalYAML and
+// report each problem with Problems.Add, which finds the key's line.
 func (c *Config) Errorf(node *yaml.Node, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	if node == nil {

@@ -115,6 +115,41 @@ func ExampleConfig_Decode() {
 	// Output: /etc/pbxwatch/pbxwatch.yml:32: unknown key "warn_dayz": did you mean "warn_days"? (valid here: address, warn_days)
 }
 
+// endpointConfig validates itself in its func-style UnmarshalYAML, each
+// problem at its key's line.
+type endpointConfig struct {
+	Address  string `yaml:"address"`
+	WarnDays int    `yaml:"warn_days"`
+}
+
+func (c *endpointConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = endpointConfig{WarnDays: 21}
+	type plain endpointConfig
+	if err := unmarshal((*plain)(c)); err != nil {
+		return err
+	}
+	p := sdk.NewProblems(unmarshal)
+	if c.Address == "" {
+		p.Add("address", "address is required: host:port of the endpoint, e.g. pbx.example.com:443")
+	}
+	if c.WarnDays < 1 {
+		p.Add("warn_days", "warn_days %d: want at least 1 (days before expiry to warn)", c.WarnDays)
+	}
+	return p.Err()
+}
+
+// Problems reports each problem at the line of its key in the agent's
+// config file (a missing key at the block's first line), all at once.
+func ExampleProblems() {
+	cfg := sdk.NewConfig("tls_gui", "", "/etc/pbxwatch/pbxwatch.yml",
+		[]byte("# the GUI's certificate\nwarn_days: 0\n"), map[int]int{1: 31, 2: 32})
+	var c endpointConfig
+	fmt.Println(cfg.Decode(&c))
+	// Output:
+	// /etc/pbxwatch/pbxwatch.yml:32: address is required: host:port of the endpoint, e.g. pbx.example.com:443
+	// /etc/pbxwatch/pbxwatch.yml:32: warn_days 0: want at least 1 (days before expiry to warn)
+}
+
 // LoadSecret reads `secret:` or `secret_file:`; the value never prints and
 // is scrubbed from everything the plugin sends.
 func ExampleLoadSecret() {

@@ -1,11 +1,13 @@
 package sdk
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,16 +16,27 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/proto"
+	"gopkg.in/yaml.v3"
 
 	"github.com/pbxwatch/pbxwatch/sdk/bounds"
 )
 
 func TestSecretNeverPrints(t *testing.T) {
 	s := Secret("hunter2-long")
-	for _, got := range []string{fmt.Sprint(s), fmt.Sprintf("%v %s %#v", s, s, s)} {
-		if strings.Contains(got, "hunter2") {
+	for _, got := range []string{fmt.Sprint(s), fmt.Sprintf("%v %s %#v %q %x %X %d %10.3s", s, s, s, s, s, s, s, s)} {
+		if strings.Contains(got, "hunter2") || strings.Contains(got, fmt.Sprintf("%x", "hunter2")) {
 			t.Fatalf("printed: %s", got)
 		}
+	}
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "password", s, "p", &s)
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("x", "password", s)
+	if strings.Contains(logs.String(), "hunter2") || !strings.Contains(logs.String(), "<secret>") {
+		t.Fatalf("logged: %s", logs.String())
+	}
+	var back Secret
+	if err := yaml.Unmarshal([]byte("hunter2-long"), &back); err != nil || back.Reveal() != "hunter2-long" {
+		t.Fatalf("decoded %q, %v", back.Reveal(), err)
 	}
 	b, _ := json.Marshal(struct{ S Secret }{s})
 	if strings.Contains(string(b), "hunter2") {

@@ -2,13 +2,16 @@ package sdk
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/pbxwatch/pbxwatch/sdk/scrub"
 )
 
-// Secret holds a credential. It prints, logs and marshals as "<secret>";
-// Reveal returns the value for the one place that must send it.
+// Secret holds a credential. It prints (with any verb), logs and marshals
+// as "<secret>"; Reveal returns the value for the one place that must send
+// it. The agent's own credentials (an Alertmanager's password) are Secrets
+// too: one type, one behaviour.
 type Secret string
 
 const redacted = scrub.Redacted
@@ -19,6 +22,13 @@ func (s Secret) String() string { return redacted }
 // GoString returns "<secret>", for %#v.
 func (s Secret) GoString() string { return redacted }
 
+// Format prints "<secret>" whatever the verb (%x or %q would otherwise
+// encode the value itself).
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
+
+// LogValue logs "<secret>" with any slog handler.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
+
 // MarshalJSON encodes "<secret>".
 func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
 
@@ -27,6 +37,9 @@ func (s Secret) MarshalYAML() (any, error) { return redacted, nil }
 
 // MarshalText encodes "<secret>" (encoding.TextMarshaler users, slog).
 func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+
+// UnmarshalText takes the value as it is (a YAML or JSON string).
+func (s *Secret) UnmarshalText(b []byte) error { *s = Secret(b); return nil }
 
 // Reveal returns the secret's value.
 func (s Secret) Reveal() string { return string(s) }

@@ -2,10 +2,11 @@ package main
 
 import (
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"os"
+
+	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
 // config is the check's `config:` block.
@@ -27,33 +28,33 @@ type config struct {
 }
 
 // UnmarshalYAML applies defaults and validates. The func-style signature
-// keeps sdk.Config.Decode strict about unknown keys, and errors returned
-// here are reported with the config file's name.
+// keeps sdk.Config.Decode strict about unknown keys; sdk.Problems puts
+// each problem at its key's line, which the agent reports as FILE:LINE.
 func (c *config) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = config{WarnDays: 21, CriticalDays: 7}
 	type plain config
 	if err := unmarshal((*plain)(c)); err != nil {
 		return err
 	}
-	var errs []error
+	p := sdk.NewProblems(unmarshal)
 	host, _, err := net.SplitHostPort(c.Address)
 	switch {
 	case c.Address == "":
-		errs = append(errs, errors.New("address is required: host:port of the TLS endpoint, e.g. pbx.example.com:443"))
+		p.Add("address", "address is required: host:port of the TLS endpoint, e.g. pbx.example.com:443")
 	case err != nil:
-		errs = append(errs, fmt.Errorf("address %q: %v (write host:port)", c.Address, err))
+		p.Add("address", "address %q: %v (write host:port)", c.Address, err)
 	case c.ServerName == "":
 		c.ServerName = host
 	}
 	if c.CriticalDays < 0 || c.WarnDays < c.CriticalDays {
-		errs = append(errs, fmt.Errorf("need 0 <= critical_days (%d) <= warn_days (%d)", c.CriticalDays, c.WarnDays))
+		p.Add("critical_days", "need 0 <= critical_days (%d) <= warn_days (%d)", c.CriticalDays, c.WarnDays)
 	}
 	if c.CAFile != "" {
 		if c.roots, err = loadRoots(c.CAFile); err != nil {
-			errs = append(errs, err)
+			p.Add("ca_file", "%v", err)
 		}
 	}
-	return errors.Join(errs...)
+	return p.Err()
 }
 
 // loadRoots returns the system roots plus the certificates in file.

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
@@ -53,12 +49,18 @@ func defaultConfig() config {
 		Window: 15 * time.Minute, TokenFailureThreshold: 5, TokenFailureWindow: 5 * time.Minute, MaxClients: 20}
 }
 
-// UnmarshalYAML applies the defaults. The func-style signature keeps
-// sdk.Config.Decode strict about unknown keys.
+// UnmarshalYAML applies the defaults and validates, each problem at its
+// key's line. The func-style signature keeps sdk.Config.Decode strict
+// about unknown keys.
 func (c *config) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = defaultConfig()
 	type plain config
-	return unmarshal((*plain)(c))
+	if err := unmarshal((*plain)(c)); err != nil {
+		return err
+	}
+	p := sdk.NewProblems(unmarshal)
+	c.validate(p)
+	return p.Err()
 }
 
 // resolvePath fills an empty path with the first default that exists.
@@ -75,41 +77,31 @@ func (c *config) resolvePath(exists func(string) bool) {
 	}
 }
 
-// validate returns every problem as "line N: ..." (N from lines, the line
-// of each key in the block; absent keys have their defaults, which are
-// valid).
-func (c *config) validate(lines map[string]int) []error {
-	var errs []error
-	at := func(key, format string, args ...any) {
-		msg := fmt.Sprintf(format, args...)
-		if l, ok := lines[key]; ok {
-			msg = fmt.Sprintf("line %d: %s", l, msg)
-		}
-		errs = append(errs, errors.New(msg))
-	}
+// validate adds every problem to p (absent keys have their defaults, which
+// are valid).
+func (c *config) validate(p *sdk.Problems) {
 	if c.format() < 0 {
-		at("format", "format %q: want combined (Apache's and nginx's default), common, or vhost_combined (Debian's other_vhosts_access.log)", c.Format)
+		p.Add("format", "format %q: want combined (Apache's and nginx's default), common, or vhost_combined (Debian's other_vhosts_access.log)", c.Format)
 	}
 	if c.StartAt != "end" && c.StartAt != "beginning" {
-		at("start_at", "start_at %q: want end (only requests from now on) or beginning (the whole file)", c.StartAt)
+		p.Add("start_at", "start_at %q: want end (only requests from now on) or beginning (the whole file)", c.StartAt)
 	}
 	if c.MaxLineBytes < 256 || c.MaxLineBytes > maxMaxLineBytes {
-		at("max_line_bytes", "max_line_bytes %d: want between 256 and %d; longer lines are counted as unparsed", c.MaxLineBytes, maxMaxLineBytes)
+		p.Add("max_line_bytes", "max_line_bytes %d: want between 256 and %d; longer lines are counted as unparsed", c.MaxLineBytes, maxMaxLineBytes)
 	}
 	if c.Window < time.Minute || c.Window > 7*24*time.Hour {
-		at("window", "window %v: want between 1m and 168h", c.Window)
+		p.Add("window", "window %v: want between 1m and 168h", c.Window)
 	}
 	if c.TokenFailureThreshold < 1 || c.TokenFailureThreshold > maxThreshold {
-		at("token_failure_threshold", "token_failure_threshold %d: want between 1 and %d failed token requests", c.TokenFailureThreshold, maxThreshold)
+		p.Add("token_failure_threshold", "token_failure_threshold %d: want between 1 and %d failed token requests", c.TokenFailureThreshold, maxThreshold)
 	}
 	if c.TokenFailureWindow < time.Second || c.TokenFailureWindow > 24*time.Hour {
-		at("token_failure_window", "token_failure_window %v: want between 1s and 24h", c.TokenFailureWindow)
+		p.Add("token_failure_window", "token_failure_window %v: want between 1s and 24h", c.TokenFailureWindow)
 	}
 	if c.MaxClients < 1 || c.MaxClients > maxMaxClients {
-		at("max_clients", "max_clients %d: want between 1 and %d (each is a series of accesslog_failed_requests_total; the rest are client=\"other\")", c.MaxClients, maxMaxClients)
+		p.Add("max_clients", "max_clients %d: want between 1 and %d (each is a series of accesslog_failed_requests_total; the rest are client=\"other\")", c.MaxClients, maxMaxClients)
 	}
-	c.validateLookup(at)
-	return errs
+	c.validateLookup(p.Add)
 }
 
 func (c *config) format() format {
@@ -130,22 +122,6 @@ func decodeConfig(cfg *sdk.Config) (config, error) {
 	var c config
 	if err := cfg.Decode(&c); err != nil {
 		return c, err
-	}
-	var root yaml.Node
-	_ = yaml.Unmarshal(cfg.Raw(), &root) // Decode parsed it already
-	lines := map[string]int{}
-	if len(root.Content) > 0 && root.Content[0].Kind == yaml.MappingNode {
-		m := root.Content[0]
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			lines[m.Content[i].Value] = m.Content[i+1].Line
-		}
-	}
-	if errs := c.validate(lines); len(errs) > 0 {
-		out := make([]error, len(errs))
-		for i, e := range errs {
-			out[i] = errors.New(cfg.Locate(e.Error()))
-		}
-		return c, errors.Join(out...)
 	}
 	// The directory decides: /var/log/httpd is 0700 root on Sangoma Linux,
 	// so its file cannot even be stat'ed before the ACL is set.

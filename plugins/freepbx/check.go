@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -28,15 +27,13 @@ func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
 	if err := cfg.Decode(&c.cfg); err != nil {
 		return err
 	}
-	if err := c.cfg.loadSecret(); err != nil {
-		return errors.New(cfg.Locate(err.Error()))
-	}
 	client, rec, err := newRecordingClient(c.cfg.TLS)
 	if err != nil {
 		return err
 	}
 	c.client, c.rec = client, rec
-	return c.configureServerSide(cfg)
+	c.configureServerSide()
+	return nil
 }
 
 func newRecordingClient(t tlsConfig) (*http.Client, *recorder, error) {

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
-	"reflect"
 	"slices"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
@@ -47,10 +43,6 @@ type config struct {
 	WebUser              string     `yaml:"web_user"`
 	ProbeWrongSecret     bool       `yaml:"probe_wrong_secret"`
 	databasePassword     sdk.Secret // from database_password_file
-
-	// lines maps keys to their line in the block, for errors raised after
-	// decoding (the secret file).
-	lines map[string]int
 }
 
 type tlsConfig struct {
@@ -69,110 +61,62 @@ const (
 
 var defaultRequired = []string{"gql:core:read"}
 
-// UnmarshalYAML applies defaults and validates, naming the line of every
-// problem. Unknown keys are rejected here because a yaml.Node decode is not
-// strict on its own.
-func (c *config) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d: the freepbx check's config must be a mapping with url, client_id and client_secret_file", n.Line)
-	}
-	var errs []error
-	errs = append(errs, unknownKeys(n, reflect.TypeFor[config](), "")...)
+// UnmarshalYAML applies defaults, validates and loads the secrets, each
+// problem at its key's line. The func-style signature keeps
+// sdk.Config.Decode strict about unknown keys.
+func (c *config) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = config{RequiredScopes: defaultRequired, ProbeQuery: defaultProbe}
 	type plain config
-	p := plain{RequiredScopes: defaultRequired, ProbeQuery: defaultProbe}
-	if err := n.Decode(&p); err != nil {
-		return errors.Join(append(errs, err)...)
+	if err := unmarshal((*plain)(c)); err != nil {
+		return err
 	}
-	*c = config(p)
-	c.lines = keyLines(n)
-	errs = append(errs, c.validate()...)
-	return errors.Join(errs...)
+	p := sdk.NewProblems(unmarshal)
+	c.validate(p)
+	if p.Err() == nil {
+		c.loadSecrets(p)
+	}
+	return p.Err()
 }
 
-// unknownKeys lists keys of mapping n that t's yaml tags do not declare,
-// descending into nested struct fields.
-func unknownKeys(n *yaml.Node, t reflect.Type, prefix string) []error {
-	fields := map[string]reflect.Type{}
-	var names []string
-	for i := range t.NumField() {
-		tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
-		if tag != "" && tag != "-" {
-			fields[tag] = t.Field(i).Type
-			names = append(names, tag)
-		}
-	}
-	var errs []error
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		ft, ok := fields[k.Value]
-		if !ok {
-			errs = append(errs, fmt.Errorf("line %d: unknown key %s%s (known: %s)", k.Line, prefix, k.Value, strings.Join(names, ", ")))
-			continue
-		}
-		if ft.Kind() == reflect.Struct && v.Kind == yaml.MappingNode {
-			errs = append(errs, unknownKeys(v, ft, prefix+k.Value+".")...)
-		}
-	}
-	return errs
-}
-
-func keyLines(n *yaml.Node) map[string]int {
-	m := map[string]int{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		m[n.Content[i].Value] = n.Content[i].Line
-	}
-	return m
-}
-
-// at prefixes msg with the line of key (or of the block when key is absent).
-func (c *config) at(key, format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
-	if l, ok := c.lines[key]; ok {
-		return fmt.Errorf("line %d: %s", l, msg)
-	}
-	return errors.New(msg)
-}
-
-func (c *config) validate() []error {
-	var errs []error
-	errs = append(errs, c.validateURLs()...)
+// validate adds every problem to p.
+func (c *config) validate(p *sdk.Problems) {
+	c.validateURLs(p)
 	if c.ClientID == "" {
-		errs = append(errs, c.at("client_id", "client_id is required: the Client ID of the Machine-to-Machine application in Connectivity → API → Applications"))
+		p.Add("client_id", "client_id is required: the Client ID of the Machine-to-Machine application in Connectivity → API → Applications")
 	}
 	if c.ClientSecret != "" && c.ClientSecretFile != "" {
-		errs = append(errs, c.at("client_secret", "client_secret and client_secret_file are both set: keep one (client_secret_file is preferred)"))
+		p.Add("client_secret", "client_secret and client_secret_file are both set: keep one (client_secret_file is preferred)")
 	} else if c.ClientSecret == "" && c.ClientSecretFile == "" {
-		errs = append(errs, c.at("client_id", "client_secret_file is required: a file holding the application's Client Secret (or client_secret: ${ENV_VAR})"))
+		p.Add("client_id", "client_secret_file is required: a file holding the application's Client Secret (or client_secret: ${ENV_VAR})")
 	}
 	for i, s := range c.Scopes {
 		if err := checkScope(s); err != nil {
-			errs = append(errs, c.at("scopes", "scopes[%d]: %v", i, err))
+			p.Add("scopes", "scopes[%d]: %v", i, err)
 		}
 	}
 	for i, s := range c.RequiredScopes {
 		if err := checkScope(s); err != nil {
-			errs = append(errs, c.at("required_scopes", "required_scopes[%d]: %v", i, err))
+			p.Add("required_scopes", "required_scopes[%d]: %v", i, err)
 		}
 	}
-	errs = append(errs, c.validateProbe()...)
-	errs = append(errs, c.validateServerSide()...)
+	c.validateProbe(p)
+	c.validateServerSide(p)
 	if c.TLS.CAFile != "" {
 		if _, err := os.ReadFile(c.TLS.CAFile); err != nil {
-			errs = append(errs, c.at("tls", "tls.ca_file: %v", err))
+			p.Add("tls", "tls.ca_file: %v", err)
 		}
 	}
-	return errs
 }
 
-func (c *config) validateURLs() []error {
-	var errs []error
+func (c *config) validateURLs(p *sdk.Problems) {
 	if c.URL == "" && (c.TokenURL == "" || c.GraphQLURL == "") {
-		return []error{c.at("url", "url is required: the FreePBX base address, e.g. https://pbx.example.com")}
+		p.Add("url", "url is required: the FreePBX base address, e.g. https://pbx.example.com")
+		return
 	}
 	if c.URL != "" {
 		u, err := absURL(c.URL)
 		if err != nil {
-			errs = append(errs, c.at("url", "url: %v", err))
+			p.Add("url", "url: %v", err)
 		} else {
 			// The GUI shows API addresses under /admin; accept that base too.
 			base := strings.TrimSuffix(strings.TrimSuffix(u.String(), "/"), "/admin")
@@ -185,14 +129,13 @@ func (c *config) validateURLs() []error {
 		}
 	}
 	for _, kv := range [][2]string{{"token_url", c.TokenURL}, {"graphql_url", c.GraphQLURL}} {
-		if _, err := absURL(kv[1]); err != nil && c.lines[kv[0]] != 0 {
-			errs = append(errs, c.at(kv[0], "%s: %v", kv[0], err))
+		if _, err := absURL(kv[1]); err != nil && p.Has(kv[0]) {
+			p.Add(kv[0], "%s: %v", kv[0], err)
 		}
 	}
 	if (c.TLS != tlsConfig{}) && !strings.HasPrefix(c.TokenURL, "https:") && !strings.HasPrefix(c.GraphQLURL, "https:") {
-		errs = append(errs, c.at("tls", "tls is set but the API is reached over http: use an https:// url or drop tls"))
+		p.Add("tls", "tls is set but the API is reached over http: use an https:// url or drop tls")
 	}
-	return errs
 }
 
 func absURL(s string) (*url.URL, error) {
@@ -209,36 +152,35 @@ func absURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
-func (c *config) validateProbe() []error {
-	var errs []error
+func (c *config) validateProbe(p *sdk.Problems) {
 	q := strings.TrimSpace(c.ProbeQuery)
 	if q == "" || !(strings.HasPrefix(q, "{") || strings.HasPrefix(q, "query")) {
-		errs = append(errs, c.at("probe_query", "probe_query must be a GraphQL query such as %s", defaultProbe))
+		p.Add("probe_query", "probe_query must be a GraphQL query such as %s", defaultProbe)
 	}
 	for i, e := range c.ExpectedExtensions {
 		if strings.TrimSpace(e) == "" {
-			errs = append(errs, c.at("expected_extensions", "expected_extensions[%d] is empty", i))
+			p.Add("expected_extensions", "expected_extensions[%d] is empty", i)
 		} else if slices.Index(c.ExpectedExtensions, e) != i {
-			errs = append(errs, c.at("expected_extensions", "expected_extensions[%d] %q is listed twice", i, e))
+			p.Add("expected_extensions", "expected_extensions[%d] %q is listed twice", i, e)
 		}
 	}
 	if len(c.ExpectedExtensions) > 0 && (!strings.Contains(q, "fetchAllExtensions") || !strings.Contains(q, "extensionId")) {
-		errs = append(errs, c.at("expected_extensions", "expected_extensions needs a probe_query that lists fetchAllExtensions { extension { extensionId } }; drop probe_query to use the default"))
+		p.Add("expected_extensions", "expected_extensions needs a probe_query that lists fetchAllExtensions { extension { extensionId } }; drop probe_query to use the default")
 	}
-	return errs
 }
 
-// loadSecret resolves the client secret after decoding; the error carries
-// the line of the key, for sdk.Config.Locate.
-func (c *config) loadSecret() error {
+// loadSecrets resolves the client secret and the database credentials of
+// a valid config.
+func (c *config) loadSecrets(p *sdk.Problems) {
 	s, err := sdk.LoadSecret("client_secret", c.ClientSecret, c.ClientSecretFile)
 	if err != nil {
 		key := "client_secret_file"
 		if c.ClientSecret != "" {
 			key = "client_secret"
 		}
-		return c.at(key, "%v", err)
+		p.Add(key, "%v", err)
+		return
 	}
 	c.ClientSecret = s
-	return nil
+	c.loadServerSecrets(p)
 }

@@ -36,9 +36,6 @@ func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
 	if err := cfg.Decode(&c.cfg); err != nil {
 		return err
 	}
-	if errs := c.cfg.validate(); len(errs) > 0 {
-		return locate(cfg, errs)
-	}
 	m, err := newMatcher(c.cfg.Patterns)
 	if err != nil {
 		return err

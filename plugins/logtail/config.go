@@ -1,11 +1,8 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
@@ -71,8 +68,9 @@ var defaultPatterns = []patternConfig{
 
 var patternName = regexp.MustCompile(`^[a-z0-9_]+$`)
 
-// UnmarshalYAML applies defaults and validates. The func-style signature
-// keeps sdk.Config.Decode strict about unknown keys.
+// UnmarshalYAML applies defaults and validates, each problem at its key's
+// line. The func-style signature keeps sdk.Config.Decode strict about
+// unknown keys.
 func (c *config) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = config{Path: defaultPath, Format: "freepbx", StartAt: "end", MaxLineBytes: defaultMaxLineBytes}
 	type plain config
@@ -82,117 +80,57 @@ func (c *config) UnmarshalYAML(unmarshal func(any) error) error {
 	if c.Patterns == nil {
 		c.Patterns = defaultPatterns
 	}
-	return nil
+	p := sdk.NewProblems(unmarshal)
+	c.validate(p)
+	return p.Err()
 }
 
-// fieldError is a validation problem of one config key, which Configure
-// locates in the config file.
-type fieldError struct {
-	key   string // "start_at", "patterns[1].regex"
-	index int    // pattern index, -1 for a top-level key
-	msg   string
-}
-
-func (e *fieldError) Error() string { return e.msg }
-
-func topErr(key, format string, args ...any) error {
-	return &fieldError{key: key, index: -1, msg: fmt.Sprintf(format, args...)}
-}
-
-func patErr(i int, key, format string, args ...any) error {
-	return &fieldError{key: key, index: i, msg: fmt.Sprintf(format, args...)}
-}
-
-// validate returns every problem, each a *fieldError.
-func (c *config) validate() []error {
-	var errs []error
+// validate adds every problem to p.
+func (c *config) validate(p *sdk.Problems) {
 	if c.Path == "" {
-		errs = append(errs, topErr("path", "path is required: the log file to tail, e.g. /var/log/asterisk/freepbx.log"))
+		p.Add("path", "path is required: the log file to tail, e.g. /var/log/asterisk/freepbx.log")
 	}
 	if c.Format != "freepbx" && c.Format != "plain" {
-		errs = append(errs, topErr("format", "format %q: want freepbx (Monolog and legacy FreePBX lines) or plain", c.Format))
+		p.Add("format", "format %q: want freepbx (Monolog and legacy FreePBX lines) or plain", c.Format)
 	}
 	if c.StartAt != "end" && c.StartAt != "beginning" {
-		errs = append(errs, topErr("start_at", "start_at %q: want end (only lines written from now on) or beginning (the whole file)", c.StartAt))
+		p.Add("start_at", "start_at %q: want end (only lines written from now on) or beginning (the whole file)", c.StartAt)
 	}
 	if c.MaxLineBytes < 256 || c.MaxLineBytes > maxMaxLineBytes {
-		errs = append(errs, topErr("max_line_bytes", "max_line_bytes %d: want between 256 and %d; longer lines are counted once and cut", c.MaxLineBytes, maxMaxLineBytes))
+		p.Add("max_line_bytes", "max_line_bytes %d: want between 256 and %d; longer lines are counted once and cut", c.MaxLineBytes, maxMaxLineBytes)
 	}
 	seen := map[string]bool{}
-	for i, p := range c.Patterns {
-		where := fmt.Sprintf("patterns[%d]", i)
-		if p.Name != "" {
-			where = fmt.Sprintf("patterns[%d] (%s)", i, p.Name)
-		}
-		switch {
-		case !patternName.MatchString(p.Name):
-			errs = append(errs, patErr(i, "name", "%s: name %q must be lower-case letters, digits and _ (it becomes a metric label and event name)", where, p.Name))
-		case seen[p.Name]:
-			errs = append(errs, patErr(i, "name", "%s: name %q is used twice: names must be unique", where, p.Name))
-		}
-		seen[p.Name] = true
-		if p.Regex == "" {
-			errs = append(errs, patErr(i, "regex", "%s: regex is required", where))
-		} else if _, err := regexp.Compile(p.Regex); err != nil {
-			errs = append(errs, patErr(i, "regex", "%s: regex: %v (Go RE2 syntax: no look-around or back-references)", where, err))
-		}
-		switch p.Severity {
-		case "info", "warning", "critical":
-		case "":
-			errs = append(errs, patErr(i, "severity", "%s: severity is required: info, warning or critical", where))
-		default:
-			errs = append(errs, patErr(i, "severity", "%s: severity %q: want info, warning or critical", where, p.Severity))
-		}
+	for i, pat := range c.Patterns {
+		validatePattern(p.In("patterns", i), i, pat, seen)
 	}
-	return errs
 }
 
-// locate prefixes each validation error with the config file and line of
-// its key (or of the entry or block holding it, when the key is absent).
-func locate(cfg *sdk.Config, errs []error) error {
-	var root yaml.Node
-	_ = yaml.Unmarshal(cfg.Raw(), &root)
-	out := make([]error, 0, len(errs))
-	for _, err := range errs {
-		var fe *fieldError
-		if !errors.As(err, &fe) {
-			out = append(out, err)
-			continue
-		}
-		line := 1
-		if len(root.Content) > 0 {
-			line = keyLine(root.Content[0], fe)
-		}
-		out = append(out, fmt.Errorf("%s: %s", cfg.Position(line), fe.msg))
+// validatePattern adds the problems of patterns[i] to p, that entry's
+// Problems.
+func validatePattern(p *sdk.Problems, i int, pat patternConfig, seen map[string]bool) {
+	where := fmt.Sprintf("patterns[%d]", i)
+	if pat.Name != "" {
+		where = fmt.Sprintf("patterns[%d] (%s)", i, pat.Name)
 	}
-	return errors.Join(out...)
-}
-
-func keyLine(top *yaml.Node, fe *fieldError) int {
-	m := top
-	if fe.index >= 0 {
-		pats := mapValue(top, "patterns")
-		if pats == nil || pats.Kind != yaml.SequenceNode || fe.index >= len(pats.Content) {
-			return top.Line
-		}
-		m = pats.Content[fe.index]
+	switch {
+	case !patternName.MatchString(pat.Name):
+		p.Add("name", "%s: name %q must be lower-case letters, digits and _ (it becomes a metric label and event name)", where, pat.Name)
+	case seen[pat.Name]:
+		p.Add("name", "%s: name %q is used twice: names must be unique", where, pat.Name)
 	}
-	if v := mapValue(m, fe.key); v != nil {
-		return v.Line
+	seen[pat.Name] = true
+	if pat.Regex == "" {
+		p.Add("regex", "%s: regex is required", where)
+	} else if _, err := regexp.Compile(pat.Regex); err != nil {
+		p.Add("regex", "%s: regex: %v (Go RE2 syntax: no look-around or back-references)", where, err)
 	}
-	return m.Line
-}
-
-func mapValue(m *yaml.Node, key string) *yaml.Node {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
+	switch pat.Severity {
+	case "info", "warning", "critical":
+	case "":
+		p.Add("severity", "%s: severity is required: info, warning or critical", where)
+	default:
+		p.Add("severity", "%s: severity %q: want info, warning or critical", where, pat.Severity)
 	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
 }
 
 func (c *config) format() format {

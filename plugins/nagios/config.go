@@ -1,14 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
@@ -36,20 +33,21 @@ type config struct {
 type commandLine struct {
 	args   []string
 	isText bool
-	line   int
 }
 
-func (c *commandLine) UnmarshalYAML(n *yaml.Node) error {
-	c.line = n.Line
-	switch n.Kind {
-	case yaml.ScalarNode:
-		c.isText = true
-		c.args = []string{n.Value}
+// UnmarshalYAML takes one string or a list of strings.
+func (c *commandLine) UnmarshalYAML(unmarshal func(any) error) error {
+	var text string
+	if unmarshal(&text) == nil {
+		c.isText, c.args = true, []string{text}
 		return nil
-	case yaml.SequenceNode:
-		return n.Decode(&c.args)
 	}
-	return fmt.Errorf("line %d: command must be a list such as [/usr/lib/nagios/plugins/check_disk, -w, \"10%%\", -p, /]", n.Line)
+	if unmarshal(&c.args) == nil {
+		return nil
+	}
+	p := sdk.NewProblems(unmarshal)
+	p.Add("", "command must be a list such as [/usr/lib/nagios/plugins/check_disk, -w, \"10%%\", -p, /]")
+	return p.Err()
 }
 
 const (
@@ -58,55 +56,51 @@ const (
 	shellPath        = "/bin/sh"
 )
 
-// UnmarshalYAML applies defaults and validates. The func-style signature
-// keeps sdk.Config.Decode strict about unknown keys.
+// UnmarshalYAML applies defaults and validates, each problem at its key's
+// line. The func-style signature keeps sdk.Config.Decode strict about
+// unknown keys.
 func (c *config) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = config{MaxOutputBytes: defaultMaxOutput}
 	type plain config
 	if err := unmarshal((*plain)(c)); err != nil {
 		return err
 	}
-	return c.validate()
+	p := sdk.NewProblems(unmarshal)
+	c.validate(p)
+	return p.Err()
 }
 
-func (c *config) validate() error {
-	at := func(format string, args ...any) error {
-		if c.Command.line > 0 {
-			return fmt.Errorf("line %d: "+format, append([]any{c.Command.line}, args...)...)
-		}
-		return fmt.Errorf(format, args...)
-	}
-	var errs []error
+// validate adds every problem to p.
+func (c *config) validate(p *sdk.Problems) {
 	switch {
 	case len(c.Command.args) == 0 || c.Command.args[0] == "":
-		errs = append(errs, errors.New("command is required: the Nagios plugin and its arguments, e.g. command: [/usr/lib/nagios/plugins/check_disk, -w, \"10%\", -c, \"5%\", -p, /]"))
+		p.Add("command", "command is required: the Nagios plugin and its arguments, e.g. command: [/usr/lib/nagios/plugins/check_disk, -w, \"10%%\", -c, \"5%%\", -p, /]")
 	case c.Shell && !c.Command.isText:
-		errs = append(errs, at("shell: true needs command as one string for /bin/sh -c, e.g. command: \"check_procs -C asterisk | head -1\""))
+		p.Add("command", "shell: true needs command as one string for /bin/sh -c, e.g. command: \"check_procs -C asterisk | head -1\"")
 	case !c.Shell && c.Command.isText:
-		errs = append(errs, at("command is a string: write it as a list ([/usr/lib/nagios/plugins/check_disk, -p, /]) to run it without a shell, or set shell: true to run it with /bin/sh -c"))
+		p.Add("command", "command is a string: write it as a list ([/usr/lib/nagios/plugins/check_disk, -p, /]) to run it without a shell, or set shell: true to run it with /bin/sh -c")
 	case !c.Shell:
 		if err := checkExecutable(c.Command.args[0]); err != nil {
-			errs = append(errs, at("command: %v", err))
+			p.Add("command", "command: %v", err)
 		}
 	}
 	for k := range c.Env {
 		if k == "" || strings.ContainsAny(k, "= \x00") {
-			errs = append(errs, fmt.Errorf("env: %q is not a valid variable name", k))
+			p.Add("env", "env: %q is not a valid variable name", k)
 		}
 	}
 	for k, v := range c.SecretEnv {
 		if k == "" || strings.ContainsAny(k, "= \x00") {
-			errs = append(errs, fmt.Errorf("secret_env: %q is not a valid variable name", k))
+			p.Add("secret_env", "secret_env: %q is not a valid variable name", k)
 		}
 		if _, dup := c.Env[k]; dup {
-			errs = append(errs, fmt.Errorf("%s is in both env and secret_env: keep one", k))
+			p.Add("secret_env", "%s is in both env and secret_env: keep one", k)
 		}
 		sdk.RegisterSecret(v.Reveal())
 	}
 	if c.MaxOutputBytes <= 0 || c.MaxOutputBytes > maxMaxOutput {
-		errs = append(errs, fmt.Errorf("max_output_bytes must be between 1 and %d", maxMaxOutput))
+		p.Add("max_output_bytes", "max_output_bytes must be between 1 and %d", maxMaxOutput)
 	}
-	return errors.Join(errs...)
 }
 
 // checkExecutable says why path cannot be run, if it cannot.

@@ -423,6 +423,7 @@ func TestConfigErrorsNameTheLine(t *testing.T) {
 		{"shell: true\ncommand: [/bin/true]\n", "config:2: shell: true needs command as one string"},
 		{"max_output_bytes: 0\ncommand: [/bin/true]\n", "max_output_bytes must be between"},
 		{"commnd: [/bin/true]\n", `config:1: unknown key "commnd"`},
+		{"shell: false\ncommand: {path: /bin/true}\n", "config:2: command must be a list such as [/usr/lib/nagios/plugins/check_disk"},
 		{"", "command is required"},
 	}
 	for _, c := range cases {

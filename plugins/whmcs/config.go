@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -51,9 +49,9 @@ var defaultConfig = config{
 	RequestTimeout:    10 * time.Second,
 }
 
-// UnmarshalYAML applies defaults and validates. The func-style signature
-// keeps sdk.Config.Decode strict about unknown keys; the keys' lines come
-// from a second decode into nodes, so every problem names its line.
+// UnmarshalYAML applies defaults and validates, each problem at its key's
+// line. The func-style signature keeps sdk.Config.Decode strict about
+// unknown keys.
 func (c *config) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = defaultConfig
 	c.RequiredActions = append([]string(nil), defaultConfig.RequiredActions...)
@@ -61,30 +59,30 @@ func (c *config) UnmarshalYAML(unmarshal func(any) error) error {
 	if err := unmarshal((*plain)(c)); err != nil {
 		return err
 	}
-	var nodes map[string]yaml.Node
-	_ = unmarshal(&nodes) // the first decode succeeded, so this one does too
-	return c.validate(func(key string) string {
-		if n, ok := nodes[key]; ok {
-			return fmt.Sprintf("line %d: %s: ", n.Line, key)
-		}
-		return "" // a missing key: the message names it
-	})
+	p := sdk.NewProblems(unmarshal)
+	c.validate(p)
+	return p.Err()
 }
 
-// validate checks every option and resolves URLs, secrets and TLS settings;
-// at prefixes a problem with its key's line, or "" for a key not given.
-func (c *config) validate(at func(string) string) error {
-	var errs []error
+// validate checks every option and resolves URLs, secrets and TLS
+// settings, adding every problem to p.
+func (c *config) validate(p *sdk.Problems) {
+	// A given key's problem names the key after its line; a missing key's
+	// message names it already.
 	add := func(key string, err error) {
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s%w", at(key), err))
+		switch {
+		case err == nil:
+		case p.Has(key):
+			p.Add(key, "%s: %v", key, err)
+		default:
+			p.Add(key, "%v", err)
 		}
 	}
 	// sdk.LoadSecret's errors name their key already: only the line goes
 	// in front ("secret_file: secret_file: open ..." otherwise).
 	addSecret := func(key string, err error) {
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s%w", strings.TrimSuffix(at(key), key+": "), err))
+			p.Add(key, "%v", err)
 		}
 	}
 	add("url", c.resolveURL())
@@ -110,7 +108,6 @@ func (c *config) validate(at func(string) string) error {
 	if c.RequestTimeout <= 0 {
 		add("request_timeout", fmt.Errorf("%s: want a positive duration such as 10s (each HTTP request's limit; the check's timeout still bounds the run)", c.RequestTimeout))
 	}
-	return errors.Join(errs...)
 }
 
 func secretKey(name, file string) string {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,19 +25,19 @@ func (c *config) UnmarshalYAML(unmarshal func(any) error) error {
 	if err := unmarshal((*plain)(c)); err != nil {
 		return err
 	}
-	var errs []error
+	p := sdk.NewProblems(unmarshal)
 	if c.Glob == "" {
-		errs = append(errs, errors.New("glob is required: the backup files to look at, e.g. /var/spool/asterisk/backup/*/*.tar.gz"))
+		p.Add("glob", "glob is required: the backup files to look at, e.g. /var/spool/asterisk/backup/*/*.tar.gz")
 	} else if _, err := filepath.Match(c.Glob, ""); err != nil {
-		errs = append(errs, fmt.Errorf("glob %q: %v", c.Glob, err))
+		p.Add("glob", "glob %q: %v", c.Glob, err)
 	}
 	if c.MaxAge <= 0 {
-		errs = append(errs, errors.New("max_age must be positive, e.g. 26h for a daily backup"))
+		p.Add("max_age", "max_age must be positive, e.g. 26h for a daily backup")
 	}
 	if c.MinBytes < 0 {
-		errs = append(errs, errors.New("min_bytes cannot be negative"))
+		p.Add("min_bytes", "min_bytes cannot be negative")
 	}
-	return errors.Join(errs...)
+	return p.Err()
 }
 
 type backupCheck struct{ cfg config }

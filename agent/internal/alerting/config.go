@@ -1,9 +1,6 @@
 package alerting
 
 import (
-	"errors"
-	"fmt"
-	"log/slog"
 	"net/url"
 	"regexp"
 	"sort"
@@ -11,7 +8,8 @@ import (
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
-	"gopkg.in/yaml.v3"
+
+	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
 // Defaults of the `alerting:` block.
@@ -54,9 +52,9 @@ type AlertmanagerConfig struct {
 
 // BasicAuth holds HTTP basic credentials; give Password or PasswordFile.
 type BasicAuth struct {
-	Username     string `yaml:"username"`
-	Password     Secret `yaml:"password"`
-	PasswordFile string `yaml:"password_file"`
+	Username     string     `yaml:"username"`
+	Password     sdk.Secret `yaml:"password"`
+	PasswordFile string     `yaml:"password_file"`
 }
 
 // TLSConfig configures HTTPS to an Alertmanager.
@@ -67,39 +65,18 @@ type TLSConfig struct {
 	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
 }
 
-// Secret is a string that never prints: not in logs, errors or marshalled
-// config.
-type Secret string
-
-const redacted = "<secret>"
-
-func (Secret) String() string                  { return redacted }
-func (Secret) GoString() string                { return redacted }
-func (Secret) LogValue() slog.Value            { return slog.StringValue(redacted) }
-func (Secret) MarshalYAML() (any, error)       { return redacted, nil }
-func (Secret) MarshalJSON() ([]byte, error)    { return []byte(`"` + redacted + `"`), nil }
-func (s Secret) Format(f fmt.State, _ rune)    { _, _ = f.Write([]byte(redacted)) }
-func (Secret) MarshalText() ([]byte, error)    { return []byte(redacted), nil }
-func (s *Secret) UnmarshalText(b []byte) error { *s = Secret(b); return nil }
-
 // UnmarshalYAML applies the defaults and validates. The func-style
 // signature keeps the outer decoder's strictness (unknown keys are errors).
 func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = Config{ResendInterval: DefaultResendInterval, EventQuietPeriod: DefaultEventQuietPeriod}
 	type plain Config
-	var nested *yaml.TypeError
-	if err := unmarshal((*plain)(c)); err != nil {
-		// Problems of the Alertmanager entries: report the block's own too.
-		if !errors.As(err, &nested) {
-			return err
-		}
-	}
-	p := newProblems(unmarshal)
-	if nested != nil {
-		p.msgs = append(p.msgs, nested.Errors...)
+	p := sdk.NewProblems(unmarshal)
+	// Problems of the Alertmanager entries: report the block's own too.
+	if err := p.Nested(unmarshal((*plain)(c))); err != nil {
+		return err
 	}
 	c.validate(p)
-	return p.err()
+	return p.Err()
 }
 
 // UnmarshalYAML applies the per-Alertmanager defaults and validates.
@@ -109,9 +86,9 @@ func (a *AlertmanagerConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	if err := unmarshal((*plain)(a)); err != nil {
 		return err
 	}
-	p := newProblems(unmarshal)
+	p := sdk.NewProblems(unmarshal)
 	a.validate(p)
-	return p.err()
+	return p.Err()
 }
 
 // withDefaults fills what a Config built in Go (not decoded) left zero.
@@ -144,73 +121,73 @@ var builtinLabels = map[string]bool{
 // Validate reports every problem of a Config (defaults already applied),
 // including its Alertmanager entries.
 func (c *Config) Validate() error {
-	p := &problems{}
+	p := &sdk.Problems{}
 	c.validate(p)
 	for i := range c.Alertmanagers {
 		c.Alertmanagers[i].validate(p)
 	}
-	return p.err()
+	return p.Err()
 }
 
-func (c *Config) validate(p *problems) {
+func (c *Config) validate(p *sdk.Problems) {
 	if c.ResendInterval <= 0 {
-		p.add("resend_interval", "alerting.resend_interval must be positive (default %s)", DefaultResendInterval)
+		p.Add("resend_interval", "alerting.resend_interval must be positive (default %s)", DefaultResendInterval)
 	}
 	if c.EventQuietPeriod <= 0 {
-		p.add("event_quiet_period", "alerting.event_quiet_period must be positive (default %s)", DefaultEventQuietPeriod)
+		p.Add("event_quiet_period", "alerting.event_quiet_period must be positive (default %s)", DefaultEventQuietPeriod)
 	}
 	for _, k := range sortedKeys(c.ExternalLabels) {
 		switch {
 		case !labelName.MatchString(k):
-			p.add("external_labels", "alerting.external_labels: %q is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)", k)
+			p.Add("external_labels", "alerting.external_labels: %q is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)", k)
 		case builtinLabels[k] && k != "instance":
-			p.add("external_labels", "alerting.external_labels: %q is set by the agent; choose another name", k)
+			p.Add("external_labels", "alerting.external_labels: %q is set by the agent; choose another name", k)
 		}
 	}
 	if c.RunbookBaseURL != "" && !isAbsoluteURL(c.RunbookBaseURL) {
-		p.add("runbook_base_url", "alerting.runbook_base_url %q: want an absolute http(s) URL such as %s", c.RunbookBaseURL, DefaultRunbookBaseURL)
+		p.Add("runbook_base_url", "alerting.runbook_base_url %q: want an absolute http(s) URL such as %s", c.RunbookBaseURL, DefaultRunbookBaseURL)
 	}
 	seen := map[string]bool{}
 	for _, am := range c.Alertmanagers {
 		if seen[am.URL] {
-			p.add("alertmanagers", "alerting.alertmanagers: %s is listed twice", am.URL)
+			p.Add("alertmanagers", "alerting.alertmanagers: %s is listed twice", am.URL)
 		}
 		seen[am.URL] = true
 	}
 }
 
-func (a *AlertmanagerConfig) validate(p *problems) {
+func (a *AlertmanagerConfig) validate(p *sdk.Problems) {
 	u, err := url.Parse(a.URL)
 	switch {
 	case a.URL == "":
-		p.add("url", "alertmanager url is empty: set e.g. url: http://127.0.0.1:9093")
+		p.Add("url", "alertmanager url is empty: set e.g. url: http://127.0.0.1:9093")
 	case err != nil:
-		p.add("url", "alertmanager url %q: %v", a.URL, err)
+		p.Add("url", "alertmanager url %q: %v", a.URL, err)
 	case u.Scheme != "http" && u.Scheme != "https":
-		p.add("url", "alertmanager url %q must start with http:// or https://", u.Redacted())
+		p.Add("url", "alertmanager url %q must start with http:// or https://", u.Redacted())
 	case u.Host == "":
-		p.add("url", "alertmanager url %q has no host", u.Redacted())
+		p.Add("url", "alertmanager url %q has no host", u.Redacted())
 	case u.User != nil:
-		p.add("url", "alertmanager url %q carries credentials: move them to basic_auth (with password_file) so they are never logged", u.Redacted())
+		p.Add("url", "alertmanager url %q carries credentials: move them to basic_auth (with password_file) so they are never logged", u.Redacted())
 	case u.RawQuery != "" || u.Fragment != "":
-		p.add("url", "alertmanager url %q: remove the query or fragment; give the base URL only", u.Redacted())
+		p.Add("url", "alertmanager url %q: remove the query or fragment; give the base URL only", u.Redacted())
 	}
 	if a.Timeout <= 0 {
-		p.add("timeout", "alertmanager %s: timeout must be positive (default %s)", a.URL, DefaultTimeout)
+		p.Add("timeout", "alertmanager %s: timeout must be positive (default %s)", a.URL, DefaultTimeout)
 	}
 	if b := a.BasicAuth; b != nil {
 		if b.Username == "" {
-			p.add("basic_auth", "alertmanager %s: basic_auth.username is empty", a.URL)
+			p.Add("basic_auth", "alertmanager %s: basic_auth.username is empty", a.URL)
 		}
 		if b.Password != "" && b.PasswordFile != "" {
-			p.add("basic_auth", "alertmanager %s: give basic_auth.password or basic_auth.password_file, not both", a.URL)
+			p.Add("basic_auth", "alertmanager %s: give basic_auth.password or basic_auth.password_file, not both", a.URL)
 		}
 		if a.BearerTokenFile != "" {
-			p.add("bearer_token_file", "alertmanager %s: give basic_auth or bearer_token_file, not both", a.URL)
+			p.Add("bearer_token_file", "alertmanager %s: give basic_auth or bearer_token_file, not both", a.URL)
 		}
 	}
 	if (a.TLS.CertFile == "") != (a.TLS.KeyFile == "") {
-		p.add("tls", "alertmanager %s: tls.cert_file and tls.key_file go together", a.URL)
+		p.Add("tls", "alertmanager %s: tls.cert_file and tls.key_file go together", a.URL)
 	}
 }
 
@@ -270,51 +247,51 @@ func (a *CheckAlert) UnmarshalYAML(unmarshal func(any) error) error {
 	if err := unmarshal((*plain)(a)); err != nil {
 		return err
 	}
-	p := newProblems(unmarshal)
+	p := sdk.NewProblems(unmarshal)
 	a.validate(p)
-	return p.err()
+	return p.Err()
 }
 
 // Validate reports every problem of a CheckAlert.
 func (a *CheckAlert) Validate() error {
-	p := &problems{}
+	p := &sdk.Problems{}
 	a.validate(p)
-	return p.err()
+	return p.Err()
 }
 
-func (a *CheckAlert) validate(p *problems) {
+func (a *CheckAlert) validate(p *sdk.Problems) {
 	if a.For < 0 {
-		p.add("for", "alert.for must not be negative")
+		p.Add("for", "alert.for must not be negative")
 	}
 	if a.KeepFiringFor < 0 {
-		p.add("keep_firing_for", "alert.keep_firing_for must not be negative")
+		p.Add("keep_firing_for", "alert.keep_firing_for must not be negative")
 	}
 	switch a.Severity {
 	case "", "info", "warning", "critical":
 	default:
-		p.add("severity", "alert.severity %q: use info, warning or critical (or leave it out to take the diagnosis' severity)", a.Severity)
+		p.Add("severity", "alert.severity %q: use info, warning or critical (or leave it out to take the diagnosis' severity)", a.Severity)
 	}
 	for _, k := range sortedKeys(a.Labels) {
 		switch {
 		case !labelName.MatchString(k):
-			p.add("labels", "alert.labels: %q is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)", k)
+			p.Add("labels", "alert.labels: %q is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)", k)
 		case builtinLabels[k]:
-			p.add("labels", "alert.labels: %q is set by the agent; choose another name (severity: use alert.severity)", k)
+			p.Add("labels", "alert.labels: %q is set by the agent; choose another name (severity: use alert.severity)", k)
 		}
 	}
 	if a.RunbookURL != "" {
 		if u, err := url.Parse(a.RunbookURL); err != nil || u.Scheme == "" {
-			p.add("runbook_url", "alert.runbook_url %q is not an absolute URL", a.RunbookURL)
+			p.Add("runbook_url", "alert.runbook_url %q is not an absolute URL", a.RunbookURL)
 		}
 	}
 	for _, k := range sortedKeys(a.Annotations) {
 		switch {
 		case !labelName.MatchString(k):
-			p.add("annotations", "alert.annotations: %q is not a valid annotation name ([a-zA-Z_][a-zA-Z0-9_]*)", k)
+			p.Add("annotations", "alert.annotations: %q is not a valid annotation name ([a-zA-Z_][a-zA-Z0-9_]*)", k)
 		case agentAnnotations[k]:
-			p.add("annotations", "alert.annotations: %q is written by the agent from the diagnosis; choose another name", k)
+			p.Add("annotations", "alert.annotations: %q is written by the agent from the diagnosis; choose another name", k)
 		case strings.HasSuffix(k, "_url") && !isAbsoluteURL(a.Annotations[k]):
-			p.add("annotations", "alert.annotations.%s %q: want an absolute http(s) URL", k, a.Annotations[k])
+			p.Add("annotations", "alert.annotations.%s %q: want an absolute http(s) URL", k, a.Annotations[k])
 		}
 	}
 }
@@ -323,63 +300,6 @@ func (a *CheckAlert) validate(p *problems) {
 type CheckInfo struct {
 	Name, Plugin string
 	Alert        CheckAlert
-}
-
-// problems collects validation errors. Decoded from YAML, each carries the
-// line of the offending key as "line N: …" inside a *yaml.TypeError, which
-// yaml.v3 merges into its own error list, so the config loader reports them
-// as file:line like every other config error.
-type problems struct {
-	node *yaml.Node
-	msgs []string
-}
-
-// newProblems captures the node being decoded, for its lines.
-func newProblems(unmarshal func(any) error) *problems {
-	var c nodeCatcher
-	if err := unmarshal(&c); err != nil || c.node == nil {
-		return &problems{node: &yaml.Node{}}
-	}
-	return &problems{node: c.node}
-}
-
-// nodeCatcher keeps the node it is decoded from (decoding into a yaml.Node
-// through the func-style unmarshal would decode the mapping into the
-// Node's fields instead).
-type nodeCatcher struct{ node *yaml.Node }
-
-func (c *nodeCatcher) UnmarshalYAML(n *yaml.Node) error { c.node = n; return nil }
-
-func (p *problems) add(key, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	if p.node != nil {
-		msg = fmt.Sprintf("line %d: %s", p.line(key), msg)
-	}
-	p.msgs = append(p.msgs, msg)
-}
-
-// line is where key sits in the mapping, or where the mapping starts.
-func (p *problems) line(key string) int {
-	for i := 0; i+1 < len(p.node.Content); i += 2 {
-		if p.node.Content[i].Value == key {
-			return p.node.Content[i].Line
-		}
-	}
-	return p.node.Line
-}
-
-func (p *problems) err() error {
-	if len(p.msgs) == 0 {
-		return nil
-	}
-	if p.node != nil {
-		return &yaml.TypeError{Errors: p.msgs}
-	}
-	errs := make([]error, len(p.msgs))
-	for i, m := range p.msgs {
-		errs[i] = errors.New(m)
-	}
-	return errors.Join(errs...)
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -20,7 +20,7 @@ import (
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/alerting"
 	"github.com/pbxwatch/pbxwatch/agent/internal/remotewrite"
-	"github.com/pbxwatch/pbxwatch/agent/internal/yamlcheck"
+	"github.com/pbxwatch/pbxwatch/sdk"
 	"github.com/pbxwatch/pbxwatch/sdk/scrub"
 	"github.com/pbxwatch/pbxwatch/sdk/yamlerr"
 )
@@ -92,7 +92,7 @@ type Check struct {
 func (a *Agent) UnmarshalYAML(unmarshal func(any) error) error {
 	*a = Agent{StateDir: DefaultStateDir, PluginDir: DefaultPluginDir}
 	type plain Agent
-	p := yamlcheck.New(unmarshal)
+	p := sdk.NewProblems(unmarshal)
 	if err := p.Nested(unmarshal((*plain)(a))); err != nil {
 		return err
 	}

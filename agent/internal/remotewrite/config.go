@@ -13,7 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/pbxwatch/pbxwatch/agent/internal/yamlcheck"
+	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
 // Defaults of a `remote_write:` entry (docs/fleet.md).
@@ -120,7 +120,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = Config{Interval: DefaultInterval, RemoteTimeout: DefaultRemoteTimeout,
 		Queue: QueueConfig{MaxBytes: DefaultMaxBytes, MaxAge: DefaultMaxAge}}
 	type plain Config
-	p := yamlcheck.New(unmarshal)
+	p := sdk.NewProblems(unmarshal)
 	if err := p.Nested(unmarshal((*plain)(c))); err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ var reservedHeaders = map[string]string{
 	"X-Prometheus-Remote-Write-Version": "the protocol sets it",
 }
 
-func (c *Config) validate(p *yamlcheck.Problems) {
+func (c *Config) validate(p *sdk.Problems) {
 	u, err := url.Parse(c.URL)
 	switch {
 	case c.URL == "":
