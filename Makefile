@@ -37,6 +37,8 @@ DOCDIR      := $(PREFIX)/share/doc/pbxwatch
 MANDIR      := $(PREFIX)/share/man
 DOCS        := README.md $(wildcard docs/*.md)
 EXAMPLES    := configs/pbxwatch.example.yaml configs/prometheus/pbxwatch.rules.yml configs/prometheus/prometheus.yml configs/alertmanager/alertmanager.yml
+# Beside alertmanager.yml, which loads it as templates/pbxwatch.tmpl.
+EXAMPLE_TEMPLATES := configs/alertmanager/templates/pbxwatch.tmpl
 
 .PHONY: all build install package generate test test-deps fuzz fault bench demo lint clean
 
@@ -62,7 +64,7 @@ build:
 install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSCONFDIR)/pbxwatch $(DESTDIR)$(SYSCONFDIR)/default
+		$(DESTDIR)$(DOCDIR)/examples/templates $(DESTDIR)$(SYSCONFDIR)/pbxwatch $(DESTDIR)$(SYSCONFDIR)/default
 	install -m 0755 $(BIN)/pbxwatch $(DESTDIR)$(BINDIR)/pbxwatch
 	for p in $(PLUGINS); do install -m 0755 $(BIN)/pbxwatch-plugin-$$p $(DESTDIR)$(LIBEXECDIR)/ || exit 1; done
 	for f in systemd/*.service systemd/*.conf; do [ -e "$$f" ] || continue; \
@@ -74,6 +76,7 @@ install: build
 	install -m 0644 $(DOCS) packaging/copyright $(DESTDIR)$(DOCDIR)/
 	GO=$(GO) packaging/notices.sh ./agent $(addprefix ./plugins/,$(PLUGINS)) | gzip -9n > $(DESTDIR)$(DOCDIR)/third-party-notices.gz
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 $(EXAMPLE_TEMPLATES) $(DESTDIR)$(DOCDIR)/examples/templates/
 	install -d $(DESTDIR)$(PREFIX)/share/pbxwatch
 	install -m 0755 scripts/accesslog-acl.sh $(DESTDIR)$(PREFIX)/share/pbxwatch/accesslog-acl.sh
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/pbxwatch/pbxwatch.yaml ]; then \

@@ -213,19 +213,21 @@ func TestMakeInstallTree(t *testing.T) {
 	run(t, root, nil, "make", "--no-print-directory", "install", "BIN="+bin, "DESTDIR="+dest)
 
 	want := map[string]os.FileMode{
-		"usr/bin/pbxwatch":                                      0o755,
-		"usr/lib/systemd/system/pbxwatch.service":               0o644,
-		"usr/lib/sysusers.d/pbxwatch.conf":                      0o644,
-		"usr/lib/tmpfiles.d/pbxwatch.conf":                      0o644,
-		"usr/share/man/man1/pbxwatch.1.gz":                      0o644,
-		"usr/share/doc/pbxwatch/README.md":                      0o644,
-		"usr/share/doc/pbxwatch/install.md":                     0o644,
-		"usr/share/doc/pbxwatch/copyright":                      0o644,
-		"usr/share/doc/pbxwatch/examples/pbxwatch.example.yaml": 0o644,
-		"usr/share/doc/pbxwatch/examples/pbxwatch.rules.yml":    0o644,
-		"usr/share/pbxwatch/accesslog-acl.sh":                   0o755,
-		"etc/pbxwatch/pbxwatch.yaml":                            0o644,
-		"etc/default/pbxwatch":                                  0o644,
+		"usr/bin/pbxwatch":                                        0o755,
+		"usr/lib/systemd/system/pbxwatch.service":                 0o644,
+		"usr/lib/sysusers.d/pbxwatch.conf":                        0o644,
+		"usr/lib/tmpfiles.d/pbxwatch.conf":                        0o644,
+		"usr/share/man/man1/pbxwatch.1.gz":                        0o644,
+		"usr/share/doc/pbxwatch/README.md":                        0o644,
+		"usr/share/doc/pbxwatch/install.md":                       0o644,
+		"usr/share/doc/pbxwatch/copyright":                        0o644,
+		"usr/share/doc/pbxwatch/examples/pbxwatch.example.yaml":   0o644,
+		"usr/share/doc/pbxwatch/examples/pbxwatch.rules.yml":      0o644,
+		"usr/share/doc/pbxwatch/examples/alertmanager.yml":        0o644,
+		"usr/share/doc/pbxwatch/examples/templates/pbxwatch.tmpl": 0o644,
+		"usr/share/pbxwatch/accesslog-acl.sh":                     0o755,
+		"etc/pbxwatch/pbxwatch.yaml":                              0o644,
+		"etc/default/pbxwatch":                                    0o644,
 	}
 	for _, b := range binaries(t)[1:] {
 		want["usr/libexec/pbxwatch/"+b] = 0o755
@@ -363,7 +365,7 @@ func TestDebMetadataAndConffiles(t *testing.T) {
 		t.Errorf("conffiles:\n%s", got)
 	}
 	files := debFiles(t, deb)
-	for _, want := range []string{"/usr/bin/pbxwatch", "/usr/lib/systemd/system/pbxwatch.service", "/usr/share/doc/pbxwatch/copyright", "/usr/share/doc/pbxwatch/changelog.gz"} {
+	for _, want := range []string{"/usr/bin/pbxwatch", "/usr/lib/systemd/system/pbxwatch.service", "/usr/share/doc/pbxwatch/copyright", "/usr/share/doc/pbxwatch/changelog.gz", "/usr/share/doc/pbxwatch/examples/templates/pbxwatch.tmpl"} {
 		if i := sort.SearchStrings(files, want); i == len(files) || files[i] != want {
 			t.Errorf("the .deb lacks %s", want)
 		}
