@@ -77,6 +77,7 @@ func run(args []string) (code int) {
 	listOutput := listCmd.Flag("output", "Output format: text or json.").Default("text").Enum("text", "json")
 	initName, runInit := registerInit(app)
 	fleetName, runFleetCmd := registerFleet(app)
+	alertTestName, runAlertTest := registerAlertTest(app)
 
 	app.Command("version", "Print the version.")
 
@@ -113,6 +114,8 @@ func run(args []string) (code int) {
 		return runInit()
 	case fleetName:
 		return runFleetCmd()
+	case alertTestName:
+		return runAlertTest()
 	default:
 		fmt.Println(version.Print("pbxwatch"))
 		return 0
