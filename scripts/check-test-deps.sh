@@ -35,10 +35,11 @@ for item in "${need[@]}"; do
   missing+=("$prog (Debian package $pkg)")
 done
 /usr/bin/python3 -c 'import grpc, google.protobuf' 2>/dev/null || missing+=("python3 grpc module (Debian packages python3-grpcio python3-protobuf)")
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=("python3 aiosmtpd module (Debian package python3-aiosmtpd)")
 if ((${#missing[@]})); then
   echo "make test: these programs are missing:" >&2
   printf '  - %s\n' "${missing[@]}" >&2
-  echo "Install them: sudo apt-get install prometheus prometheus-alertmanager logrotate monitoring-plugins-basic mariadb-server apache2 chromium python3-grpcio python3-protobuf debootstrap systemd-container lintian rpm" >&2
+  echo "Install them: sudo apt-get install prometheus prometheus-alertmanager logrotate monitoring-plugins-basic mariadb-server apache2 chromium python3-grpcio python3-protobuf python3-aiosmtpd debootstrap systemd-container lintian rpm" >&2
   if [[ -n ${PBXWATCH_SKIP_INTEGRATION:-} && ${CI:-} != true ]]; then
     echo "PBXWATCH_SKIP_INTEGRATION is set: the tests that need them will be SKIPPED." >&2
     exit 0
