@@ -9,12 +9,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 )
 
 // `pbxwatch alert test` against two Alertmanagers, one of them down: it
 // says which accepted the test alert and which did not, and exits 1; the
 // one that is up holds the alert, marked as a test, resolving by itself.
 func TestAlertTestNamesTheAlertmanagerThatIsDown(t *testing.T) {
+	testutil.Slow(t, "real Alertmanager")
 	t.Parallel()
 	am := startAlertmanager(t)
 	down := "http://" + freeAddr(t) // nothing listens there

@@ -37,37 +37,26 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/pbxwatch/pbxwatch/internal/buildtest"
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 	"github.com/pbxwatch/pbxwatch/plugins/whmcs/whmcssim"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // mailSecret is the WHMCS API secret of the test: every character an
 // encoding changes, and template syntax.
 const mailSecret = `Mx&<"q'>/%+ =?#\ü{{ .Status }}$9`
 
+// debianPython is Debian's interpreter, whose python3-aiosmtpd the test
+// runs (a python3 earlier on PATH, from pyenv say, lacks it).
 const debianPython = "/usr/bin/python3"
-
-func requireProgram(t *testing.T, path, pkg string) {
-	t.Helper()
-	if _, err := os.Stat(path); err == nil {
-		return
-	}
-	if os.Getenv("PBXWATCH_SKIP_INTEGRATION") != "" {
-		t.Skipf("%s missing (Debian package %s) and PBXWATCH_SKIP_INTEGRATION set", path, pkg)
-	}
-	t.Fatalf("%s not found: install the Debian package %s (.ci/run does), or set PBXWATCH_SKIP_INTEGRATION=1", path, pkg)
-}
 
 // smtpServer runs aiosmtpd on a free loopback port; every message lands
 // in the Maildir dir/new.
 func smtpServer(t *testing.T) (addr, maildir string) {
 	t.Helper()
-	requireProgram(t, debianPython, "python3")
+	testutil.Tool(t, "python3")
 	if err := exec.Command(debianPython, "-c", "import aiosmtpd").Run(); err != nil {
-		if os.Getenv("PBXWATCH_SKIP_INTEGRATION") != "" {
-			t.Skip("python3-aiosmtpd missing and PBXWATCH_SKIP_INTEGRATION set")
-		}
-		t.Fatal("python3's aiosmtpd module is missing: install the Debian package python3-aiosmtpd (.ci/run does), or set PBXWATCH_SKIP_INTEGRATION=1")
+		testutil.Unavailable(t, debianPython+" cannot import aiosmtpd: install the Debian package python3-aiosmtpd (sudo apt-get install python3-aiosmtpd)")
 	}
 	maildir = filepath.Join(t.TempDir(), "Maildir")
 	addr = freeAddr(t)
@@ -167,12 +156,12 @@ func shippedAlertmanagerConfig(t *testing.T, smarthost, sinkURL string) string {
 
 func startShippedAlertmanager(t *testing.T, configFile string) string {
 	t.Helper()
-	requireProgram(t, "/usr/bin/prometheus-alertmanager", "prometheus-alertmanager")
-	if out, err := exec.Command("/usr/bin/amtool", "check-config", configFile).CombinedOutput(); err != nil {
+	am := testutil.Tool(t, "prometheus-alertmanager")
+	if out, err := exec.Command(testutil.Tool(t, "amtool"), "check-config", configFile).CombinedOutput(); err != nil {
 		t.Fatalf("amtool check-config of the rewritten shipped config: %v\n%s", err, out)
 	}
 	addr := freeAddr(t)
-	cmd := exec.Command("/usr/bin/prometheus-alertmanager", "--config.file="+configFile, "--storage.path="+t.TempDir(),
+	cmd := exec.Command(am, "--config.file="+configFile, "--storage.path="+t.TempDir(),
 		"--web.listen-address="+addr, "--cluster.listen-address=", "--log.level=debug")
 	var out safeBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -296,6 +285,7 @@ func parseMail(t *testing.T, raw []byte) receivedMail {
 }
 
 func TestNotificationMailEndToEnd(t *testing.T) {
+	testutil.Slow(t, "real Alertmanager, SMTP server and Chromium")
 	t.Parallel()
 	// The simulator: the check's URL /whmcs/ is scenario invalid_ip while
 	// broken, ok when fixed.
@@ -318,7 +308,7 @@ func TestNotificationMailEndToEnd(t *testing.T) {
 	amURL := startShippedAlertmanager(t, shippedAlertmanagerConfig(t, smarthost, hookSrv.URL))
 
 	e := newEnv(t)
-	e.link("whmcs", buildtest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/whmcs"))
+	e.link("whmcs", sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/whmcs"))
 	creds := t.TempDir()
 	for name, value := range map[string]string{"id": whmcssim.DefaultIdentifier, "secret": mailSecret} {
 		if err := os.WriteFile(filepath.Join(creds, name), []byte(value+"\n"), 0o600); err != nil {

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of TestNotificationTemplates")
@@ -139,7 +141,7 @@ func render(t *testing.T, data tmplData, name string) string {
 
 func TestNotificationTemplates(t *testing.T) {
 	t.Parallel()
-	requireBinary(t, amtoolBin, "prometheus-alertmanager")
+	testutil.Tool(t, "amtool")
 	cases := map[string]tmplData{
 		"one":   groupOf(invalidIPAlert("pbx1.example.com", "203.0.113.7", false)),
 		"three": groupOf(invalidIPAlert("pbx1.example.com", "203.0.113.7", false), invalidIPAlert("pbx2.example.com", "203.0.113.8", false), invalidIPAlert("pbx3.example.com", "203.0.113.9", true)),
@@ -181,7 +183,7 @@ func TestNotificationTemplates(t *testing.T) {
 // group, firing apart from resolved.
 func TestNotificationTemplatesShowEveryAlertAndItsSteps(t *testing.T) {
 	t.Parallel()
-	requireBinary(t, amtoolBin, "prometheus-alertmanager")
+	testutil.Tool(t, "amtool")
 	three := groupOf(invalidIPAlert("pbx1.example.com", "203.0.113.7", false), invalidIPAlert("pbx2.example.com", "203.0.113.8", false), invalidIPAlert("pbx3.example.com", "203.0.113.9", true))
 	subject := render(t, three, "pbxwatch.email.subject")
 	for _, want := range []string{"[FIRING:2, RESOLVED:1]", "whmcs.invalid_ip", "pbx1.example.com", "and 2 more"} {
