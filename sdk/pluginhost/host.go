@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-plugin"
+	"golang.org/x/sys/unix"
 
 	"github.com/pbxwatch/pbxwatch/sdk/pluginwire"
 	pluginv1 "github.com/pbxwatch/pbxwatch/sdk/proto/pbxwatch/plugin/v1"
@@ -164,7 +165,7 @@ func (h *Host) join(ctx context.Context) error {
 	if h.spec.Pool != nil && !h.spec.Isolate {
 		o := h.spec.Pool.acquire(&h.spec)
 		o.scrub.Add(h.spec.Secrets...)
-		p, gen, _, err := o.running()
+		p, gen, _, err := o.running(0)
 		if err != nil {
 			o.leave()
 			return err
@@ -178,7 +179,7 @@ func (h *Host) join(ctx context.Context) error {
 	o := newOwner(&h.spec, false)
 	o.users = 1
 	o.scrub.Add(h.spec.Secrets...)
-	p, gen, _, err := o.running()
+	p, gen, _, err := o.running(0)
 	if err != nil {
 		return err
 	}
@@ -221,19 +222,51 @@ func connect(client *plugin.Client, cmd *exec.Cmd, sockDir string) (*process, er
 }
 
 // explainStartError adds the likely cause to go-plugin's start errors, and
-// replaces its generic checklist where the cause is known.
-func explainStartError(err error) error {
+// replaces its generic checklist where the cause is known. A plugin that
+// died before its handshake is named by its exit status or signal, with
+// its last stderr lines (scrubbed by the caller): go-plugin only says it
+// read nothing from stdout.
+func explainStartError(err error, timeout time.Duration, exit *os.ProcessState, lastStderr []string) error {
 	msg := err.Error()
+	diedFirst := strings.Contains(msg, "Failed to read any lines from plugin's stdout") ||
+		strings.Contains(msg, "plugin exited before we could connect")
 	switch {
+	case diedFirst:
+		return fmt.Errorf("the plugin %s before its handshake%s", exitDescription(exit), quoteStderr(lastStderr))
 	case strings.HasPrefix(msg, "Unrecognized remote plugin message: "):
 		first, _, _ := strings.Cut(strings.TrimPrefix(msg, "Unrecognized remote plugin message: "), "\n")
 		return fmt.Errorf("the plugin wrote %q to stdout before its handshake: a plugin must keep stdout free (it carries the handshake) and log to stderr with sdk.Logger()", first)
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
-		return fmt.Errorf("%w: the plugin never completed the handshake; is it a pbxwatch plugin built with sdk.Serve?", err)
+		return fmt.Errorf("the plugin did not complete its handshake within %s (it was killed); is it a pbxwatch plugin built with sdk.Serve?%s", timeout, quoteStderr(lastStderr))
 	case strings.Contains(msg, "Incompatible API version"), strings.Contains(msg, "Incompatible core API version"):
 		return fmt.Errorf("%w: the plugin was built for another pbxwatch plugin protocol (this agent speaks %d and %d); rebuild it against this SDK", err, pluginwire.ProtocolSingle, pluginwire.ProtocolShared)
 	}
 	return err
+}
+
+// exitDescription says how a process ended: "exited with status 1",
+// "was killed by signal SIGKILL".
+func exitDescription(st *os.ProcessState) string {
+	if st == nil {
+		return "exited"
+	}
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		name := unix.SignalName(ws.Signal())
+		if name == "" {
+			name = ws.Signal().String()
+		}
+		return fmt.Sprintf("was killed by signal %s (%d)", name, int(ws.Signal()))
+	}
+	return fmt.Sprintf("exited with status %d", st.ExitCode())
+}
+
+// quoteStderr ends an error with the plugin's last stderr lines, or says
+// there were none.
+func quoteStderr(lines []string) string {
+	if len(lines) == 0 {
+		return "; it wrote nothing to stderr"
+	}
+	return "; its last stderr lines:\n    " + strings.Join(lines, "\n    ")
 }
 
 func verifyChecksum(spec *Spec) error {

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"time"
+	"unicode/utf8"
 
 	"github.com/pbxwatch/pbxwatch/sdk/bounds"
 )
@@ -32,6 +33,40 @@ type stderrRelay struct {
 	// skipping: the current line was cut; drop until its newline.
 	skipping bool
 	dropped  int
+	// last keeps the plugin's last few stderr lines, cut short, for the
+	// error of a plugin that dies before its handshake.
+	last []string
+}
+
+// Bounds of the stderr lines quoted when a plugin dies before its
+// handshake: the end of a panic or of a "fatal: ..." message.
+const (
+	lastStderrLines    = 5
+	lastStderrLineSize = 300
+)
+
+// lastLines returns the last stderr lines received (at most
+// lastStderrLines, each at most lastStderrLineSize bytes, valid UTF-8).
+// The caller scrubs them.
+func (r *stderrRelay) lastLines() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.last...)
+}
+
+func (r *stderrRelay) keep(line []byte) {
+	l := bounds.Valid(string(bytes.TrimSpace(line)))
+	if len(l) > lastStderrLineSize {
+		i := lastStderrLineSize
+		for i > 0 && !utf8.RuneStart(l[i]) {
+			i--
+		}
+		l = l[:i] + "…"
+	}
+	if len(r.last) == lastStderrLines {
+		r.last = append(r.last[:0], r.last[1:]...)
+	}
+	r.last = append(r.last, l)
 }
 
 // Bounds of a plugin's stderr, per plugin process.
@@ -108,6 +143,7 @@ func (r *stderrRelay) logLine(line []byte, cut bool) {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return
 	}
+	r.keep(line)
 	if !r.limiter.Allow() {
 		r.dropped++
 		r.count("plugin_stderr_rate")

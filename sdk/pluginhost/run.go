@@ -38,7 +38,7 @@ func (h *Host) run(ctx context.Context, timeout time.Duration) *sdk.Result {
 	if h.closed {
 		return unknown(CodeHostShutdown, "the agent is stopping; the check was not run", nil)
 	}
-	p, res := h.ensureRunning(ctx)
+	p, res := h.ensureRunning(ctx, timeout)
 	if res != nil {
 		return res
 	}
@@ -54,8 +54,8 @@ func (h *Host) run(ctx context.Context, timeout time.Duration) *sdk.Result {
 // (honouring the backoff) and configuring the check in a process that
 // does not know it yet. It returns a result only when the check cannot run
 // now.
-func (h *Host) ensureRunning(ctx context.Context) (*process, *sdk.Result) {
-	p, gen, restarted, err := h.owner.running()
+func (h *Host) ensureRunning(ctx context.Context, timeout time.Duration) (*process, *sdk.Result) {
+	p, gen, restarted, err := h.owner.running(timeout)
 	h.noteRestarts(gen, restarted && err != nil)
 	var backoff *backoffError
 	switch {

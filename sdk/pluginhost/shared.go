@@ -111,8 +111,10 @@ func (o *owner) logAttrs() []any {
 
 // running returns the live process and its generation, starting one if
 // none runs and the backoff allows. restarted says a process was started
-// again after one exited or was killed.
-func (o *owner) running() (p *process, gen int, restarted bool, res error) {
+// again after one exited or was killed. A start waits for the handshake at
+// most startWithin (when positive and shorter than Spec.StartTimeout): a
+// run's start must not outlast the run's own timeout.
+func (o *owner) running(startWithin time.Duration) (p *process, gen int, restarted bool, res error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.proc != nil && !o.proc.client.Exited() {
@@ -127,7 +129,7 @@ func (o *owner) running() (p *process, gen int, restarted bool, res error) {
 	if wait := time.Until(o.nextStart); wait > 0 && restarted {
 		return nil, 0, false, &backoffError{fmt.Sprintf("plugin %s %s; next restart attempt in %s", o.spec.Plugin, o.lastExit, wait.Round(time.Second))}
 	}
-	p, err := o.launch()
+	p, err := o.launch(startWithin)
 	if err != nil {
 		if restarted {
 			o.noteCrash(err.Error())
@@ -156,7 +158,7 @@ func (o *owner) setProc(p *process) {
 }
 
 // launch starts a process and completes the handshake.
-func (o *owner) launch() (*process, error) {
+func (o *owner) launch(startWithin time.Duration) (*process, error) {
 	if err := verifyChecksum(&o.spec); err != nil {
 		return nil, err
 	}
@@ -176,13 +178,17 @@ func (o *owner) launch() (*process, error) {
 	// spawned, and a terminal's Ctrl-C reaches the agent only.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	logs := newStderrRelay(o.log.With(o.logAttrs()...), o.spec.OnTruncate)
+	startTimeout := o.spec.StartTimeout
+	if startWithin > 0 && startWithin < startTimeout {
+		startTimeout = startWithin
+	}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  pluginwire.Handshake,
 		VersionedPlugins: pluginwire.Versions(nil),
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
-		StartTimeout:     o.spec.StartTimeout,
+		StartTimeout:     startTimeout,
 		Stderr:           logs,
 		SyncStdout:       newStdoutRelay(o.log.With(o.logAttrs()...)),
 		SkipHostEnv:      true,
@@ -190,8 +196,9 @@ func (o *owner) launch() (*process, error) {
 	})
 	p, err := connect(client, cmd, sockDir)
 	if err != nil {
-		(&process{client: client, cmd: cmd, sockDir: sockDir}).stop()
-		return nil, fmt.Errorf("start plugin %s (%s) for %s: %w", o.spec.Plugin, o.spec.Binary, o.label(), explainStartError(err))
+		(&process{client: client, cmd: cmd, sockDir: sockDir}).stop() // reaps: cmd.ProcessState is known
+		err = explainStartError(err, startTimeout, cmd.ProcessState, o.scrub.Strings(logs.lastLines()))
+		return nil, fmt.Errorf("start plugin %s (%s) for %s: %w", o.spec.Plugin, o.spec.Binary, o.label(), err)
 	}
 	return p, nil
 }
