@@ -39,8 +39,12 @@ func runDaemon(o daemonOptions) int {
 	defer al.stop()
 	rw := newPushes(log, m.Registry)
 	defer rw.m.Stop()
+	fv := &fleetView{log: log}
 	onConfig := func(cfg *config.Config) error {
 		if err := al.onConfig(cfg); err != nil {
+			return err
+		}
+		if err := fv.onConfig(cfg); err != nil {
 			return err
 		}
 		return rw.onConfig(cfg)
@@ -67,6 +71,7 @@ func runDaemon(o daemonOptions) int {
 		Quit:        func() { close(quit) },
 		Alerts:      al.view,
 		RemoteWrite: rw.m.Status,
+		Fleet:       fv.current,
 	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)

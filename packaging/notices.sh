@@ -29,3 +29,19 @@ CGO_ENABLED=0 $GO list -deps -f '{{with .Module}}{{if not .Main}}{{.Path}} {{.Ve
 			cat "$notice"
 		done
 	done
+# Code vendored into the agent binary that is not a Go module (the fleet
+# page's chart library, go:embed): each directory has its VENDOR record
+# (name, version, where it came from) and its LICENSE.
+root=$(cd "$(dirname "$0")/.." && pwd)
+for vendor in "$root"/agent/internal/web/ui/static/vendor/*/VENDOR; do
+	[ -f "$vendor" ] || continue
+	dir=$(dirname "$vendor")
+	name=$(sed -n 's/^name: //p' "$vendor")
+	version=$(sed -n 's/^version: //p' "$vendor")
+	if [ ! -f "$dir/LICENSE" ]; then
+		echo "notices.sh: no LICENSE beside $vendor" >&2
+		exit 1
+	fi
+	printf '\n==== %s %s (vendored into the agent: %s) ====\n\n' "$name" "$version" "${dir#"$root"/}"
+	cat "$dir/LICENSE"
+done

@@ -187,6 +187,18 @@ func TestThirdPartyNoticesCoverEveryLinkedModule(t *testing.T) {
 	if !strings.Contains(notices, "==== Go (the standard library and runtime)") {
 		t.Error("the notices lack Go's own license")
 	}
+	// Vendored JavaScript (the fleet page's chart library) travels with
+	// its license too.
+	vendored, _ := filepath.Glob(filepath.Join(repoRoot(t), "agent", "internal", "web", "ui", "static", "vendor", "*", "VENDOR"))
+	if len(vendored) == 0 {
+		t.Error("no vendored library found: the glob is stale")
+	}
+	for _, v := range vendored {
+		rel, _ := filepath.Rel(repoRoot(t), filepath.Dir(v))
+		if !strings.Contains(notices, "(vendored into the agent: "+rel+") ====") {
+			t.Errorf("the notices lack the license of %s", rel)
+		}
+	}
 	for _, name := range binaries(t) {
 		info, err := buildinfo.ReadFile(filepath.Join(bin, name))
 		if err != nil {

@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/alerting"
+	"github.com/pbxwatch/pbxwatch/agent/internal/fleet"
 	"github.com/pbxwatch/pbxwatch/agent/internal/remotewrite"
 	"github.com/pbxwatch/pbxwatch/sdk"
 	"github.com/pbxwatch/pbxwatch/sdk/scrub"
@@ -41,7 +42,10 @@ type Config struct {
 	Alerting alerting.Config `yaml:"alerting"`
 	// RemoteWrite lists the receivers the agent pushes /metrics to.
 	RemoteWrite []remotewrite.Config `yaml:"remote_write"`
-	Checks      []Check              `yaml:"checks"`
+	// Fleet, when set, turns on the fleet page (every host reporting to
+	// that engine).
+	Fleet  *fleet.Config `yaml:"fleet"`
+	Checks []Check       `yaml:"checks"`
 
 	// File is the path the config was loaded from.
 	File string `yaml:"-"`

@@ -90,6 +90,9 @@ const (
 	qTimeline = `max_over_time(pbxwatch_check_status[%s]) > 0`
 )
 
+// URL is the engine's base URL.
+func (s *Source) URL() string { return s.url }
+
 // View queries the engine for the fleet as of now.
 func (s *Source) View(ctx context.Context, now time.Time) (*View, error) {
 	now = now.Truncate(time.Second)
@@ -323,6 +326,9 @@ func since(timeline []Spell, status int, start time.Time, lastSeen *time.Time) (
 		return nil, true
 	}
 	t := last.From
+	if lastSeen != nil && t.After(*lastSeen) {
+		t = *lastSeen // a silent host's status began before it fell silent
+	}
 	return &t, false
 }
 

@@ -16,12 +16,13 @@ import (
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/alerting"
 	"github.com/pbxwatch/pbxwatch/agent/internal/daemon"
+	"github.com/pbxwatch/pbxwatch/agent/internal/fleet"
 	"github.com/pbxwatch/pbxwatch/agent/internal/remotewrite"
 	"github.com/pbxwatch/pbxwatch/agent/internal/report"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
-//go:embed ui/status.html ui/status.css
+//go:embed ui/status.html ui/status.css ui/fleet.html ui/static
 var ui embed.FS
 
 // refreshSeconds is how often the status pages reload themselves.
@@ -32,7 +33,22 @@ var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 	"ago":   func(t time.Time) string { return roughly(time.Since(t)) + " ago" },
 	"until": func(t time.Time) string { return "in " + roughly(time.Until(t)) },
 	"dur":   func(d time.Duration) string { return d.Round(time.Millisecond).String() },
-}).ParseFS(ui, "ui/status.html"))
+	// The fleet page's.
+	"tsp":     func(t *time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"ago_d":   func(d fleet.Duration) string { return fleet.Ago(time.Duration(d)) },
+	"since_d": func(now time.Time, t *time.Time) string { return fleet.Ago(now.Sub(*t)) + " ago" },
+	"look": func(status string) countView {
+		l := statusLooks[status]
+		return countView{Status: status, Class: l[0], Icon: l[1]}
+	},
+	"hostlook": hostLook,
+	"shared": func(v *fleet.View, code string, h fleet.Host) int {
+		if h.Silent {
+			return 0
+		}
+		return v.SharedWith(code)
+	},
+}).ParseFS(ui, "ui/status.html", "ui/fleet.html"))
 
 var pageCSS = func() template.CSS {
 	b, err := ui.ReadFile("ui/status.css")
@@ -62,7 +78,8 @@ type statusSource struct {
 	d           Checks
 	alerts      func() Alerts
 	remoteWrite func() []remotewrite.Status
-	prefix      string // route prefix, ending in /
+	fleet       func() Fleet // nil result: no fleet: block
+	prefix      string       // route prefix, ending in /
 	log         *slog.Logger
 }
 
@@ -142,6 +159,7 @@ type pageView struct {
 	AlertingOK                   bool
 	AlertingText                 string
 	RemoteWrite                  []remotewrite.Status
+	Fleet                        bool // the fleet page is configured
 	Checks                       []checkView
 	Check                        *checkView
 }
@@ -205,7 +223,7 @@ func (s *statusSource) sorted() []daemon.LastRun {
 func (s *statusSource) page(title string) pageView {
 	host, _ := os.Hostname()
 	return pageView{Title: title, Host: host, Version: version.Version, Prefix: s.prefix, CSS: pageCSS,
-		Refresh: refreshSeconds, HistoryRuns: 20, Now: time.Now()}
+		Refresh: refreshSeconds, HistoryRuns: 20, Now: time.Now(), Fleet: s.fleet() != nil}
 }
 
 // alertingSummary says whether alerts reach Alertmanager.
@@ -353,4 +371,7 @@ func (s *statusSource) register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /checks/{name}", s.serveCheck)
 	mux.HandleFunc("GET /api/v1/checks", s.serveAPIList)
 	mux.HandleFunc("GET /api/v1/checks/{name}", s.serveAPICheck)
+	mux.HandleFunc("GET /fleet", s.serveFleet)
+	mux.HandleFunc("GET /api/v1/fleet", s.serveFleetAPI)
+	mux.Handle("GET /static/", staticFiles())
 }

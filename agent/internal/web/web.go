@@ -57,6 +57,9 @@ type Options struct {
 	Alerts func() Alerts
 	// RemoteWrite is each remote_write receiver's state (nil: none).
 	RemoteWrite func() []remotewrite.Status
+	// Fleet is the fleet view of the running config, nil without a
+	// fleet: block (the func itself may be nil too).
+	Fleet func() Fleet
 }
 
 // NewHandler is the agent's whole HTTP surface.
@@ -119,7 +122,11 @@ func NewHandler(o Options) http.Handler {
 	})
 	// The agent serves no /debug/pprof: a profile is not worth the
 	// exposure on an operator's PBX (docs/design.md).
-	(&statusSource{d: d, alerts: alerts, remoteWrite: o.RemoteWrite, prefix: prefix, log: log}).register(mux)
+	fleetView := o.Fleet
+	if fleetView == nil {
+		fleetView = func() Fleet { return nil }
+	}
+	(&statusSource{d: d, alerts: alerts, remoteWrite: o.RemoteWrite, fleet: fleetView, prefix: prefix, log: log}).register(mux)
 	return withRoutePrefix(prefix, mux)
 }
 
