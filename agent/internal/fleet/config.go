@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/agent/internal/yamlcheck"
+	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
 // Config is the agent's `fleet:` block: where the fleet page reads the
@@ -22,7 +22,7 @@ type Config struct {
 func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = Config{SilentAfter: DefaultSilentAfter}
 	type plain Config
-	p := yamlcheck.New(unmarshal)
+	p := sdk.NewProblems(unmarshal)
 	if err := p.Nested(unmarshal((*plain)(c))); err != nil {
 		return err
 	}
@@ -30,7 +30,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 	return p.Err()
 }
 
-func (c *Config) validate(p *yamlcheck.Problems) {
+func (c *Config) validate(p *sdk.Problems) {
 	const example = "such as http://prometheus.example.com:9090"
 	u, err := url.Parse(c.PrometheusURL)
 	switch {
