@@ -40,9 +40,16 @@ EXAMPLES    := configs/pbxwatch.example.yaml configs/prometheus/pbxwatch.rules.y
 # Beside alertmanager.yml, which loads it as templates/pbxwatch.tmpl.
 EXAMPLE_TEMPLATES := configs/alertmanager/templates/pbxwatch.tmpl
 
-.PHONY: all build install package generate test test-deps fuzz fault bench demo lint clean
+.PHONY: all help build install package generate test test-deps fuzz fault bench demo lint clean
 
 all: build
+
+## help: list the targets with what each does (from the `## target:` comment above each)
+help:
+	@awk -F: 'NR == FNR { if (/^[a-z][a-z-]*:/) target[$$1] = 1; next } \
+		/^## [a-z][a-z-]*:/ && substr($$1, 4) in target { t = substr($$1, 4) } /^## / && t != "" { sub(/^## /, ""); \
+		if (index($$0, t ":") == 1) { sub(/^[a-z-]*: */, ""); printf "  %-10s %s\n", t, $$0 } else printf "  %-10s %s\n", "", $$0; next } \
+		{ t = "" }' $(firstword $(MAKEFILE_LIST)) $(firstword $(MAKEFILE_LIST))
 
 ## build: bin/pbxwatch, bin/pbxwatch-plugin-<name> for every plugins/<name>, the demo tool, and every example in bin/examples/
 build:
@@ -185,10 +192,12 @@ bench:
 demo: build
 	$(BIN)/pbxwatch-demo --bin-dir=$(BIN) --config=configs/demo.yaml --data-dir=demo-data
 
+## lint: go vet for the main module and the SDK, and the files gofmt would change
 lint:
 	$(GO) vet ./...
 	cd sdk && $(GO) vet ./...
 	gofmt -l .
 
+## clean: remove bin/, dist/ and the demo's data
 clean:
 	rm -rf $(BIN) $(DIST) demo-data

@@ -14,7 +14,9 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
+	"github.com/pbxwatch/pbxwatch/agent/internal/commands"
 	"github.com/pbxwatch/pbxwatch/agent/internal/config"
+	"github.com/pbxwatch/pbxwatch/agent/internal/web"
 	"github.com/pbxwatch/pbxwatch/sdk/scrub"
 )
 
@@ -97,7 +99,7 @@ func run(args []string) (code int) {
 	logger := slog.New(scrub.Handler(secrets, promslog.New(logCfg).Handler()))
 	switch selected {
 	case runCmd.FullCommand():
-		ext, err := externalURLOf(*externalURL, webFlags)
+		ext, err := web.ExternalURL(*externalURL, webFlags)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "pbxwatch: --web.external-url: %v\n", err)
 			return exitUsage
@@ -105,11 +107,11 @@ func run(args []string) (code int) {
 		return runDaemon(daemonOptions{configFile: *runConfig, web: webFlags, grace: *grace, killGrace: *killGrace,
 			lifecycle: *lifecycle, externalURL: ext, logger: logger, secrets: secrets})
 	case validateCmd.FullCommand():
-		return validate(*validateConfig, logger)
+		return commands.Validate(*validateConfig, logger, os.Stdout, os.Stderr)
 	case checkCmd.FullCommand():
-		return checkOnce(*checkConfig, *checkName, *output, logger)
+		return commands.Check(*checkConfig, *checkName, *output, logger, os.Stdout, os.Stderr)
 	case listCmd.FullCommand():
-		return list(*listConfig, *listOutput)
+		return commands.List(*listConfig, *listOutput, os.Stdout, os.Stderr)
 	case initName:
 		return runInit()
 	case fleetName:

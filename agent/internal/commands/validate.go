@@ -1,24 +1,24 @@
-package main
+package commands
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"os"
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/config"
 	"github.com/pbxwatch/pbxwatch/agent/internal/daemon"
 	"github.com/pbxwatch/pbxwatch/sdk/pluginhost"
 )
 
-// validate loads the config and has every plugin check its own block,
+// Validate loads the config and has every plugin check its own block,
 // without running any check or touching the state directory. It lists
 // every problem at once: the file's, each check's, each plugin's.
-func validate(path string, logger *slog.Logger) int {
+func Validate(path string, logger *slog.Logger, stdout, stderr io.Writer) int {
 	cfg, fileErr := config.LoadLenient(path)
 	if cfg == nil {
-		fmt.Fprintf(os.Stderr, "%v\n", fileErr)
+		fmt.Fprintf(stderr, "%v\n", fileErr)
 		return 1
 	}
 	pool := pluginhost.NewPool()
@@ -28,9 +28,9 @@ func validate(path string, logger *slog.Logger) int {
 		return s, nil
 	})
 	if err := errors.Join(fileErr, daemon.JoinInOrder(cfg, failed)); err != nil {
-		fmt.Fprintf(os.Stderr, "%v\n", err)
+		fmt.Fprintf(stderr, "%v\n", err)
 		return 1
 	}
-	fmt.Printf("%s: %d checks, configuration valid\n", path, len(cfg.Checks))
+	fmt.Fprintf(stdout, "%s: %d checks, configuration valid\n", path, len(cfg.Checks))
 	return 0
 }

@@ -1,9 +1,9 @@
-package main
+package commands
 
 import (
 	"encoding/json"
 	"fmt"
-	"os"
+	"io"
 	"text/tabwriter"
 	"time"
 
@@ -20,12 +20,12 @@ type listedCheck struct {
 	NextRun  time.Time `json:"next_run"`
 }
 
-// list prints the configured checks and when each would next run, counted
+// List prints the configured checks and when each would next run, counted
 // from now (the daemon runs every check once at start, then on schedule).
-func list(path, output string) int {
+func List(path, output string, stdout, stderr io.Writer) int {
 	cfg, err := config.Load(path)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%v\n", err)
+		fmt.Fprintf(stderr, "%v\n", err)
 		return 1
 	}
 	now := time.Now()
@@ -38,15 +38,15 @@ func list(path, output string) int {
 		checks = append(checks, lc)
 	}
 	if output == "json" {
-		enc := json.NewEncoder(os.Stdout)
+		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(checks); err != nil {
-			fmt.Fprintf(os.Stderr, "write: %v\n", err)
+			fmt.Fprintf(stderr, "write: %v\n", err)
 			return 1
 		}
 		return 0
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHECK\tPLUGIN\tSCHEDULE\tTIMEOUT\tNEXT RUN")
 	for _, c := range checks {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Name, c.Plugin, c.Schedule, c.Timeout, c.NextRun.Format(time.RFC3339))

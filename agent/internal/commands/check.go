@@ -1,8 +1,13 @@
-package main
+// Package commands holds the agent's one-shot commands (check, list,
+// validate): each loads the configuration, does one thing, prints to the
+// writers it is given and returns the process's exit code. Package main
+// only parses their flags.
+package commands
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -18,41 +23,41 @@ import (
 
 const exitUnknown = int(sdk.StatusUnknown)
 
-// checkOnce runs one check through its plugin and prints the result. The
+// Check runs one check through its plugin and prints the result. The
 // plugin works on a copy of the check's state directory, so a manual run
 // beside the daemon never moves the daemon's persisted state (a log
 // position, a counter).
-func checkOnce(path, name, output string, logger *slog.Logger) int {
+func Check(path, name, output string, logger *slog.Logger, stdout, stderr io.Writer) int {
 	// Lenient: another check's problem (an unset ${ENV}, a missing
 	// plugin) must not keep this one from running; its own does.
 	cfg, err := config.LoadLenient(path)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%v\n", err)
+		fmt.Fprintf(stderr, "%v\n", err)
 		return exitUnknown
 	}
 	ch, ok := findCheck(cfg, name)
 	if !ok {
-		fmt.Fprintf(os.Stderr, "%s: no check named %q (have: %v)\n", path, name, checkNames(cfg))
+		fmt.Fprintf(stderr, "%s: no check named %q (have: %v)\n", path, name, checkNames(cfg))
 		return exitUnknown
 	}
 	if ch.Invalid != nil {
-		fmt.Fprintf(os.Stderr, "%v\n", ch.Invalid)
+		fmt.Fprintf(stderr, "%v\n", ch.Invalid)
 		return exitUnknown
 	}
 	stateDir, err := os.MkdirTemp("", "pbxwatch-check-"+name+"-")
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "temporary state dir: %v\n", err)
+		fmt.Fprintf(stderr, "temporary state dir: %v\n", err)
 		return exitUnknown
 	}
 	defer os.RemoveAll(stateDir)
 	if err := copyTree(cfg.StateDir(name), stateDir); err != nil {
 		// Typically the daemon's state is readable by its service user
 		// only. The run is still worth doing, from a fresh state.
-		fmt.Fprintf(os.Stderr, "warning: cannot copy the daemon's state of check %s (%v); running from an empty state\n", name, err)
+		fmt.Fprintf(stderr, "warning: cannot copy the daemon's state of check %s (%v); running from an empty state\n", name, err)
 	}
 	host, err := pluginhost.Start(context.Background(), daemon.SpecFor(cfg, ch, stateDir, logger))
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%v\n", err)
+		fmt.Fprintf(stderr, "%v\n", err)
 		return exitUnknown
 	}
 	defer host.Close()
@@ -60,12 +65,12 @@ func checkOnce(path, name, output string, logger *slog.Logger) int {
 	res := host.Run(context.Background(), ch.Timeout)
 	run := report.Run{Check: ch.Name, Plugin: ch.Plugin, Result: res, Duration: time.Since(began)}
 	if output == "json" {
-		err = report.WriteJSON(os.Stdout, run)
+		err = report.WriteJSON(stdout, run)
 	} else {
-		err = report.WriteText(os.Stdout, run)
+		err = report.WriteText(stdout, run)
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "write result: %v\n", err)
+		fmt.Fprintf(stderr, "write result: %v\n", err)
 		return exitUnknown
 	}
 	return int(res.Status)

@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"errors"
@@ -8,13 +8,13 @@ import (
 	"os"
 	"strings"
 
-	"github.com/prometheus/exporter-toolkit/web"
+	toolkitweb "github.com/prometheus/exporter-toolkit/web"
 )
 
-// externalURLOf is --web.external-url, or as Prometheus computes it when
+// ExternalURL is --web.external-url, or as Prometheus computes it when
 // unset: http://<hostname>:<port of the first listen address>/. Its path
 // is the route prefix the agent serves under.
-func externalURLOf(flag string, wf *web.FlagConfig) (*url.URL, error) {
+func ExternalURL(flag string, wf *toolkitweb.FlagConfig) (*url.URL, error) {
 	if flag == "" {
 		host, err := os.Hostname()
 		if err != nil {
