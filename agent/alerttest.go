@@ -11,6 +11,7 @@ import (
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/alerting"
 	"github.com/pbxwatch/pbxwatch/agent/internal/config"
+	"github.com/pbxwatch/pbxwatch/agent/internal/web"
 )
 
 // registerAlertTest adds `pbxwatch alert test`; the work is in
@@ -38,7 +39,7 @@ func alertTest(cfgFile, check, severity string, resolveAfter time.Duration, exte
 	if externalURL == "" {
 		externalURL = "http://" + host + defaultListenAddress + "/"
 	}
-	ext, err := externalURLOf(externalURL, nil)
+	ext, err := web.ExternalURL(externalURL, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "pbxwatch: --web.external-url: %v\n", err)
 		return 1
