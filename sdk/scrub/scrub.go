@@ -2,10 +2,13 @@
 // every form a secret takes when a server, a library or a log line has
 // encoded it: raw, URL-encoded (%XX in either hex case, + for a space),
 // JSON-escaped (\uXXXX, \"), HTML-escaped (&#NN;, &#xNN;, &amp;...), Go
-// quoted (\xNN), any mix of those, base64 (also inside HTTP Basic
-// credentials "user:secret"), and a recognisable prefix (the first seven
-// or more characters, and at least a quarter of the secret, followed by an
-// ellipsis, or cut off at the end of the text). It also hides the password of any URL ("https://user:pw@host").
+// quoted (\xNN), Latin-1 (a byte, %XX or \xNN for each character below
+// 256), any mix of those, base64 at any alignment (also inside HTTP Basic
+// credentials "user:secret" and OAuth's client_secret_basic, base64 of the
+// URL-encoded secret), and a prefix (seven characters or more, and more
+// than half of a secret shorter than 14) followed by an ellipsis or cut off
+// at the end of the text, also when the cut falls inside an escape. It
+// also hides the password of any URL ("https://user:pw@host").
 //
 // The SDK runs every result, error and log line a plugin sends through one
 // Set; the agent runs results, errors and its own log through another, filled
@@ -15,6 +18,7 @@ package scrub
 import (
 	"encoding/base64"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -29,15 +33,17 @@ const Redacted = "<secret>"
 // mangle ordinary text.
 const MinLen = 4
 
-// MinPrefix is the shortest prefix of a secret that is scrubbed when it is
-// followed by an ellipsis or the end of the text; for a long secret the
-// prefix must also be a quarter of it (prefixLen). Six characters are what
-// plugins show on purpose as evidence (the whmcs plugin names an API
-// identifier by its first six), so a prefix is scrubbed from seven.
+// MinPrefix is the longest prefix of a secret that may be shown plus one:
+// a prefix of seven characters or more, followed by an ellipsis or cut off
+// at the end of the text, is scrubbed. Six characters are what plugins
+// show on purpose as evidence (the whmcs plugin names an API identifier by
+// its first six); see prefixLen for short secrets.
 const MinPrefix = 7
 
-// prefixLen is the shortest scrubbed prefix of a secret of n runes.
-func prefixLen(n int) int { return max(MinPrefix, (n+3)/4) }
+// prefixLen is the shortest scrubbed prefix of a secret of n runes: seven
+// characters, and for a secret shorter than 14 about half of it (three at
+// least), so what may be shown is never more than half of the secret.
+func prefixLen(n int) int { return max(3, min(MinPrefix, (n+1)/2)) }
 
 // Set is a set of secret values. The zero value is empty and ready; a Set is
 // safe for concurrent use.
@@ -98,6 +104,11 @@ func (s *Set) Len() int {
 // String returns text with every registered secret, in any form, and every
 // URL password replaced by Redacted.
 func (s *Set) String(text string) string {
+	if s != nil && s.Len() > 0 && !utf8.ValidString(text) {
+		// A secret echoed in Latin-1 (é as the one byte E9) is matched
+		// in the form the text takes once made valid: \xE9.
+		text = escapeInvalid(text)
+	}
 	if s != nil {
 		s.mu.RLock()
 		ms := s.order
@@ -143,6 +154,23 @@ func (m *matcher) scrub(text string) string {
 	return text
 }
 
+// escapeInvalid shows each byte that is not part of valid UTF-8 as \xNN,
+// as the SDK and the agent make every text valid (sdk/bounds.Valid).
+func escapeInvalid(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for len(s) > 0 {
+		r, n := utf8.DecodeRuneInString(s)
+		if r == utf8.RuneError && n == 1 {
+			fmt.Fprintf(&b, `\x%02X`, s[0])
+		} else {
+			b.WriteString(s[:n])
+		}
+		s = s[n:]
+	}
+	return b.String()
+}
+
 // longestAlnum is the longest run of ASCII letters and digits in runes.
 func longestAlnum(runes []rune) string {
 	best, start := "", -1
@@ -181,7 +209,13 @@ func compile(v string) *matcher {
 			b.WriteString("(?:" + a)
 		}
 		b.WriteString(strings.Repeat(")?", len(alts)-minPrefix))
-		b.WriteString(`(?:…|\.\.\.|\\u2026|&hellip;|&#8230;|&#x2026;|%E2%80%A6|\z)`)
+		// A cut may fall inside the escape of the next character (%2,
+		// \u00, &#3), and an ellipsis may follow a space (sdk/bounds' mark
+		// " …[cut: N bytes in all]").
+		// A multi-byte character may be cut after some of its bytes.
+		b.WriteString(`(?:%[0-9A-Fa-f]{2}|\\x[0-9A-Fa-f]{2}){0,3}`)
+		b.WriteString(`(?:%[0-9A-Fa-f]?|\\(?:u[0-9A-Fa-f]{0,3}|x[0-9A-Fa-f]?|U[0-9A-Fa-f]{0,7})?|&#?[xX]?[0-9A-Za-z]{0,7})?`)
+		b.WriteString(`(?:\s?(?:…|\.\.\.|\\u2026|&hellip;|&#8230;|&#x2026;|%E2%80%A6)|\z)`)
 		m.prefix = regexp.MustCompile(b.String())
 		m.prefixHint = longestAlnum(runes[:minPrefix])
 	}
@@ -201,6 +235,11 @@ func runeForms(r rune) string {
 		fmt.Fprintf(&hexEsc, `\\x(?i:%02x)`, b)
 	}
 	forms = append(forms, pct.String(), hexEsc.String())
+	if r >= 0x80 && r <= 0xFF {
+		// Latin-1: the character as its one byte, percent-encoded or
+		// shown as \xNN once the text was made valid UTF-8.
+		forms = append(forms, fmt.Sprintf(`%%(?i:%02x)`, r), fmt.Sprintf(`\\x(?i:%02x)`, r))
+	}
 	if r == ' ' {
 		forms = append(forms, `\+`)
 	}
@@ -235,6 +274,20 @@ var htmlNames = map[rune]string{'&': "&amp;", '<': "&lt;", '>': "&gt;", '"': "&q
 // header. For each of the three alignments, the characters that depend on v
 // alone.
 func base64Cores(v string) []string {
+	cores := base64CoresOf(v)
+	// OAuth's client_secret_basic: base64 of urlencode(id):urlencode(secret).
+	if q := url.QueryEscape(v); q != v {
+		cores = append(cores, base64CoresOf(q)...)
+	}
+	return cores
+}
+
+// minBase64Core is the shortest core searched for: 24 bits that must
+// match, so a six-character secret is found at every alignment (its cores
+// are seven or eight characters) while a random token rarely holds one.
+const minBase64Core = 4
+
+func base64CoresOf(v string) []string {
 	var cores []string
 	for off := 0; off < 3; off++ {
 		padded := strings.Repeat("\x00", off) + v
@@ -243,7 +296,7 @@ func base64Cores(v string) []string {
 		// ones, which mix in what follows v.
 		start := (off*8 + 5) / 6
 		end := (len(padded) * 8) / 6
-		if end-start < 8 {
+		if end-start < minBase64Core {
 			continue
 		}
 		core := enc[start:end]
