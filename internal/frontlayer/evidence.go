@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/bounds"
 )
 
 // MaxExcerpt bounds the excerpt of a body a diagnosis quotes, in bytes.
@@ -32,29 +33,51 @@ func Title(body []byte) string {
 	if m == nil {
 		return ""
 	}
-	t := html.UnescapeString(tagRE.ReplaceAllString(strings.ToValidUTF8(string(m[1]), " "), " "))
-	return clip(oneLine(strings.ToValidUTF8(t, " ")), 120)
+	t := html.UnescapeString(tagRE.ReplaceAllString(bounds.Valid(string(m[1])), " "))
+	return clip(oneLine(noControls(bounds.Valid(t))), 120)
 }
 
 // Excerpt is the start of a body for a diagnosis: markup stripped, on one
 // line, valid UTF-8, at most MaxExcerpt bytes, with every given secret (in
 // the encodings a page may echo it in), every secret the plugin registered
 // with the SDK and every key=value credential removed.
+//
+// The raw text is scrubbed before markup is stripped, and the stripped text
+// again: a secret holding '<' or '&', or echoed with markup inside it, is
+// no longer whole once tags are removed and entities decoded, and its
+// remains would pass as ordinary text. Invalid bytes are shown as \xNN
+// and bidirectional controls as \u202E (bounds.Valid), as everywhere
+// else a server's words are quoted.
 func Excerpt(body []byte, secrets ...string) string {
-	s := string(body[:min(len(body), 64<<10)])
-	s = strings.ToValidUTF8(s, " ")
+	s := Scrub(bounds.Valid(string(body[:min(len(body), 64<<10)])), secrets...)
 	if strings.HasPrefix(strings.TrimSpace(s), "<") {
+		// What the first scrub hid must survive the tag stripping.
+		s = strings.ReplaceAll(s, "<secret>", hiddenMark)
 		s = scriptRE.ReplaceAllString(s, " ")
+		s = inlineTagRE.ReplaceAllString(s, "")
 		s = html.UnescapeString(tagRE.ReplaceAllString(s, " "))
+		s = strings.ReplaceAll(Scrub(bounds.Valid(s), secrets...), hiddenMark, "<secret>")
 	}
-	s = Scrub(s, secrets...)
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == utf8.RuneError {
+	return clip(oneLine(noControls(s)), MaxExcerpt)
+}
+
+// hiddenMark stands for "<secret>" while tags are stripped (private-use
+// characters, which no tag pattern touches).
+const hiddenMark = "\uE000secret\uE001"
+
+// inlineTagRE matches tags that do not break a word: stripped to nothing,
+// so "p@ss<b>word</b>" reads (and is scrubbed) as "p@ssword".
+var inlineTagRE = regexp.MustCompile(`(?i)</?(?:a|abbr|b|bdi|bdo|code|em|font|i|kbd|mark|q|s|samp|small|span|strong|sub|sup|tt|u|var|wbr)\b[^>]*>`)
+
+// noControls replaces control characters (a NUL, a bell, an escape
+// sequence's ESC) with spaces.
+func noControls(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
 			return ' '
 		}
 		return r
 	}, s)
-	return clip(oneLine(s), MaxExcerpt)
 }
 
 // Scrub removes secrets from s: the given ones written plainly or with
@@ -98,6 +121,10 @@ func anyEscaping(v string) *regexp.Regexp {
 			pct = append(pct, fmt.Sprintf(`%%(?i:%02x)`, c))
 		}
 		alts = append(alts, strings.Join(units, ""), strings.Join(pct, ""), fmt.Sprintf(`&#0*%d;`, r), fmt.Sprintf(`&#(?i:x0*%x);`, r))
+		if r >= 0x80 && r <= 0xFF {
+			// Latin-1: one byte, percent-encoded or shown as \xNN.
+			alts = append(alts, fmt.Sprintf(`%%(?i:%02x)`, r), fmt.Sprintf(`\\x(?i:%02x)`, r))
+		}
 		switch r {
 		case '/', '"', '\\':
 			alts = append(alts, `\\`+regexp.QuoteMeta(string(r)))
@@ -139,15 +166,12 @@ func clip(s string, n int) string {
 // Field makes one value from an answer (a header, a message the server
 // wrote) fit for a diagnosis: valid UTF-8, no control characters, one
 // line, at most n bytes, secrets removed.
+//
+// It is scrubbed before it is cut: a cut through a secret would leave its
+// head as ordinary text.
 func Field(s string, n int, secrets ...string) string {
-	s = strings.ToValidUTF8(s[:min(len(s), 4*n+64)], " ")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	return clip(oneLine(Scrub(s, secrets...)), n)
+	s = Scrub(bounds.Valid(s[:min(len(s), 64<<10)]), secrets...)
+	return clip(oneLine(noControls(s)), n)
 }
 
 // Quote puts a server's words in double quotes as they are: Go's %q would

@@ -2,6 +2,7 @@ package frontlayer
 
 import (
 	"encoding/base64"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -69,7 +70,8 @@ func TestExcerptIsBoundedValidUTF8OnOneLine(t *testing.T) {
 	if !utf8.ValidString(got) || len(got) > MaxExcerpt+len("…") || strings.ContainsAny(got, "\x00\n\r\t") || strings.Contains(got, "var x") {
 		t.Fatalf("excerpt %q (%d bytes)", got, len(got))
 	}
-	if got := Title([]byte("<title>\n  Access\xff denied | <b>x</b> </title>")); got != "Access denied | x" || !utf8.ValidString(got) {
+	if got := Title([]byte("<title>\n  Access\xff denied | <b>x</b> </title>")); got != `Access\xFF denied | x` || !utf8.ValidString(got) {
+		// An invalid byte is shown as \xNN (docs/design.md), not dropped.
 		t.Errorf("title %q", got)
 	}
 	if got := Field(strings.Repeat("\x01a", 500), 50); len(got) > 50+len("…") || strings.Contains(got, "\x01") {
@@ -115,4 +117,33 @@ func FuzzScrub(f *testing.F) {
 			t.Fatalf("excerpt %q", ex)
 		}
 	})
+}
+
+// Issue 23: an HTML answer used to be stripped of markup before scrubbing,
+// so a secret holding '<' (or echoed with markup inside it) survived in
+// pieces; invalid bytes became spaces; a bidi override reordered the text.
+func TestFaultExcerptScrubsRawAndStrippedTextAndEscapes(t *testing.T) {
+	const secret = `p@ss:w/rd+%&"<>'\!#$()*[]=é x`
+	for name, body := range map[string]string{
+		"secret echoed raw in HTML":     "<html><body><p>you sent " + secret + " which is wrong</p></body></html>",
+		"secret escaped in HTML":        "<html><body><p>you sent " + html.EscapeString(secret) + "</p></body></html>",
+		"markup inside the secret":      "<html><body>you sent <b>p@ss:w/rd</b>+%&amp;&quot;&lt;&gt;'\\!#$()*[]=é x</body></html>",
+		"secret in Latin-1 inside HTML": "<html><body>you sent " + strings.ReplaceAll(secret, "é", "\xe9") + "</body></html>",
+	} {
+		got := Excerpt([]byte(body), secret)
+		for _, piece := range []string{"p@ss:w", "rd+%", `!#$()`, "[]="} {
+			if strings.Contains(got, piece) {
+				t.Errorf("%s: excerpt keeps %q: %s", name, piece, got)
+			}
+		}
+		if !strings.Contains(got, "<secret>") {
+			t.Errorf("%s: %s", name, got)
+		}
+	}
+	if got := Excerpt([]byte("Access \xe9chou\xe9 \u202Egnp.exe")); got != `Access \xE9chou\xE9 \u202Egnp.exe` {
+		t.Errorf("excerpt %q", got)
+	}
+	if got := Field("name \u2067x\u2069 \xff", 100); got != `name \u2067x\u2069 \xFF` {
+		t.Errorf("field %q", got)
+	}
 }

@@ -43,24 +43,36 @@ const cutMarkFormat = " …[cut: %d bytes in all]"
 var cutMark = regexp.MustCompile(` …\[cut: \d+ bytes in all\]$`)
 
 // Valid returns s with every byte that is not part of valid UTF-8 shown as
-// \xNN, so the evidence stays readable and honest about what was there.
+// \xNN, so the evidence stays readable and honest about what was there,
+// and every Unicode bidirectional control shown as \u202E (its code point):
+// one of them in a server's answer would otherwise reorder the text
+// around it on the status page, in a terminal or a mail client, making a
+// quote say something the server did not.
 func Valid(s string) string {
-	if utf8.ValidString(s) {
+	if utf8.ValidString(s) && !strings.ContainsAny(s, bidiControls) {
 		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 16)
 	for len(s) > 0 {
 		r, n := utf8.DecodeRuneInString(s)
-		if r == utf8.RuneError && n == 1 {
+		switch {
+		case r == utf8.RuneError && n == 1:
 			fmt.Fprintf(&b, `\x%02X`, s[0])
-		} else {
+		case strings.ContainsRune(bidiControls, r):
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
 			b.WriteString(s[:n])
 		}
 		s = s[n:]
 	}
 	return b.String()
 }
+
+// bidiControls are the characters that change the display order of text
+// (Unicode's Bidi_Control property): embeddings, overrides, isolates and
+// the implicit marks.
+const bidiControls = "\u061C\u200E\u200F\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069"
 
 // Cut returns s made valid UTF-8 and at most max bytes long, cut at a rune
 // boundary and marked with how long it was; cut reports whether it was cut
