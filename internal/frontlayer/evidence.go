@@ -54,9 +54,16 @@ func Excerpt(body []byte, secrets ...string) string {
 		// What the first scrub hid must survive the tag stripping.
 		s = strings.ReplaceAll(s, "<secret>", hiddenMark)
 		s = scriptRE.ReplaceAllString(s, " ")
-		s = inlineTagRE.ReplaceAllString(s, "")
-		s = html.UnescapeString(tagRE.ReplaceAllString(s, " "))
-		s = strings.ReplaceAll(Scrub(bounds.Valid(s), secrets...), hiddenMark, "<secret>")
+		spaced := Scrub(bounds.Valid(html.UnescapeString(tagRE.ReplaceAllString(s, " "))), secrets...)
+		// Markup inside a secret ("p@ss<b>word</b>") splits it where tags
+		// become spaces: when the text with its tags removed outright
+		// hides more, that is the excerpt (words may run together).
+		glued := Scrub(bounds.Valid(html.UnescapeString(tagRE.ReplaceAllString(s, ""))), secrets...)
+		s = spaced
+		if strings.Count(glued, "<secret>") > strings.Count(spaced, "<secret>") {
+			s = glued
+		}
+		s = strings.ReplaceAll(s, hiddenMark, "<secret>")
 	}
 	return clip(oneLine(noControls(s)), MaxExcerpt)
 }
@@ -64,10 +71,6 @@ func Excerpt(body []byte, secrets ...string) string {
 // hiddenMark stands for "<secret>" while tags are stripped (private-use
 // characters, which no tag pattern touches).
 const hiddenMark = "\uE000secret\uE001"
-
-// inlineTagRE matches tags that do not break a word: stripped to nothing,
-// so "p@ss<b>word</b>" reads (and is scrubbed) as "p@ssword".
-var inlineTagRE = regexp.MustCompile(`(?i)</?(?:a|abbr|b|bdi|bdo|code|em|font|i|kbd|mark|q|s|samp|small|span|strong|sub|sup|tt|u|var|wbr)\b[^>]*>`)
 
 // noControls replaces control characters (a NUL, a bell, an escape
 // sequence's ESC) with spaces.

@@ -150,7 +150,7 @@ func (c *Config) validate(p *sdk.Problems) {
 	seen := map[string]bool{}
 	for _, am := range c.Alertmanagers {
 		if seen[am.URL] {
-			p.Add("alertmanagers", "alerting.alertmanagers: %s is listed twice", am.URL)
+			p.Add("alertmanagers", "alerting.alertmanagers: %s is listed twice", shownURL(am.URL))
 		}
 		seen[am.URL] = true
 	}
@@ -162,32 +162,34 @@ func (a *AlertmanagerConfig) validate(p *sdk.Problems) {
 	case a.URL == "":
 		p.Add("url", "alertmanager url is empty: set e.g. url: http://127.0.0.1:9093")
 	case err != nil:
-		p.Add("url", "alertmanager url %q: %v", a.URL, err)
+		// Go's error quotes the URL, or the part after a colon as the
+		// "port": a password's. Neither is shown.
+		p.Add("url", "alertmanager url %q cannot be parsed: %s", shownURL(a.URL), urlProblem(err))
 	case u.Scheme != "http" && u.Scheme != "https":
-		p.Add("url", "alertmanager url %q must start with http:// or https://", u.Redacted())
+		p.Add("url", "alertmanager url %q must start with http:// or https://", shownURL(a.URL))
 	case u.Host == "":
-		p.Add("url", "alertmanager url %q has no host", u.Redacted())
+		p.Add("url", "alertmanager url %q has no host", shownURL(a.URL))
 	case u.User != nil:
-		p.Add("url", "alertmanager url %q carries credentials: move them to basic_auth (with password_file) so they are never logged", u.Redacted())
+		p.Add("url", "alertmanager url %q carries credentials: move them to basic_auth (with password_file) so they are never logged", shownURL(a.URL))
 	case u.RawQuery != "" || u.Fragment != "":
-		p.Add("url", "alertmanager url %q: remove the query or fragment; give the base URL only", u.Redacted())
+		p.Add("url", "alertmanager url %q: remove the query or fragment; give the base URL only", shownURL(a.URL))
 	}
 	if a.Timeout <= 0 {
-		p.Add("timeout", "alertmanager %s: timeout must be positive (default %s)", a.URL, DefaultTimeout)
+		p.Add("timeout", "alertmanager %s: timeout must be positive (default %s)", shownURL(a.URL), DefaultTimeout)
 	}
 	if b := a.BasicAuth; b != nil {
 		if b.Username == "" {
-			p.Add("basic_auth", "alertmanager %s: basic_auth.username is empty", a.URL)
+			p.Add("basic_auth", "alertmanager %s: basic_auth.username is empty", shownURL(a.URL))
 		}
 		if b.Password != "" && b.PasswordFile != "" {
-			p.Add("basic_auth", "alertmanager %s: give basic_auth.password or basic_auth.password_file, not both", a.URL)
+			p.Add("basic_auth", "alertmanager %s: give basic_auth.password or basic_auth.password_file, not both", shownURL(a.URL))
 		}
 		if a.BearerTokenFile != "" {
-			p.Add("bearer_token_file", "alertmanager %s: give basic_auth or bearer_token_file, not both", a.URL)
+			p.Add("bearer_token_file", "alertmanager %s: give basic_auth or bearer_token_file, not both", shownURL(a.URL))
 		}
 	}
 	if (a.TLS.CertFile == "") != (a.TLS.KeyFile == "") {
-		p.Add("tls", "alertmanager %s: tls.cert_file and tls.key_file go together", a.URL)
+		p.Add("tls", "alertmanager %s: tls.cert_file and tls.key_file go together", shownURL(a.URL))
 	}
 }
 
@@ -234,6 +236,43 @@ type CheckAlert struct {
 // agentAnnotations hold the diagnosis itself; alert.annotations may not
 // replace them, or a notification would lose its cause and steps.
 var agentAnnotations = map[string]bool{"summary": true, "description": true, "remediation": true, "count": true}
+
+// shownURL is an Alertmanager URL as an error may show it: without its
+// password when it parses, and without anything before its last '@' when
+// it does not (a password with '/', '#' or '@' breaks the parse, and what
+// Go would quote of it is the password's).
+func shownURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Opaque == "" {
+		return u.Redacted()
+	}
+	scheme := ""
+	if j := strings.Index(raw, "://"); j >= 0 {
+		scheme = raw[:j+3]
+	}
+	if i := strings.LastIndex(raw, "@"); i >= 0 {
+		return scheme + "<secret>" + raw[i:]
+	}
+	// Unparsable without an '@': what broke it may still be a password
+	// ("http://admin:pa/ss" has no host Go can read).
+	return scheme + "<not shown>"
+}
+
+// urlProblem says what is wrong with a URL that does not parse, in words
+// that quote none of it.
+func urlProblem(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "invalid port"):
+		return "what follows the host's colon is not a port number (a password holding '/', '?', '#' or '@' breaks a URL: move credentials to basic_auth with password_file)"
+	case strings.Contains(msg, "missing protocol scheme"), strings.Contains(msg, "first path segment in URL cannot contain colon"):
+		return "it does not start with http:// or https://"
+	case strings.Contains(msg, "invalid URL escape"):
+		return "a % is not followed by two hex digits (write % as %25)"
+	case strings.Contains(msg, "invalid character"):
+		return "it holds a character a URL may not (a space or a control character?)"
+	}
+	return "it is not a URL such as http://127.0.0.1:9093"
+}
 
 func isAbsoluteURL(s string) bool {
 	u, err := url.Parse(s)

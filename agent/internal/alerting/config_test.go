@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
 func slogTo(w io.Writer) *slog.Logger {
@@ -113,5 +115,32 @@ func TestPasswordNeverPrinted(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "<secret>") {
 		t.Fatalf("expected <secret> in the output:\n%s", out.String())
+	}
+}
+
+// Issue 23: an Alertmanager URL that does not parse printed its password
+// (whole without a scheme, most of it with one, six of nine characters in
+// Go's `invalid port` form). No part of it is shown now.
+func TestFaultUnparsableAlertmanagerURLShowsNoPartOfItsPassword(t *testing.T) {
+	const pw = `s3cr/t#9@x`
+	for _, raw := range []string{
+		"admin:" + pw + "@127.0.0.1:9093",
+		"http://admin:" + pw + "@127.0.0.1:9093/",
+		"http://admin:" + pw + "@127.0.0.1:bad/",
+		"http://admin:pw1234567@127.0.0.1:9093/%zz",
+		"http://admin:s3cr/t#9",
+	} {
+		a := AlertmanagerConfig{URL: raw, Timeout: DefaultTimeout}
+		p := sdk.NewProblems(func(any) error { return nil })
+		a.validate(p)
+		msg := fmt.Sprint(p.Err())
+		for _, piece := range []string{"s3cr", "cr/t", "t#9", "9@x", "pw12", "4567", "3cr3t"} {
+			if strings.Contains(msg, piece) {
+				t.Errorf("%q: error shows %q: %s", raw, piece, msg)
+			}
+		}
+		if !strings.Contains(msg, "alertmanager url") {
+			t.Errorf("%q: %s", raw, msg)
+		}
 	}
 }
