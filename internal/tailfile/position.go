@@ -101,3 +101,23 @@ func SaveJSON(file string, v any) error {
 	}
 	return nil
 }
+
+// validate refuses a loaded position no reading could start from: it
+// would fail every run (a negative offset is "seek: invalid argument"
+// forever) instead of saying the state is damaged.
+func (p *Position) validate() error {
+	switch {
+	case p.Offset < 0:
+		return fmt.Errorf("offset %d is negative", p.Offset)
+	case p.Scanned < 0:
+		return fmt.Errorf("scanned %d is negative", p.Scanned)
+	case p.File != nil && (p.File.FPLen < 0 || p.File.FPLen > fpMax):
+		return fmt.Errorf("fp_len %d is outside 0..%d", p.File.FPLen, fpMax)
+	}
+	for _, k := range p.Known {
+		if k.Len < 0 || k.Len > fpMax {
+			return fmt.Errorf("known head length %d is outside 0..%d", k.Len, fpMax)
+		}
+	}
+	return nil
+}

@@ -50,6 +50,9 @@ type Result struct {
 	Size    int64 // size of the file at path
 	Stopped bool  // out of time: the rest is read next run
 	Notes   []string
+	// Denied is set by Session.Poll when the service user may not read
+	// the file.
+	Denied *PermissionError
 }
 
 // PermissionError marks a followed file the service user may not read.

@@ -30,7 +30,7 @@ func BenchmarkReadAccessLog(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		st := newState("bench")
+		st := newState()
 		st.maxSlots = cfg.MaxClients
 		r := newRun(&cfg, st)
 		if _, err := lr.Read(bytes.NewReader(data), 0, 0, false, func() bool { return false }, r); err != nil {

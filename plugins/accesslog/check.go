@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,26 +20,29 @@ import (
 const slotIdle = 24 * time.Hour
 
 type checker struct {
-	mu       sync.Mutex
-	cfg      config
-	stateDir string
-	tailer   *tailfile.Tailer
+	mu  sync.Mutex
+	cfg config
+	log *tailfile.Session
 	// src is FreePBX's database for naming applications (nil: not
 	// configured); lookup is the current run's connection to it.
 	src    *freepbxdb.Source
 	lookup *appLookup
 	st     *state
-	fresh  bool
 	now    func() time.Time
 }
+
+// plugin is how accesslog names its diagnoses of the file.
+var plugin = tailfile.Plugin{Name: "accesslog", Unit: "requests",
+	Where: "Apache writes /var/log/apache2/access.log on Debian, /var/log/httpd/access_log on Sangoma Linux"}
 
 func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
 	conf, err := decodeConfig(cfg)
 	if err != nil {
 		return err
 	}
-	c.cfg, c.stateDir = conf, cfg.StateDir
-	c.tailer = tailfile.New(conf.Path, conf.StartAt, conf.MaxLineBytes, sdk.Logger())
+	c.cfg = conf
+	c.log = tailfile.NewSession(plugin, tailfile.SessionConfig{Path: conf.Path, StartAt: conf.StartAt,
+		StateDir: cfg.StateDir, MaxLineBytes: conf.MaxLineBytes, Version: stateVersion}, sdk.Logger())
 	if conf.lookupOn() {
 		src, err := conf.lookupSource()
 		if err != nil {
@@ -57,43 +59,30 @@ func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
 func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	file := tailfile.StateFile(c.stateDir, c.cfg.Path)
 	if c.st == nil {
-		st, err := loadState(file)
-		if err != nil {
-			return stateCorrupt(file, err), nil
+		st := newState()
+		if err := c.log.Load(st); err != nil {
+			return c.log.StateCorrupt(err), nil
 		}
-		if st == nil {
-			st, c.fresh = newState(c.cfg.Path), true
-		}
+		st.init()
 		c.st = st
 	}
 	c.st.maxSlots = c.cfg.MaxClients
 	r := newRun(&c.cfg, c.st)
-	pr, err := c.tailer.Poll(&c.st.Position, &c.st.Totals.Counters, c.fresh, r, tailfile.Stopper(ctx))
+	pr, err := c.log.Poll(ctx, c.st, &c.st.Totals.Counters, r)
 	r.addTo(c.st)
 	now := c.now()
 	c.st.expireSlots(now)
 	c.st.Clients.evict()
-	var perm *tailfile.PermissionError
-	if err != nil && !errors.As(err, &perm) {
-		if serr := tailfile.SaveJSON(file, c.st); serr != nil {
-			sdk.Logger().Error("saving position failed", "err", serr)
-		}
-		return nil, fmt.Errorf("reading %s: %w", c.cfg.Path, err)
-	}
-	if perm == nil {
-		c.fresh = false
-		if err := tailfile.SaveJSON(file, c.st); err != nil {
-			return nil, fmt.Errorf("%w (state dir %s must be writable by the service user)", err, c.stateDir)
-		}
+	if res, err := c.log.Save(c.st, pr, err); res != nil || err != nil {
+		return res, err
 	}
 	res := &sdk.Result{}
 	if c.src != nil {
 		c.lookup = &appLookup{src: *c.src}
 		defer func() { c.lookup.close(); c.lookup = nil }()
 	}
-	c.report(ctx, res, r, pr, perm, now)
+	c.report(ctx, res, r, pr, now)
 	return res, nil
 }
 

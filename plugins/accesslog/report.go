@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os/user"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,17 +18,17 @@ const maxClientDiagnoses = 10
 
 // report fills the result: metrics always, diagnoses for what needs a
 // person.
-func (c *checker) report(ctx context.Context, res *sdk.Result, r *run, pr tailfile.Result, perm *tailfile.PermissionError, now time.Time) {
+func (c *checker) report(ctx context.Context, res *sdk.Result, r *run, pr tailfile.Result, now time.Time) {
 	path := c.cfg.Path
 	c.addMetrics(res, pr)
 	switch {
-	case perm != nil:
+	case pr.Denied != nil:
 		res.Summary = "cannot read " + path + ": permission denied"
-		res.Diagnose(permissionDenied(path, perm))
+		res.Diagnose(c.log.PermissionDenied(pr.Denied, "", permissionSteps(path, tailfile.ServiceUser()), true))
 		return
 	case pr.Missing:
 		res.Summary = path + " does not exist"
-		res.Diagnose(fileMissing(path))
+		res.Diagnose(c.log.FileMissing(missingSteps))
 	}
 	cutoff := now.Add(-c.cfg.Window).Unix()
 	failing := c.diagnoseFailing(ctx, res, cutoff)
@@ -48,17 +46,8 @@ func (c *checker) report(ctx context.Context, res *sdk.Result, r *run, pr tailfi
 			},
 			Details: map[string]string{"file": path, "unparsed": strconv.FormatUint(r.unparsed, 10), "lines": strconv.FormatUint(r.lines, 10), "reason": r.reason}})
 	}
-	for _, n := range pr.Notes {
-		res.Diagnose(sdk.Diagnosis{Code: "accesslog.previous_file_lost", Severity: sdk.SeverityInfo, Message: n,
-			Remediation: []string{"Keep at least one uncompressed rotated file (delaycompress, as Debian's and Sangoma's apache2/httpd logrotate files do), so the rest of a rotated log can be read."},
-			Details:     map[string]string{"file": path}})
-	}
-	if pr.Stopped {
-		res.Diagnose(sdk.Diagnosis{Code: "accesslog.behind", Severity: sdk.SeverityInfo,
-			Message:     fmt.Sprintf("The run ended before reaching the end of %s; the next runs read the rest.", path),
-			Remediation: []string{"Nothing to do if it catches up; otherwise raise the check's timeout or run it more often."},
-			Details:     map[string]string{"file": path}})
-	}
+	c.log.PreviousFileLost(res, pr, "Keep at least one uncompressed rotated file (delaycompress, as Debian's and Sangoma's apache2/httpd logrotate files do), so the rest of a rotated log can be read.")
+	c.log.Behind(res, pr, pr.Size-c.log.Offset(c.st, pr))
 	sort.SliceStable(res.Diagnoses, func(i, j int) bool {
 		return res.Diagnoses[i].Severity == sdk.SeverityCritical && res.Diagnoses[j].Severity != sdk.SeverityCritical
 	})
@@ -285,42 +274,22 @@ func (c *checker) addMetrics(res *sdk.Result, pr tailfile.Result) {
 	res.AddCounter("accesslog_rotations_total", "Rotated files read to their end and left behind.", float64(t.Rotations), nil)
 	res.AddCounter("accesslog_truncations_total", "Times the log was found truncated (copytruncate).", float64(t.Truncations), nil)
 	if !pr.Missing {
-		off := c.st.Offset
-		if c.st.File == nil {
-			off = 0
-		}
+		off := c.log.Offset(c.st, pr)
 		res.AddGauge("accesslog_file_size_bytes", "Size of the access log.", float64(pr.Size), nil)
 		res.AddGauge("accesslog_offset_bytes", "Offset read up to; size minus offset is the lag.", float64(off), nil)
 	}
 }
 
-func fileMissing(path string) sdk.Diagnosis {
-	return sdk.Diagnosis{
-		Code: "accesslog.file_missing", Severity: sdk.SeverityWarning,
-		Message: fmt.Sprintf("%s does not exist.", path),
-		Remediation: []string{
-			"FreePBX 17 (Debian) logs to /var/log/apache2/access.log; FreePBX 16 (Sangoma Linux 7) to /var/log/httpd/access_log, and HTTPS requests to /var/log/httpd/ssl_access_log (format: common): set path: to the file your API clients' requests go to.",
-			"`apachectl -S` (or `httpd -S`) lists the virtual hosts; each one's CustomLog or TransferLog names its file.",
-		},
-		Details: map[string]string{"file": path},
-	}
+// missingSteps say where FreePBX's web server writes its access log.
+var missingSteps = []string{
+	"FreePBX 17 (Debian) logs to /var/log/apache2/access.log; FreePBX 16 (Sangoma Linux 7) to /var/log/httpd/access_log, and HTTPS requests to /var/log/httpd/ssl_access_log (format: common): set path: to the file your API clients' requests go to.",
+	"`apachectl -S` (or `httpd -S`) lists the virtual hosts; each one's CustomLog or TransferLog names its file.",
 }
 
-// permissionDenied explains, for the layout of this host, how the service
-// user gets to read the web server's logs without opening them to all.
-func permissionDenied(path string, perm *tailfile.PermissionError) sdk.Diagnosis {
-	details := map[string]string{"file": path, "error": perm.Error()}
-	who, name := "the pbxwatch service user", "pbxwatch"
-	if u, err := user.Current(); err == nil {
-		who, name = fmt.Sprintf("user %s (uid %s)", u.Username, u.Uid), u.Username
-		details["user"] = u.Username
-	}
-	dir := filepath.Dir(path)
-	for key, p := range map[string]string{"": path, "dir_": dir} {
-		if mode, owner, group, ok := tailfile.Ownership(p); ok {
-			details[key+"mode"], details[key+"owner"], details[key+"group"] = mode, owner, group
-		}
-	}
+// permissionSteps explain, for the layout of this host, how the service
+// user (name) gets to read the web server's logs without opening them to
+// all.
+func permissionSteps(path, name string) []string {
 	debian := []string{
 		"Debian (FreePBX 17): Apache's logs are group adm (0640, directory 0750). Add the service user to it: `usermod -aG adm " + name + "`, then `systemctl restart pbxwatch` (groups are read at process start). The pbxwatch package does this.",
 	}
@@ -334,22 +303,5 @@ func permissionDenied(path string, perm *tailfile.PermissionError) sdk.Diagnosis
 	default:
 		steps = append(debian, sangoma...)
 	}
-	steps = append(steps, "Do not chmod the log directory world-readable: access logs hold client addresses and, in query strings, sometimes credentials.")
-	return sdk.Diagnosis{
-		Code: "accesslog.permission_denied", Severity: sdk.SeverityCritical,
-		Message:     fmt.Sprintf("%s cannot read %s: permission denied.", who, path),
-		Remediation: steps,
-		Details:     details,
-	}
-}
-
-func stateCorrupt(file string, err error) *sdk.Result {
-	res := &sdk.Result{Summary: "cannot read the saved position " + file}
-	res.Diagnose(sdk.Diagnosis{
-		Code: "accesslog.state_corrupt", Severity: sdk.SeverityCritical,
-		Message:     fmt.Sprintf("The saved position %s cannot be read (%v); reading is paused rather than guessing, which would count requests twice or skip them.", file, err),
-		Remediation: []string{"Look at the file; if it cannot be repaired, delete it: the next run starts the log afresh (at start_at) and the counters restart from zero."},
-		Details:     map[string]string{"state_file": file},
-	})
-	return res
+	return append(steps, "Do not chmod the log directory world-readable: access logs hold client addresses and, in query strings, sometimes credentials.")
 }

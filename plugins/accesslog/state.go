@@ -1,21 +1,12 @@
 package main
 
-import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"os"
-
-	"github.com/pbxwatch/pbxwatch/internal/tailfile"
-)
+import "github.com/pbxwatch/pbxwatch/internal/tailfile"
 
 // state is what survives a restart: the position and every total saved
 // together, so a request is counted if and only if the saved offset is
 // past its line.
 type state struct {
-	Version int    `json:"version"`
-	Path    string `json:"path"`
-	tailfile.Position
+	tailfile.Header
 	Totals totals `json:"totals"`
 	// Clients are the API clients' streaks, for the diagnoses.
 	Clients tracker `json:"clients"`
@@ -39,8 +30,9 @@ type totals struct {
 
 const stateVersion = 1
 
-func newState(path string) *state {
-	st := &state{Version: stateVersion, Path: path}
+// newState returns an empty state, its maps made.
+func newState() *state {
+	st := &state{}
 	st.init()
 	return st
 }
@@ -61,24 +53,4 @@ func (st *state) init() {
 	if st.Errors5xx == nil {
 		st.Errors5xx = map[string]*episode{}
 	}
-}
-
-// loadState returns the saved state, or nil when there is none.
-func loadState(file string) (*state, error) {
-	b, err := os.ReadFile(file)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var st state
-	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	if st.Version != stateVersion {
-		return nil, fmt.Errorf("%s: version %d, want %d", file, st.Version, stateVersion)
-	}
-	st.init()
-	return &st, nil
 }

@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"os/user"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,16 +19,18 @@ import (
 const maxEventsPerRun = 100
 
 type checker struct {
-	mu       sync.Mutex
-	cfg      config
-	stateDir string
-	matcher  *matcher
-	tailer   *tailfile.Tailer
+	mu      sync.Mutex
+	cfg     config
+	matcher *matcher
+	log     *tailfile.Session
 	// st is the state, loaded on the first run and kept in memory; the
 	// saved copy only matters after a restart.
-	st    *state
-	fresh bool
+	st *state
 }
+
+// plugin is how logtail names its diagnoses of the file.
+var plugin = tailfile.Plugin{Name: "logtail", Unit: "lines",
+	Where: "FreePBX writes /var/log/asterisk/freepbx.log", FollowSymlinksKey: true}
 
 func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
 	if err := cfg.Decode(&c.cfg); err != nil {
@@ -40,52 +40,33 @@ func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
 	if err != nil {
 		return err
 	}
-	c.matcher, c.stateDir = m, cfg.StateDir
-	c.tailer = tailfile.New(c.cfg.Path, c.cfg.StartAt, c.cfg.MaxLineBytes, sdk.Logger())
-	c.tailer.FollowSymlinksOut(c.cfg.FollowSymlinks)
+	c.matcher = m
+	c.log = tailfile.NewSession(plugin, tailfile.SessionConfig{Path: c.cfg.Path, StartAt: c.cfg.StartAt,
+		StateDir: cfg.StateDir, MaxLineBytes: c.cfg.MaxLineBytes, FollowSymlinks: c.cfg.FollowSymlinks,
+		Version: stateVersion}, sdk.Logger())
 	return nil
 }
 
 func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	file := tailfile.StateFile(c.stateDir, c.cfg.Path)
 	if c.st == nil {
-		st, err := loadState(file)
-		if err != nil {
-			return stateCorrupt(file, err), nil
+		st := &state{}
+		if err := c.log.Load(st); err != nil {
+			return c.log.StateCorrupt(err), nil
 		}
-		if st == nil {
-			st = &state{Version: stateVersion, Path: c.cfg.Path}
-			st.Totals.init()
-			c.fresh = true
-		}
+		st.Totals.init()
 		c.st = st
 	}
 	r := newRun(&c.cfg, c.matcher)
-	pr, err := c.tailer.Poll(&c.st.Position, &c.st.Totals.Counters, c.fresh, r, tailfile.Stopper(ctx))
+	pr, err := c.log.Poll(ctx, c.st, &c.st.Totals.Counters, r)
+	// Lines read before an error are counted and saved with their offset.
 	r.addTo(&c.st.Totals)
-	var refused *tailfile.RefusedError
-	if errors.As(err, &refused) {
-		return refusedResult(refused), nil
-	}
-	var perm *tailfile.PermissionError
-	if err != nil && !errors.As(err, &perm) {
-		// Lines read before the error are counted; save them with their
-		// offset before giving up on this run.
-		if serr := saveState(file, c.st); serr != nil {
-			sdk.Logger().Error("saving position failed", "err", serr)
-		}
-		return nil, fmt.Errorf("reading %s: %w", c.cfg.Path, err)
-	}
-	if perm == nil {
-		c.fresh = false
-		if err := saveState(file, c.st); err != nil {
-			return nil, fmt.Errorf("%w (state dir %s must be writable by the service user)", err, c.stateDir)
-		}
+	if res, err := c.log.Save(c.st, pr, err); res != nil || err != nil {
+		return res, err
 	}
 	res := &sdk.Result{}
-	c.report(res, r, pr, perm)
+	c.report(res, r, pr)
 	return res, nil
 }
 
@@ -190,7 +171,7 @@ func (r *run) addTo(t *totals) {
 
 // report fills the result: metrics always, diagnoses for what needs a
 // person, events for matched lines.
-func (c *checker) report(res *sdk.Result, r *run, pr tailfile.Result, perm *tailfile.PermissionError) {
+func (c *checker) report(res *sdk.Result, r *run, pr tailfile.Result) {
 	path := c.cfg.Path
 	c.addMetrics(res, pr)
 	for i := range r.events {
@@ -198,27 +179,17 @@ func (c *checker) report(res *sdk.Result, r *run, pr tailfile.Result, perm *tail
 	}
 	res.Events = r.events
 	switch {
-	case perm != nil:
+	case pr.Denied != nil:
 		res.Summary = "cannot read " + path + ": permission denied"
-		res.Diagnose(permissionDenied(path, perm))
+		res.Diagnose(c.log.PermissionDenied(pr.Denied, "FreePBX logs belong to group asterisk.", permissionSteps(path), false))
 		return
 	case pr.Missing:
 		res.Summary = path + " does not exist"
-		res.Diagnose(fileMissing(path))
+		res.Diagnose(c.log.FileMissing(missingSteps))
 	}
 	matched := c.diagnoseMatches(res, r)
-	for _, n := range pr.Notes {
-		res.Diagnose(sdk.Diagnosis{Code: "logtail.previous_file_lost", Severity: sdk.SeverityInfo, Message: n,
-			Remediation: []string{"Prefer logrotate's create (rename) over copytruncate, and keep at least one uncompressed rotated file (delaycompress), so the rest of a rotated file can be read."},
-			Details:     map[string]string{"file": path}})
-	}
-	if pr.Stopped {
-		lag := pr.Size - c.currentOffset(pr)
-		res.Diagnose(sdk.Diagnosis{Code: "logtail.behind", Severity: sdk.SeverityInfo,
-			Message:     fmt.Sprintf("The run ended before reaching the end of %s; the next runs read the rest (%d bytes behind).", path, lag),
-			Remediation: []string{"Nothing to do if it catches up; otherwise raise the check's timeout or run it more often."},
-			Details:     map[string]string{"file": path, "lag_bytes": strconv.FormatInt(lag, 10)}})
-	}
+	c.log.PreviousFileLost(res, pr, "Prefer logrotate's create (rename) over copytruncate, and keep at least one uncompressed rotated file (delaycompress), so the rest of a rotated file can be read.")
+	c.log.Behind(res, pr, pr.Size-c.log.Offset(c.st, pr))
 	if res.Summary == "" {
 		res.Summary = fmt.Sprintf("%d new lines in %s", r.lineCount(), path)
 		if matched != "" {
@@ -260,13 +231,6 @@ func (c *checker) diagnoseMatches(res *sdk.Result, r *run) string {
 	return strings.Join(parts, ", ")
 }
 
-func (c *checker) currentOffset(pr tailfile.Result) int64 {
-	if c.st.File == nil || pr.Missing {
-		return 0
-	}
-	return c.st.Offset
-}
-
 func (c *checker) addMetrics(res *sdk.Result, pr tailfile.Result) {
 	path := c.cfg.Path
 	t := &c.st.Totals
@@ -288,78 +252,23 @@ func (c *checker) addMetrics(res *sdk.Result, pr tailfile.Result) {
 	res.AddCounter("logtail_oversized_lines_total", "Lines longer than max_line_bytes, counted once and cut.", float64(t.Oversized), file)
 	if !pr.Missing {
 		res.AddGauge("logtail_file_size_bytes", "Size of the log file.", float64(pr.Size), file)
-		res.AddGauge("logtail_offset_bytes", "Offset read up to in the log file; size minus offset is the lag.", float64(c.currentOffset(pr)), file)
+		res.AddGauge("logtail_offset_bytes", "Offset read up to in the log file; size minus offset is the lag.", float64(c.log.Offset(c.st, pr)), file)
 	}
 }
 
-func fileMissing(path string) sdk.Diagnosis {
-	return sdk.Diagnosis{
-		Code: "logtail.file_missing", Severity: sdk.SeverityWarning,
-		Message: fmt.Sprintf("%s does not exist.", path),
-		Remediation: []string{
-			"Check the path: FreePBX writes to the Advanced Setting FPBX_LOG_FILE (default /var/log/asterisk/freepbx.log).",
-			"FreePBX writes the file only when AMPSYSLOGLEVEL is FILE (LOG_* values send to syslog) and AMPDISABLELOG is off: `fwconsole setting AMPSYSLOGLEVEL` shows it.",
-			"Right after a rotation without `create` the file appears with the next log line; if this persists, nothing is being logged.",
-		},
-		Details: map[string]string{"file": path},
-	}
+// missingSteps say where FreePBX writes its log and why it may not.
+var missingSteps = []string{
+	"Check the path: FreePBX writes to the Advanced Setting FPBX_LOG_FILE (default /var/log/asterisk/freepbx.log).",
+	"FreePBX writes the file only when AMPSYSLOGLEVEL is FILE (LOG_* values send to syslog) and AMPDISABLELOG is off: `fwconsole setting AMPSYSLOGLEVEL` shows it.",
+	"Right after a rotation without `create` the file appears with the next log line; if this persists, nothing is being logged.",
 }
 
-// refusedResult diagnoses a log path that is not a regular file, or a
-// symlink out of its directory: the run reads nothing and says what is
-// there.
-func refusedResult(e *tailfile.RefusedError) *sdk.Result {
-	res := &sdk.Result{Summary: "refusing to read " + e.Path + ": it is " + e.What}
-	d := sdk.Diagnosis{Code: "logtail.not_a_regular_file", Severity: sdk.SeverityCritical,
-		Message: e.Error() + "; logtail reads regular files only (a FIFO would block every run, a device never ends).",
-		Remediation: []string{
-			"Point `path:` at the log file itself (FreePBX writes /var/log/asterisk/freepbx.log).",
-			"If something replaced the log with " + e.What + ", find out what (`ls -l " + e.Path + "`) and restore a plain file.",
-		},
-		Details: map[string]string{"file": e.Path, "found": e.What}}
-	if e.Symlink {
-		d.Code = "logtail.symlink_refused"
-		d.Message = e.Error() + "; following it would let a log path expose any file the service user can read."
-		d.Remediation = []string{
-			"Point `path:` at the real log file, or move the link's target into the log's directory.",
-			"If the link is intended, set `follow_symlinks: true` in the check's config.",
-		}
+// permissionSteps give the service user read access the FreePBX way:
+// group asterisk.
+func permissionSteps(path string) []string {
+	return []string{
+		"Add the service user to group asterisk: `usermod -aG asterisk pbxwatch`, then `systemctl restart pbxwatch` (group membership is read at process start).",
+		"Make the file and /var/log/asterisk group-readable: `chmod g+r " + path + "` and `chmod g+rx /var/log/asterisk`.",
+		"Keep it so after rotation: in /etc/logrotate.d/asterisk use `create 0640 asterisk asterisk` (the Asterisk template's `create 640 root root` locks the group out).",
 	}
-	res.Diagnose(d)
-	return res
-}
-
-func permissionDenied(path string, perm *tailfile.PermissionError) sdk.Diagnosis {
-	details := map[string]string{"file": path, "error": perm.Error()}
-	who := "the pbxwatch service user"
-	if u, err := user.Current(); err == nil {
-		who = fmt.Sprintf("user %s (uid %s)", u.Username, u.Uid)
-		details["user"] = u.Username
-	}
-	if mode, owner, group, ok := tailfile.Ownership(path); ok {
-		details["mode"], details["owner"], details["group"] = mode, owner, group
-	}
-	return sdk.Diagnosis{
-		Code: "logtail.permission_denied", Severity: sdk.SeverityCritical,
-		Message: fmt.Sprintf("%s cannot read %s: permission denied. FreePBX logs belong to group asterisk.", who, path),
-		Remediation: []string{
-			"Add the service user to group asterisk: `usermod -aG asterisk pbxwatch`, then `systemctl restart pbxwatch` (group membership is read at process start).",
-			"Make the file and /var/log/asterisk group-readable: `chmod g+r " + path + "` and `chmod g+rx /var/log/asterisk`.",
-			"Keep it so after rotation: in /etc/logrotate.d/asterisk use `create 0640 asterisk asterisk` (the Asterisk template's `create 640 root root` locks the group out).",
-		},
-		Details: details,
-	}
-}
-
-func stateCorrupt(file string, err error) *sdk.Result {
-	res := &sdk.Result{Summary: "cannot read the saved position " + file}
-	res.Diagnose(sdk.Diagnosis{
-		Code: "logtail.state_corrupt", Severity: sdk.SeverityCritical,
-		Message: fmt.Sprintf("The saved position %s cannot be read (%v); reading is paused rather than guessing, which would count lines twice or skip them.", file, err),
-		Remediation: []string{
-			"Look at the file; if it cannot be repaired, delete it: the next run starts the log afresh (at start_at) and the counters restart from zero.",
-		},
-		Details: map[string]string{"state_file": file},
-	})
-	return res
 }

@@ -281,17 +281,19 @@ func sdkConfig(yaml, stateDir string) *sdk.Config {
 // A position saved before the reading moved to internal/tailfile loads
 // with every field: the embedded structs keep the JSON keys.
 func TestStateSavedBeforeTheMoveStillLoads(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "position.json")
+	c := mustChecker(t, "path: /var/log/asterisk/freepbx.log\n", t.TempDir())
+	file := c.log.StateFile()
 	old := `{"version":1,"path":"/var/log/asterisk/freepbx.log","file":{"dev":2049,"ino":77,"fp_len":1024,"fp":"ab"},` +
 		`"offset":4096,"scanned":12,"known":[{"len":10,"fp":"cd"}],"sibling_sig":"ef",` +
 		`"totals":{"lines":{"info":7},"matches":{"sql_error":2},"read_bytes":4096,"rotations":3,"truncations":1,"oversized":5}}`
 	if err := os.WriteFile(file, []byte(old), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	st, err := loadState(file)
-	if err != nil {
+	st := &state{}
+	if err := c.log.Load(st); err != nil {
 		t.Fatal(err)
 	}
+	st.Totals.init()
 	got := fmt.Sprintf("%+v %d %d %+v %s %v %v %+v %d", *st.File, st.Offset, st.Scanned, st.Known, st.SibSig,
 		st.Totals.Lines, st.Totals.Matches, st.Totals.Counters, st.Totals.Oversized)
 	want := "{Dev:2049 Ino:77 FPLen:1024 FP:ab} 4096 12 [{Len:10 FP:cd}] ef map[info:7] map[sql_error:2] {ReadBytes:4096 Rotations:3 Truncations:1} 5"
@@ -333,4 +335,37 @@ func TestDefaultPatternsWaitForLinesFreePBXWrites(t *testing.T) {
 	m.matchLine(declined, func(i int, _ []byte) {
 		t.Errorf("a built-in pattern (%s) still waits for ajaxRequest declined", defaultPatterns[i].Name)
 	})
+}
+
+// A negative offset in the position file was "seek: invalid argument" on
+// every run; it is logtail.state_corrupt, with the fix (issue 23 item 8).
+func TestNegativeOffsetIsStateCorrupt(t *testing.T) {
+	dir, stateDir := t.TempDir(), t.TempDir()
+	path := filepath.Join(dir, "freepbx.log")
+	appendLines(t, path, 1, 5)
+	c := mustChecker(t, "path: "+path+"\nstart_at: beginning\n", stateDir)
+	runCheck(t, c)
+	file := c.log.StateFile()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]any
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	st["offset"] = -5
+	if b, err = json.Marshal(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for run := 0; run < 2; run++ {
+		res := runCheck(t, mustChecker(t, "path: "+path+"\nstart_at: beginning\n", stateDir))
+		d := diagnosis(res, "logtail.state_corrupt")
+		if d == nil || res.Status != sdk.StatusCritical || !strings.Contains(d.Message, "offset -5 is negative") || !strings.Contains(d.Remediation[0], "delete it") {
+			t.Fatalf("run %d: %s %q %+v", run, res.Status, res.Summary, res.Diagnoses)
+		}
+	}
 }
