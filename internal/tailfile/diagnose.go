@@ -123,3 +123,33 @@ func (s *Session) Behind(res *sdk.Result, pr Result, lag int64) {
 		Remediation: []string{"Nothing to do if it catches up; otherwise raise the check's timeout or run it more often."},
 		Details:     map[string]string{"file": s.path, "lag_bytes": strconv.FormatInt(lag, 10)}})
 }
+
+// Unterminated diagnoses a file at the path that ends in an overlong line
+// still without its newline: it is neither counted yet nor read again,
+// and the summary would otherwise say "0 new lines" for a file that grows.
+// It returns the phrase for the summary ("" when there is none).
+func (s *Session) Unterminated(res *sdk.Result, pr Result) string {
+	if pr.Unterminated == 0 {
+		return ""
+	}
+	size := humanBytes(pr.Unterminated)
+	res.Diagnose(sdk.Diagnosis{Code: s.code("unterminated_line"), Severity: sdk.SeverityInfo,
+		Message: fmt.Sprintf("%s ends in a line of %s without a newline, longer than max_line_bytes, and still growing: it is counted once, cut, when its newline comes; what was scanned of it is not read again.", s.path, size),
+		Remediation: []string{
+			"Nothing to do if the writer ends the line; a log that never writes a newline is not a line-based log: point `path:` at the right file.",
+		},
+		Details: map[string]string{"file": s.path, "unterminated_bytes": strconv.FormatInt(pr.Unterminated, 10)}})
+	return "an unterminated line of " + size + " is growing"
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

@@ -46,6 +46,20 @@ type Position struct {
 	// predates us); SibSig is the listing they were taken from.
 	Known  []KnownHead `json:"known,omitempty"`
 	SibSig string      `json:"sibling_sig,omitempty"`
+	// Rotated are rotated files still being read: a writer keeps writing
+	// to a renamed file until it reopens the path, so a rotated file is
+	// read until it has not changed for settle.
+	Rotated []RotatedFile `json:"rotated,omitempty"`
+}
+
+// RotatedFile is a rotated file still being read, and where.
+type RotatedFile struct {
+	File    FileID `json:"file"`
+	Offset  int64  `json:"offset"`
+	Scanned int64  `json:"scanned,omitempty"`
+	// Unseen counts the polls that did not find it (a listing taken
+	// during renames can miss a file); it is given up after maxUnseen.
+	Unseen int `json:"unseen,omitempty"`
 }
 
 // Counters are what the Tailer counts about the file itself; callers embed
@@ -113,6 +127,11 @@ func (p *Position) validate() error {
 		return fmt.Errorf("scanned %d is negative", p.Scanned)
 	case p.File != nil && (p.File.FPLen < 0 || p.File.FPLen > fpMax):
 		return fmt.Errorf("fp_len %d is outside 0..%d", p.File.FPLen, fpMax)
+	}
+	for _, r := range p.Rotated {
+		if r.Offset < 0 || r.Scanned < 0 || r.File.FPLen < 0 || r.File.FPLen > fpMax {
+			return fmt.Errorf("rotated file %d: offset %d, scanned %d, fp_len %d out of range", r.File.Ino, r.Offset, r.Scanned, r.File.FPLen)
+		}
 	}
 	for _, k := range p.Known {
 		if k.Len < 0 || k.Len > fpMax {

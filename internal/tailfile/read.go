@@ -32,6 +32,8 @@ type LineReader struct {
 	max  int
 	buf  []byte // chunkSize+max: a partial line (≤ max) plus a full read
 	head []byte // the first max bytes of an overlong line
+	// resumed says Resume gave head for the next Read.
+	resumed bool
 }
 
 // NewLineReader returns a LineReader for lines of up to max bytes.
@@ -84,28 +86,34 @@ type ReadResult struct {
 	Stopped bool  // stop() said so before the end of the stream
 }
 
-// Read hands the lines of r to s. r is positioned at off, the start of a
-// line; scanned > 0 says the line at off is overlong and its first
-// scanned bytes hold no newline. The unfinished line at the end is left
-// for the next read (offset stays before it) unless final is set, for a
-// file nobody writes to any more, whose last line will never be finished.
+// Resume prepares the next Read to carry on with an overlong line whose
+// first bytes are head: the bytes after it up to the Read's scanned are
+// skipped by the caller (seeking, not reading them again).
+func (lr *LineReader) Resume(head []byte) {
+	if len(head) > lr.max {
+		head = head[:lr.max]
+	}
+	lr.head = append(lr.head[:0], head...)
+	lr.resumed = true
+}
+
+// Read hands the lines of r to s. off is the start of a line; with
+// scanned > 0 the line at off is overlong, its first scanned bytes hold no
+// newline, r is positioned at off+scanned and Resume gave the line's head.
+// The unfinished line at the end is left for the next read (offset stays
+// before it) unless final is set, for a file nobody writes to any more,
+// whose last line will never be finished.
 func (lr *LineReader) Read(r io.Reader, off, scanned int64, final bool, stop func() bool, s Sink) (ReadResult, error) {
 	defer lr.borrow()()
 	skipping := false
 	cur := off // stream offset just past the bytes read so far
 	if scanned > 0 {
-		// Resume an overlong line: its head again, then past what was
-		// already scanned.
-		n, err := io.ReadFull(r, lr.head[:lr.max])
-		if err != nil || int64(n) > scanned {
-			return ReadResult{Offset: off, Scanned: scanned}, fmt.Errorf("re-read overlong line at %d: %v", off, err)
-		}
-		lr.head = lr.head[:n]
-		if _, err := io.CopyN(io.Discard, r, scanned-int64(n)); err != nil {
-			return ReadResult{Offset: off, Scanned: scanned}, fmt.Errorf("skip overlong line at %d: %v", off, err)
+		if !lr.resumed {
+			return ReadResult{Offset: off, Scanned: scanned}, fmt.Errorf("overlong line at %d: its head was not given", off)
 		}
 		skipping, cur = true, off+scanned
 	}
+	lr.resumed = false
 	committed := off
 	n := 0 // bytes held in buf: the start of an unfinished line
 	for {

@@ -35,13 +35,30 @@ type Tailer struct {
 	log     *slog.Logger
 	// symlinksOut allows a path that is a symlink out of its directory.
 	symlinksOut bool
+	// settle is how long a rotated file must go unchanged before it is
+	// left (its unfinished last line handed over).
+	settle time.Duration
 }
+
+const (
+	// defaultSettle is how long a rotated file is read after its last
+	// change: its writer may still be writing to it until told to reopen
+	// the path (Fluent Bit's rotate_wait is 5 s too).
+	defaultSettle = 5 * time.Second
+	// maxRotated bounds the rotated files read after rotation at once.
+	maxRotated = 16
+	// maxUnseen is how many polls a rotated file being read may be
+	// missing from the listing before its rest is given up.
+	maxUnseen = 3
+	// maxKnown bounds the remembered heads of rotated files.
+	maxKnown = 256
+)
 
 // New returns a Tailer of path. startAt ("end" or "beginning") says where
 // a file never seen before is read from; lines longer than maxLine bytes
 // are handed over cut to maxLine.
 func New(path, startAt string, maxLine int, log *slog.Logger) *Tailer {
-	return &Tailer{path: path, startAt: startAt, lr: NewLineReader(maxLine), log: log}
+	return &Tailer{path: path, startAt: startAt, lr: NewLineReader(maxLine), log: log, settle: defaultSettle}
 }
 
 // Result describes the followed file after a poll.
@@ -50,6 +67,9 @@ type Result struct {
 	Size    int64 // size of the file at path
 	Stopped bool  // out of time: the rest is read next run
 	Notes   []string
+	// Unterminated is how many bytes of an overlong line, still without
+	// its newline, the file at the path ends in (0: none).
+	Unterminated int64
 	// Denied is set by Session.Poll when the service user may not read
 	// the file.
 	Denied *PermissionError
@@ -93,105 +113,273 @@ func Stopper(ctx context.Context) func() bool {
 //     last looked) is read whole. st.Known remembers the heads of the
 //     rotated files already seen; it is checked only when the listing of
 //     the rotated files changed.
+//
+// A rotated file is still written to until its writer reopens the path, so
+// it stays in st.Rotated, read on every poll, until it has not changed for
+// settle; only then is its unfinished last line, if any, handed over.
+//
+// Every file is identified by what it is, never by its name: each is
+// opened once per poll and everything (identity, size, head, lines) is
+// read through that descriptor, because numbered rotation renames every
+// file on each rotation, possibly in the middle of a poll.
 func (t *Tailer) Poll(st *Position, c *Counters, fresh bool, s Sink, stop func() bool) (Result, error) {
 	f, err := t.openLog(t.path)
 	if err != nil {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			return t.pollMissing(st, c, fresh, s, stop)
+			p := &poll{t: t, st: st, c: c, s: s, stop: stop, res: Result{Missing: true}}
+			defer p.close()
+			return p.missing(fresh)
 		case errors.Is(err, fs.ErrPermission):
 			return Result{}, &PermissionError{err}
 		}
 		return Result{}, err
 	}
-	defer f.Close()
 	cur, err := describe(t.path, f, false)
 	if err != nil {
+		f.Close()
 		return Result{}, err
 	}
-	sibs, sig := t.siblings(cur)
-	res := Result{}
+	p := &poll{t: t, st: st, c: c, s: s, stop: stop, cur: cur, opened: []*logFile{cur}}
+	defer p.close()
+	p.list()
 	done := true
 	switch {
 	case fresh:
 		// Rotated files from before we started are not ours to read.
-		st.Known, st.SibSig = knownHeads(sibs), sig
+		st.Known, st.SibSig, st.Rotated = knownHeads(p.sibs), p.sig, nil
 		st.File, st.Offset, st.Scanned = &FileID{Dev: cur.dev, Ino: cur.ino}, 0, 0
 		if t.startAt == "end" {
 			if st.Offset, err = lastLineEnd(f, cur.size); err != nil {
-				return res, err
+				return p.res, err
 			}
 		}
+	default:
+		if done, err = p.drain(); err != nil || !done {
+			return p.res, err
+		}
+		done, err = p.followPath()
+	}
+	if err != nil || !done {
+		return p.res, err
+	}
+	r, err := p.read(cur, st, false)
+	if err != nil {
+		return p.res, err
+	}
+	p.res.Stopped = r.Stopped
+	p.res.Size = cur.size
+	if fi, err := f.Stat(); err == nil && fi.Size() > p.res.Size {
+		p.res.Size = fi.Size()
+	}
+	p.res.Unterminated = st.Scanned
+	return p.res, nil
+}
+
+// followPath catches up with what happened to the file at the path since
+// the last poll: nothing, a rotation, a truncation, rotated files we have
+// not seen. done is false when the run must stop before reading cur.
+func (p *poll) followPath() (bool, error) {
+	st, cur := p.st, p.cur
+	switch {
 	case st.File == nil: // the path did not exist when we last looked
-		if sig != st.SibSig {
-			done, err = t.catchUp(st, c, cur, sibs, sig, false, s, stop, &res)
+		done := true
+		var err error
+		if p.sig != st.SibSig {
+			done, err = p.catchUp(false)
 		}
 		if done && err == nil {
 			st.File, st.Offset, st.Scanned = &FileID{Dev: cur.dev, Ino: cur.ino}, 0, 0
 		}
+		return done, err
 	case sameInode(cur, st.File):
 		switch {
 		case !sameContent(cur, st.File, st.Offset+st.Scanned):
-			c.Truncations++
-			t.log.Info("log truncated (copytruncate or by hand): reading the copy's rest, then the file from its start", "path", t.path, "offset", st.Offset)
-			done, err = t.catchUp(st, c, cur, sibs, sig, true, s, stop, &res)
-		case sig != st.SibSig:
-			done, err = t.catchUp(st, c, cur, sibs, sig, false, s, stop, &res)
+			p.c.Truncations++
+			p.t.log.Info("log truncated (copytruncate or by hand): reading the copy's rest, then the file from its start", "path", p.t.path, "offset", st.Offset)
+			return p.catchUp(true)
+		case p.sig != st.SibSig:
+			return p.catchUp(false)
 		}
-	default:
-		done, err = t.catchUp(st, c, cur, sibs, sig, true, s, stop, &res)
+		return true, nil
 	}
-	if err != nil || !done {
-		return res, err
-	}
-	r, err := t.readFile(cur, st, c, false, s, stop)
-	if err != nil {
-		return res, err
-	}
-	res.Stopped = r.Stopped
-	res.Size = cur.size
-	if fi, err := f.Stat(); err == nil && fi.Size() > res.Size {
-		res.Size = fi.Size()
-	}
-	return res, nil
+	return p.catchUp(true)
 }
 
-// pollMissing handles a path that does not exist: a rename rotation whose
+// poll is one Poll's work: the files it opened (closed at its end) and
+// what it found.
+type poll struct {
+	t    *Tailer
+	st   *Position
+	c    *Counters
+	s    Sink
+	stop func() bool
+	res  Result
+	cur  *logFile // the file at the path, nil when missing
+	sibs []*logFile
+	sig  string
+	// opened are closed at the end of the poll.
+	opened []*logFile
+	// draining are the files (device and inode) drain found for
+	// st.Rotated: not to be read again as unseen. A rotated file's inode
+	// number alone does not do: once it is compressed, the number is free
+	// for the next file logrotate creates.
+	draining map[[2]uint64]bool
+}
+
+func (p *poll) close() {
+	for _, lf := range p.opened {
+		lf.f.Close()
+	}
+}
+
+// list takes (or takes again) the listing of the rotated files.
+func (p *poll) list() {
+	p.sibs, p.sig = p.t.siblings(p.cur)
+	p.opened = append(p.opened, p.sibs...)
+}
+
+// missing handles a path that does not exist: a rename rotation whose
 // new file is not there yet (the old one may still hold unread lines), a
 // deleted file, or one not created yet.
-func (t *Tailer) pollMissing(st *Position, c *Counters, fresh bool, s Sink, stop func() bool) (Result, error) {
-	res := Result{Missing: true}
-	sibs, sig := t.siblings(nil)
+func (p *poll) missing(fresh bool) (Result, error) {
+	st := p.st
+	p.list()
 	if fresh {
-		st.Known, st.SibSig = knownHeads(sibs), sig
-		return res, nil
+		st.Known, st.SibSig = knownHeads(p.sibs), p.sig
+		return p.res, nil
 	}
-	if sig == st.SibSig {
-		return res, nil // nothing moved since we last looked
+	if done, err := p.drain(); err != nil || !done {
+		return p.res, err
+	}
+	if p.sig == st.SibSig {
+		return p.res, nil // nothing moved since we last looked
 	}
 	// The last file read stays the one st points at: when the new file
 	// appears, that one is found again (at its end) and counted as rotated.
-	_, err := t.catchUp(st, c, nil, sibs, sig, st.File != nil, s, stop, &res)
-	return res, err
+	_, err := p.catchUp(st.File != nil)
+	return p.res, err
+}
+
+// drain reads the rotated files still being written to (st.Rotated), and
+// leaves those that have settled. done is false when stop() cut it short.
+func (p *poll) drain() (bool, error) {
+	st := p.st
+	var keep []RotatedFile
+	defer func() { st.Rotated = keep }()
+	for i, r := range st.Rotated {
+		lf := p.find(&r.File, r.Offset+r.Scanned)
+		if lf == nil {
+			// Deleted, or missed by a listing taken during renames: give it
+			// a few more polls before giving up on its rest.
+			if r.Unseen++; r.Unseen < maxUnseen {
+				keep = append(keep, r)
+			}
+			continue
+		}
+		r.Unseen = 0
+		if p.draining == nil {
+			p.draining = map[[2]uint64]bool{}
+		}
+		p.draining[[2]uint64{lf.dev, lf.ino}] = true
+		id := r.File
+		pos := Position{File: &id, Offset: r.Offset, Scanned: r.Scanned}
+		left, stopped, err := p.readRotated(lf, &pos)
+		r.File, r.Offset, r.Scanned = id, pos.Offset, pos.Scanned
+		if err != nil || stopped {
+			keep = append(append(keep, r), st.Rotated[i+1:]...)
+			p.res.Stopped = stopped
+			return false, err
+		}
+		if !left {
+			keep = append(keep, r)
+		}
+	}
+	return true, nil
+}
+
+// find returns the file id names, holding at least end bytes: by device
+// and inode (checking the fingerprint, as a deleted file's inode number is
+// soon reused), else by fingerprint alone (a copytruncate copy, a
+// compressed rotated file), the newest such file first; nil if none.
+func (p *poll) find(id *FileID, end int64) *logFile {
+	if i := findIn(p.sibs, id, end); i >= 0 {
+		return p.sibs[i]
+	}
+	return nil
+}
+
+func findIn(sibs []*logFile, id *FileID, end int64) int {
+	for i, lf := range sibs {
+		if !lf.gz && lf.dev == id.Dev && lf.ino == id.Ino && sameContent(lf, id, end) {
+			return i
+		}
+	}
+	if id.FPLen == 0 {
+		return -1 // nothing to recognise it by
+	}
+	for i := len(sibs) - 1; i >= 0; i-- {
+		if (sibs[i].dev != id.Dev || sibs[i].ino != id.Ino || sibs[i].gz) && sameContent(sibs[i], id, end) {
+			return i
+		}
+	}
+	return -1
+}
+
+// findOld returns the index in p.sibs of the file st points at, or -1. A
+// listing taken while files are renamed can miss one, so a file not found
+// is looked for in a fresh listing twice more before it is called lost.
+func (p *poll) findOld() int {
+	for try := 0; ; try++ {
+		if i := findIn(p.sibs, p.st.File, p.st.Offset+p.st.Scanned); i >= 0 {
+			return i
+		}
+		if try == 2 {
+			return -1
+		}
+		time.Sleep(time.Millisecond)
+		p.list()
+	}
+}
+
+// readRotated reads a rotated file's complete lines from pos and, once it
+// has settled (unchanged for settle, or compressed), its unfinished last
+// line: left says it is done with and may be forgotten.
+func (p *poll) readRotated(lf *logFile, pos *Position) (left, stopped bool, err error) {
+	r, err := p.read(lf, pos, false)
+	if err != nil || r.Stopped {
+		return false, r.Stopped, err
+	}
+	if !lf.gz && time.Since(lf.mtime) < p.t.settle {
+		return false, false, nil
+	}
+	if _, err := p.read(lf, pos, true); err != nil {
+		return false, false, err
+	}
+	p.st.addKnown(pos.File)
+	return true, false, nil
 }
 
 // catchUp reads the rotated files: the rest of the one st points at when
 // lookForOld (it is no longer at the path, or no longer holds what we
 // read), then every one whose content we have not seen. Afterwards st
 // points at cur's start when lookForOld, back where it was otherwise; with
-// cur nil (path missing) at the last file read. done is false when stop()
-// cut the reading short: st then points into the rotated file being read.
-func (t *Tailer) catchUp(st *Position, c *Counters, cur *logFile, sibs []*logFile, sig string, lookForOld bool, s Sink, stop func() bool, res *Result) (bool, error) {
+// cur nil (path missing) at the last file read. Rotated files not settled
+// yet go to st.Rotated. done is false when stop() cut the reading short:
+// st then points into the rotated file being read.
+func (p *poll) catchUp(lookForOld bool) (bool, error) {
+	st, cur, c := p.st, p.cur, p.c
 	oldIdx := -1
 	if lookForOld {
-		oldIdx = t.findOld(sibs, st)
+		oldIdx = p.findOld()
 	}
+	sibs := p.sibs
 	var chain []int
 	if oldIdx >= 0 {
 		chain = append(chain, oldIdx)
 	}
 	for i, lf := range sibs {
-		if i != oldIdx && lf.size > 0 && !st.isKnown(lf) {
+		if i != oldIdx && lf.size > 0 && !p.draining[[2]uint64{lf.dev, lf.ino}] && !st.isKnown(lf) {
 			chain = append(chain, i)
 		}
 	}
@@ -206,35 +394,55 @@ func (t *Tailer) catchUp(st *Position, c *Counters, cur *logFile, sibs []*logFil
 			// We had read nothing of it: if it held lines, it is one of
 			// the unseen files read whole.
 		case cur != nil && sameInode(cur, st.File):
-			t.note(res, fmt.Sprintf("%s was truncated and no copy of it was found next to it; lines written after offset %d and before the truncation, if any, could not be read", t.path, st.Offset))
+			p.note(fmt.Sprintf("%s was truncated and no copy of it was found next to it; lines written after offset %d and before the truncation, if any, could not be read", p.t.path, st.Offset))
 		default:
 			c.Rotations++
-			t.note(res, fmt.Sprintf("the file read before (inode %d) was not found next to %s; lines written to it after offset %d, if any, could not be read", st.File.Ino, t.path, st.Offset))
+			p.note(fmt.Sprintf("the file read before (inode %d) was not found next to %s; lines written to it after offset %d, if any, could not be read", st.File.Ino, p.t.path, st.Offset))
+			// Should it turn up later, it is not new.
+			st.addKnown(st.File)
 		}
 	}
 	back := *st.File
 	backOff, backScanned := st.Offset, st.Scanned
 	for k, i := range chain {
 		lf := sibs[i]
-		if i != oldIdx {
-			st.File, st.Offset, st.Scanned = &FileID{Dev: lf.dev, Ino: lf.ino}, 0, 0
+		pos := Position{File: &FileID{Dev: lf.dev, Ino: lf.ino}}
+		if i == oldIdx {
+			id := *st.File
+			pos = Position{File: &id, Offset: st.Offset, Scanned: st.Scanned}
 		}
-		t.log.Info("reading rotated file", "file", lf.path, "from", st.Offset)
-		r, err := t.readFile(lf, st, c, true, s, stop)
-		if err != nil {
+		p.t.log.Info("reading rotated file", "file", lf.path, "from", pos.Offset)
+		if cur == nil && k == len(chain)-1 {
+			// The path is missing: this is the file written last, and
+			// reading carries on in it.
+			r, err := p.read(lf, &pos, false)
+			st.File, st.Offset, st.Scanned = pos.File, pos.Offset, pos.Scanned
+			if err != nil || r.Stopped {
+				p.res.Stopped = r.Stopped
+				return false, err
+			}
+			continue
+		}
+		left, stopped, err := p.readRotated(lf, &pos)
+		if err != nil || stopped {
+			st.File, st.Offset, st.Scanned = pos.File, pos.Offset, pos.Scanned
+			p.res.Stopped = stopped
 			return false, err
 		}
-		if r.Stopped {
-			res.Stopped = true
-			return false, nil
+		if !left && pos.File.FPLen > 0 {
+			// An empty file is not kept: nothing would tell it from the
+			// next file given its inode number. Should it get lines, it
+			// is an unseen rotated file then.
+			st.addKnown(pos.File)
+			st.addRotated(RotatedFile{File: *pos.File, Offset: pos.Offset, Scanned: pos.Scanned})
 		}
-		st.Known = append(st.Known, KnownHead{Len: st.File.FPLen, FP: st.File.FP})
-		if cur != nil || k < len(chain)-1 {
-			c.Rotations++
-		}
+		c.Rotations++
 	}
 	switch {
 	case cur == nil:
+		if len(chain) == 0 {
+			st.File, st.Offset, st.Scanned = &back, backOff, backScanned
+		}
 	case lookForOld && moved:
 		back.Dev, back.Ino = cur.dev, cur.ino
 		st.File, st.Offset, st.Scanned = &back, backOff, backScanned
@@ -243,13 +451,13 @@ func (t *Tailer) catchUp(st *Position, c *Counters, cur *logFile, sibs []*logFil
 	default:
 		st.File, st.Offset, st.Scanned = &back, backOff, backScanned
 	}
-	st.Known, st.SibSig = knownHeads(sibs), sig
+	st.Known, st.SibSig = mergeKnown(knownHeads(p.sibs), st.Known), p.sig
 	return true, nil
 }
 
-func (t *Tailer) note(res *Result, msg string) {
-	res.Notes = append(res.Notes, msg)
-	t.log.Warn(msg)
+func (p *poll) note(msg string) {
+	p.res.Notes = append(p.res.Notes, msg)
+	p.t.log.Warn(msg)
 }
 
 func sameInode(lf *logFile, id *FileID) bool {
@@ -266,66 +474,100 @@ type KnownHead struct {
 func knownHeads(sibs []*logFile) []KnownHead {
 	var out []KnownHead
 	for _, lf := range sibs {
-		if h, err := lf.head(fpMax); err == nil && len(h) > 0 {
+		if h, err := lf.head(); err == nil && len(h) > 0 {
 			out = append(out, KnownHead{Len: len(h), FP: fingerprint(h)})
 		}
 	}
 	return out
 }
 
+// mergeKnown is the heads present now, then the ones remembered from
+// before that are not among them, newest first, up to maxKnown in all: a
+// file a listing missed (taken during renames) is still known when it
+// shows up again.
+func mergeKnown(now, before []KnownHead) []KnownHead {
+	seen := make(map[KnownHead]bool, len(now))
+	for _, k := range now {
+		seen[k] = true
+	}
+	out := now
+	for i := len(before) - 1; i >= 0 && len(out) < maxKnown; i-- {
+		if k := before[i]; !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// addKnown remembers id's head as read.
+func (st *Position) addKnown(id *FileID) {
+	if id.FPLen == 0 {
+		return
+	}
+	k := KnownHead{Len: id.FPLen, FP: id.FP}
+	for _, have := range st.Known {
+		if have == k {
+			return
+		}
+	}
+	st.Known = append(st.Known, k)
+}
+
+// addRotated keeps r to be read again, the oldest given up beyond
+// maxRotated.
+func (st *Position) addRotated(r RotatedFile) {
+	st.Rotated = append(st.Rotated, r)
+	if n := len(st.Rotated) - maxRotated; n > 0 {
+		st.Rotated = append([]RotatedFile(nil), st.Rotated[n:]...)
+	}
+}
+
 // isKnown says whether lf starts with content seen before (a file that grew
 // since is still known by its first bytes).
 func (st *Position) isKnown(lf *logFile) bool {
-	h, err := lf.head(fpMax)
+	h, err := lf.head()
 	if err != nil {
 		return true // unreadable: nothing to read either
 	}
+	fps := map[int]string{}
 	for _, k := range st.Known {
-		if k.Len <= len(h) && fingerprint(h[:k.Len]) == k.FP {
+		if k.Len > len(h) {
+			continue
+		}
+		fp, ok := fps[k.Len]
+		if !ok {
+			fp = fingerprint(h[:k.Len])
+			fps[k.Len] = fp
+		}
+		if fp == k.FP {
 			return true
 		}
 	}
 	return false
 }
 
-// readFile reads lf from st's offset and advances st.
-func (t *Tailer) readFile(lf *logFile, st *Position, c *Counters, final bool, s Sink, stop func() bool) (ReadResult, error) {
-	rc, err := lf.openAt(st.Offset)
+// read reads lf from pos's offset and advances pos (and its fingerprint).
+func (p *poll) read(lf *logFile, pos *Position, final bool) (ReadResult, error) {
+	lr := p.t.lr
+	rc, head, err := lf.openAt(pos.Offset, pos.Scanned, lr.max)
 	if err != nil {
 		return ReadResult{}, fmt.Errorf("%s: %w", lf.path, err)
 	}
 	defer rc.Close()
-	r, err := t.lr.Read(rc, st.Offset, st.Scanned, final, stop, s)
-	c.ReadBytes += uint64(r.Offset - st.Offset)
-	st.Offset, st.Scanned = r.Offset, r.Scanned
-	if head, herr := lf.head(fpMax); herr == nil {
-		st.File.FPLen, st.File.FP = len(head), fingerprint(head)
+	if pos.Scanned > 0 {
+		lr.Resume(head)
+	}
+	r, err := lr.Read(rc, pos.Offset, pos.Scanned, final, p.stop, p.s)
+	p.c.ReadBytes += uint64(r.Offset - pos.Offset)
+	pos.Offset, pos.Scanned = r.Offset, r.Scanned
+	if h, herr := lf.head(); herr == nil {
+		pos.File.FPLen, pos.File.FP = len(h), fingerprint(h)
 	}
 	if err != nil {
 		return r, fmt.Errorf("%s: %w", lf.path, err)
 	}
 	return r, nil
-}
-
-// findOld returns the index in sibs of the file st points at, or -1: by
-// device and inode (checking the fingerprint, as a deleted file's inode
-// number is soon reused), else by fingerprint alone (a copytruncate copy,
-// a compressed rotated file), the newest such file first.
-func (t *Tailer) findOld(sibs []*logFile, st *Position) int {
-	for i, lf := range sibs {
-		if !lf.gz && lf.dev == st.File.Dev && lf.ino == st.File.Ino && sameContent(lf, st.File, st.Offset+st.Scanned) {
-			return i
-		}
-	}
-	if st.File.FPLen == 0 {
-		return -1 // nothing to recognise it by
-	}
-	for i := len(sibs) - 1; i >= 0; i-- {
-		if sameContent(sibs[i], st.File, st.Offset+st.Scanned) {
-			return i
-		}
-	}
-	return -1
 }
 
 // sameContent says whether lf still holds what id fingerprinted, and at
@@ -337,97 +579,116 @@ func sameContent(lf *logFile, id *FileID, end int64) bool {
 	if id.FPLen == 0 {
 		return true
 	}
-	head, err := lf.head(id.FPLen)
-	return err == nil && len(head) == id.FPLen && fingerprint(head) == id.FP
+	head, err := lf.head()
+	return err == nil && len(head) >= id.FPLen && fingerprint(head[:id.FPLen]) == id.FP
 }
 
-// logFile is the path or one of its rotated siblings.
+// logFile is the path or one of its rotated siblings, open: it is read
+// only through f, so a rename under it changes nothing.
 type logFile struct {
 	path     string
 	gz       bool
 	dev, ino uint64
 	size     int64 // on disk (compressed for .gz)
-	mtime    int64
-	f        *os.File // the open file at path, else nil
+	mtime    time.Time
+	f        *os.File
+	// first is the first fpMax bytes of its content, read once a poll.
+	first    []byte
+	firstErr error
+	read     bool
 }
 
+// describe fills a logFile from f's fstat.
 func describe(path string, f *os.File, gz bool) (*logFile, error) {
-	var fi os.FileInfo
-	var err error
-	if f != nil {
-		fi, err = f.Stat()
-	} else {
-		fi, err = os.Stat(path)
-	}
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	lf := &logFile{path: path, gz: gz, size: fi.Size(), mtime: fi.ModTime().UnixNano(), f: f}
+	lf := &logFile{path: path, gz: gz, size: fi.Size(), mtime: fi.ModTime(), f: f}
 	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
 		lf.dev, lf.ino = uint64(sys.Dev), uint64(sys.Ino)
 	}
 	return lf, nil
 }
 
-// openAt returns a reader of lf's (decompressed) content from off.
-func (lf *logFile) openAt(off int64) (io.ReadCloser, error) {
-	if lf.f != nil && !lf.gz {
-		if _, err := lf.f.Seek(off, io.SeekStart); err != nil {
-			return nil, err
-		}
-		return io.NopCloser(lf.f), nil
-	}
-	f, err := os.Open(lf.path)
-	if err != nil {
-		return nil, err
-	}
+// openAt returns a reader of lf's (decompressed) content from off+scanned
+// and, with scanned > 0, the first max bytes at off (the head of the
+// overlong line being skipped: a plain file is not read again in between).
+func (lf *logFile) openAt(off, scanned int64, max int) (io.ReadCloser, []byte, error) {
+	var head []byte
 	if !lf.gz {
-		if _, err := f.Seek(off, io.SeekStart); err != nil {
-			f.Close()
-			return nil, err
+		if scanned > 0 {
+			head = make([]byte, min(int64(max), scanned))
+			if n, err := lf.f.ReadAt(head, off); n < len(head) {
+				return nil, nil, fmt.Errorf("re-read overlong line at %d: %v", off, err)
+			}
 		}
-		return f, nil
+		return io.NopCloser(&offsetReader{f: lf.f, off: off + scanned}), head, nil
 	}
-	zr, err := gzip.NewReader(f)
+	zr, err := gzip.NewReader(io.NewSectionReader(lf.f, 0, 1<<62))
 	if err != nil {
-		f.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := io.CopyN(io.Discard, zr, off); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("shorter than the offset %d: %w", off, err)
+		return nil, nil, fmt.Errorf("shorter than the offset %d: %w", off, err)
 	}
-	return gzFile{zr, f}, nil
+	if scanned > 0 {
+		head = make([]byte, min(int64(max), scanned))
+		if _, err := io.ReadFull(zr, head); err != nil {
+			return nil, nil, fmt.Errorf("re-read overlong line at %d: %v", off, err)
+		}
+		if _, err := io.CopyN(io.Discard, zr, scanned-int64(len(head))); err != nil {
+			return nil, nil, fmt.Errorf("skip overlong line at %d: %v", off, err)
+		}
+	}
+	return zr, head, nil
 }
 
-type gzFile struct {
-	*gzip.Reader
-	f *os.File
+// offsetReader reads f from off on with pread, leaving f's own offset
+// alone.
+type offsetReader struct {
+	f   *os.File
+	off int64
 }
 
-func (g gzFile) Close() error { g.Reader.Close(); return g.f.Close() }
+func (r *offsetReader) Read(b []byte) (int, error) {
+	n, err := r.f.ReadAt(b, r.off)
+	r.off += int64(n)
+	if err == io.EOF && n > 0 {
+		err = nil
+	}
+	return n, err
+}
 
-// head returns up to n leading bytes of lf's content.
-func (lf *logFile) head(n int) ([]byte, error) {
-	rc, err := lf.openAt(0)
+// head returns up to fpMax leading bytes of lf's content, read once.
+func (lf *logFile) head() ([]byte, error) {
+	if lf.read {
+		return lf.first, lf.firstErr
+	}
+	lf.read = true
+	rc, _, err := lf.openAt(0, 0, 0)
 	if err != nil {
+		lf.firstErr = err
 		return nil, err
 	}
 	defer rc.Close()
-	buf := make([]byte, n)
+	buf := make([]byte, fpMax)
 	k, err := io.ReadFull(rc, buf)
 	if err == io.ErrUnexpectedEOF || err == io.EOF {
 		err = nil
 	}
-	return buf[:k], err
+	lf.first, lf.firstErr = buf[:k], err
+	return lf.first, err
 }
 
 // siblings lists the rotated files of the path in the order they were
 // rotated out, oldest first: base.N[.gz] (higher N is older), base-DATE
 // [.gz] or any other base.X/base-X (sorted by name, as dateext's formats
-// are), and by modification time when both kinds are present. The file
-// at the path (cur, when not nil) is left out. sig changes whenever a
-// rotated file appears, goes, is renamed or changes size.
+// are), and by modification time when both kinds are present. Each is
+// opened, and known by its descriptor from then on; one found under two
+// names (renamed while listed) is kept once. The file at the path (cur,
+// when not nil) is left out. sig changes whenever a rotated file appears,
+// goes, is renamed or changes size.
 func (t *Tailer) siblings(cur *logFile) ([]*logFile, string) {
 	dir, base := filepath.Split(t.path)
 	if dir == "" {
@@ -445,6 +706,11 @@ func (t *Tailer) siblings(cur *logFile) ([]*logFile, string) {
 	}
 	var all []ranked
 	numbered, other := 0, 0
+	type inode struct{ dev, ino uint64 }
+	have := map[inode]bool{}
+	if cur != nil {
+		have[inode{cur.dev, cur.ino}] = true
+	}
 	for _, e := range ents {
 		name := e.Name()
 		if !e.Type().IsRegular() || len(name) <= len(base) || !strings.HasPrefix(name, base) {
@@ -459,10 +725,15 @@ func (t *Tailer) siblings(cur *logFile) ([]*logFile, string) {
 		if suffix == "" || hasOtherCompression(suffix) {
 			continue
 		}
-		lf, err := describe(filepath.Join(dir, name), nil, gz)
-		if err != nil || (cur != nil && lf.dev == cur.dev && lf.ino == cur.ino) {
+		lf, err := openSibling(filepath.Join(dir, name), gz)
+		if err != nil {
+			continue // gone since the listing, or not a regular file now
+		}
+		if have[inode{lf.dev, lf.ino}] {
+			lf.f.Close()
 			continue
 		}
+		have[inode{lf.dev, lf.ino}] = true
 		num := -1
 		if suffix[0] == '.' {
 			if n, err := strconv.Atoi(suffix[1:]); err == nil && n >= 0 {
@@ -483,8 +754,8 @@ func (t *Tailer) siblings(cur *logFile) ([]*logFile, string) {
 			return a.num > b.num
 		case other > 0 && numbered == 0:
 			return a.suffix < b.suffix
-		case a.lf.mtime != b.lf.mtime:
-			return a.lf.mtime < b.lf.mtime
+		case !a.lf.mtime.Equal(b.lf.mtime):
+			return a.lf.mtime.Before(b.lf.mtime)
 		}
 		return a.lf.path < b.lf.path
 	})
@@ -495,6 +766,26 @@ func (t *Tailer) siblings(cur *logFile) ([]*logFile, string) {
 		fmt.Fprintf(h, "%s\x00%d\x00%d\x00", r.lf.path, r.lf.ino, r.lf.size)
 	}
 	return out, hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// openSibling opens a rotated file without blocking (a FIFO named like
+// one must not hang the poll) and describes it from its descriptor.
+func openSibling(path string, gz bool) (*logFile, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	lf, err := describe(path, f, gz)
+	if err != nil || !isRegular(f) {
+		f.Close()
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	return lf, nil
+}
+
+func isRegular(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode().IsRegular()
 }
 
 func hasOtherCompression(suffix string) bool {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // recorder is a sink that remembers which numbered lines it got.
@@ -503,4 +504,107 @@ func TestTailInvalidUTF8(t *testing.T) {
 	if len(h.rec.other) != 1 {
 		t.Fatalf("other lines %q", h.rec.other)
 	}
+}
+
+// readSyscallBytes is how many bytes this process has read with read(2)
+// and pread(2) so far.
+func readSyscallBytes(t *testing.T) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		t.Skipf("no /proc/self/io: %v", err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "rchar: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	t.Fatal("no rchar in /proc/self/io")
+	return 0
+}
+
+// A huge line without a newline was read again from its start by every
+// poll (issue 23 item 5: 2 GiB per run): the scanned part is skipped by
+// offset, only what was appended since is read, and the poll says an
+// unterminated line is growing.
+func TestTailUnterminatedLineIsNotReadAgain(t *testing.T) {
+	eachRestartMode(t, func(t *testing.T, restart bool) {
+		h := newTailHarness(t, "beginning", 4096)
+		h.restart = restart
+		appendLines(t, h.path, 1, 1)
+		f, err := os.OpenFile(h.path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		chunk := bytes.Repeat([]byte("x"), 1<<20)
+		for i := 0; i < 32; i++ {
+			f.Write(chunk)
+		}
+		res := h.poll()
+		h.rec.want(1, 1)
+		if res.Unterminated < 32<<20 {
+			t.Fatalf("unterminated %d, want the 32 MiB line", res.Unterminated)
+		}
+		f.Write([]byte("tail"))
+		before := readSyscallBytes(t)
+		res = h.poll()
+		read := readSyscallBytes(t) - before
+		if read > 1<<20 {
+			t.Fatalf("the second poll read %d bytes: the scanned line was read again", read)
+		}
+		if res.Unterminated != 32<<20+4 {
+			t.Fatalf("unterminated %d, want %d", res.Unterminated, 32<<20+4)
+		}
+		f.Write([]byte("\n"))
+		appendLines(t, h.path, 2, 2)
+		res = h.poll()
+		if len(h.rec.order) != 1 || h.rec.order[0] != 2 || h.rec.over != 1 || len(h.rec.other) != 1 || res.Unterminated != 0 {
+			t.Fatalf("after the newline: lines %v, oversized %d, other %d, unterminated %d", h.rec.order, h.rec.over, len(h.rec.other), res.Unterminated)
+		}
+	})
+}
+
+// A rotated file still written to after its rename (the writer has not
+// reopened the path yet) is read until it settles; its unfinished last
+// line is handed over once, when it has.
+func TestTailRotatedFileReadUntilItSettles(t *testing.T) {
+	eachRestartMode(t, func(t *testing.T, restart bool) {
+		h := newTailHarness(t, "beginning", 1024)
+		h.tl.settle = 300 * time.Millisecond
+		h.restart = restart
+		appendLines(t, h.path, 1, 3)
+		h.poll()
+		h.rec.want(1, 3)
+		old, err := os.OpenFile(h.path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer old.Close()
+		h.rename("freepbx.log", "freepbx.log.1")
+		appendLines(t, h.path, 10, 11)
+		old.WriteString(logLine(4))
+		h.poll()
+		if fmt.Sprint(h.rec.order) != "[4 10 11]" {
+			t.Fatalf("lines seen %v, want [4 10 11]", h.rec.order)
+		}
+		h.rec.order, h.rec.seen = nil, map[int]int{}
+		// Still written after the poll that found the rotation.
+		old.WriteString(logLine(5) + "[2024-05-01 10:00:00] [freepbx.INFO]: line 6 unfinished")
+		h.poll()
+		h.rec.want(5, 5)
+		if len(h.st.Rotated) != 1 {
+			t.Fatalf("rotated files being read: %+v", h.st.Rotated)
+		}
+		time.Sleep(400 * time.Millisecond)
+		h.poll()
+		h.rec.want(6, 6)
+		if len(h.st.Rotated) != 0 || h.c.Rotations != 1 {
+			t.Fatalf("rotated %+v, rotations %d", h.st.Rotated, h.c.Rotations)
+		}
+		old.WriteString(logLine(7))
+		h.poll()
+		h.rec.want(0, -1) // left once settled: a line written much later is not read
+	})
 }

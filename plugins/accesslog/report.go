@@ -48,6 +48,7 @@ func (c *checker) report(ctx context.Context, res *sdk.Result, r *run, pr tailfi
 	}
 	c.log.PreviousFileLost(res, pr, "Keep at least one uncompressed rotated file (delaycompress, as Debian's and Sangoma's apache2/httpd logrotate files do), so the rest of a rotated log can be read.")
 	c.log.Behind(res, pr, pr.Size-c.log.Offset(c.st, pr))
+	growing := c.log.Unterminated(res, pr)
 	sort.SliceStable(res.Diagnoses, func(i, j int) bool {
 		return res.Diagnoses[i].Severity == sdk.SeverityCritical && res.Diagnoses[j].Severity != sdk.SeverityCritical
 	})
@@ -55,6 +56,9 @@ func (c *checker) report(ctx context.Context, res *sdk.Result, r *run, pr tailfi
 		res.Summary = fmt.Sprintf("%d new requests in %s, %d to FreePBX's API", r.lines-r.unparsed, path, r.api)
 		if failing > 0 {
 			res.Summary += fmt.Sprintf("; %d client(s) failing", failing)
+		}
+		if growing != "" {
+			res.Summary += "; " + growing
 		}
 	}
 }

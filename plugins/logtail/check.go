@@ -190,10 +190,14 @@ func (c *checker) report(res *sdk.Result, r *run, pr tailfile.Result) {
 	matched := c.diagnoseMatches(res, r)
 	c.log.PreviousFileLost(res, pr, "Prefer logrotate's create (rename) over copytruncate, and keep at least one uncompressed rotated file (delaycompress), so the rest of a rotated file can be read.")
 	c.log.Behind(res, pr, pr.Size-c.log.Offset(c.st, pr))
+	growing := c.log.Unterminated(res, pr)
 	if res.Summary == "" {
 		res.Summary = fmt.Sprintf("%d new lines in %s", r.lineCount(), path)
 		if matched != "" {
 			res.Summary += "; matched " + matched
+		}
+		if growing != "" {
+			res.Summary += "; " + growing
 		}
 	}
 }
