@@ -70,8 +70,12 @@ func RunStorm(t *testing.T, d, maxGap time.Duration, cfg stormtest.Config) Storm
 				t.Fatal(err)
 			}
 		}
-		if _, err := tl.Poll(st, c, fresh, countSink{counts}, func() bool { return false }); err != nil {
+		pr, err := tl.Poll(st, c, fresh, countSink{counts}, func() bool { return false })
+		if err != nil {
 			t.Fatalf("poll: %v", err)
+		}
+		for _, n := range pr.Notes {
+			t.Logf("poll %d: %s", res.Polls, n)
 		}
 		fresh = false
 		res.Polls++
@@ -119,7 +123,7 @@ func TestNumberedRotationStormUnderLoad(t *testing.T) {
 
 // stormSettle is shorter than the default so the test ends sooner; the
 // writer lingers far less than it.
-const stormSettle = 500 * time.Millisecond
+const stormSettle = 2 * time.Second
 
 
 var stormGap = 30 * time.Millisecond

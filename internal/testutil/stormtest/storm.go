@@ -243,3 +243,46 @@ func Files(path string) []string {
 	m, _ := filepath.Glob(path + "*")
 	return m
 }
+
+// Figures are what a driven storm wrote and what the reader counted.
+type Figures struct {
+	Written, Counted, Rotations int64
+	Runs                        int
+	Took                        time.Duration
+}
+
+func (f Figures) String() string {
+	return fmt.Sprintf("%d lines written, %d counted (%+d), %d rotations, %d runs in %s",
+		f.Written, f.Counted, f.Counted-f.Written, f.Rotations, f.Runs, f.Took.Round(time.Second))
+}
+
+// Drive runs check at random moments (gaps up to maxGap) while the storm
+// lasts d, then stops it and runs check until it counts every line
+// written (or a minute passes), then once more after settle, so a rotated
+// file left behind late is seen to add nothing. check returns the lines
+// counted so far.
+func Drive(t testing.TB, s *Storm, d, maxGap, settle time.Duration, check func() int64) Figures {
+	t.Helper()
+	began := time.Now()
+	var f Figures
+	run := func() int64 { f.Runs++; return check() }
+	gap := func() time.Duration { return time.Duration(time.Now().UnixNano() % int64(maxGap)) }
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		run()
+		time.Sleep(gap())
+	}
+	f.Written, f.Rotations = s.Stop()
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
+		if run() >= f.Written {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(settle + 200*time.Millisecond)
+	f.Counted = run()
+	f.Took = time.Since(began)
+	return f
+}
