@@ -32,8 +32,9 @@ type LineReader struct {
 	max  int
 	buf  []byte // chunkSize+max: a partial line (≤ max) plus a full read
 	head []byte // the first max bytes of an overlong line
-	// resumed says Resume gave head for the next Read.
-	resumed bool
+	// resumed says Resume gave the head (resumeHead) for the next Read.
+	resumed    bool
+	resumeHead []byte
 }
 
 // NewLineReader returns a LineReader for lines of up to max bytes.
@@ -93,7 +94,7 @@ func (lr *LineReader) Resume(head []byte) {
 	if len(head) > lr.max {
 		head = head[:lr.max]
 	}
-	lr.head = append(lr.head[:0], head...)
+	lr.resumeHead = append(lr.resumeHead[:0], head...)
 	lr.resumed = true
 }
 
@@ -112,8 +113,9 @@ func (lr *LineReader) Read(r io.Reader, off, scanned int64, final bool, stop fun
 			return ReadResult{Offset: off, Scanned: scanned}, fmt.Errorf("overlong line at %d: its head was not given", off)
 		}
 		skipping, cur = true, off+scanned
+		lr.head = append(lr.head[:0], lr.resumeHead...)
 	}
-	lr.resumed = false
+	lr.resumed, lr.resumeHead = false, nil
 	committed := off
 	n := 0 // bytes held in buf: the start of an unfinished line
 	for {
