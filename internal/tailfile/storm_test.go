@@ -125,7 +125,6 @@ func TestNumberedRotationStormUnderLoad(t *testing.T) {
 // writer lingers far less than it.
 const stormSettle = 2 * time.Second
 
-
 var stormGap = 30 * time.Millisecond
 
 func init() {
