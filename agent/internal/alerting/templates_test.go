@@ -229,6 +229,19 @@ func TestNotificationTemplatesShowEveryAlertAndItsSteps(t *testing.T) {
 	if out := render(t, big, "pbxwatch.email.html"); strings.Contains(out, "<script>") || !strings.Contains(out, "&lt;script&gt;") {
 		t.Errorf("the HTML mail does not escape what alerts carry")
 	}
+	// An alert of the Prometheus rules: no code, no steps, a link to
+	// Prometheus rather than to the agent.
+	down := groupOf(tmplAlert{Status: "firing", StartsAt: tmplT0, GeneratorURL: "http://prometheus.example.com:9090/graph?g0.expr=up",
+		Labels:      map[string]string{"alertname": "PbxwatchAgentDown", "instance": "pbx7.example.com", "severity": "critical", "job": "pbxwatch"},
+		Annotations: map[string]string{"summary": "pbx7.example.com: the pbxwatch agent is down"}})
+	for _, tmpl := range []string{"pbxwatch.email.text", "pbxwatch.email.html", "pbxwatch.slack.text", "pbxwatch.webhook.text"} {
+		out := render(t, down, tmpl)
+		if !strings.Contains(out, "PbxwatchAgentDown") || !strings.Contains(out, "pbx7.example.com") || !strings.Contains(out, "Source") ||
+			strings.Contains(out, "Check page") || strings.Contains(out, "To fix") {
+			t.Errorf("%s of a Prometheus rule's alert:\n%s", tmpl, out)
+		}
+	}
+
 	one := groupOf(invalidIPAlert("pbx1.example.com", "203.0.113.7", true))
 	if s := render(t, one, "pbxwatch.email.subject"); !strings.HasPrefix(s, "[RESOLVED:1] whmcs.invalid_ip on pbx1.example.com") {
 		t.Errorf("resolved subject: %q", s)
