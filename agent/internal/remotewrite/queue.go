@@ -390,13 +390,27 @@ func (q *Queue) Done(rec *Record) {
 		return
 	}
 	q.pos = rec.next
+	last := q.segs[len(q.segs)-1]
+	if q.pos.seg == last && q.pos.off == q.sizes[last] && len(q.segs) == 1 {
+		// Everything sent: empty the segment rather than let a healthy
+		// queue keep up to a segment of sent records on disk. (The
+		// appends go to the file's end, O_APPEND, wherever that is.)
+		if err := q.w.Truncate(0); err == nil {
+			q.totalBytes -= q.sizes[last]
+			q.sizes[last] = 0
+			q.pos.off = 0
+			q.writePosition(true)
+			return
+		}
+	}
 	q.writePosition(false)
 }
 
 // Wait returns a channel that receives after an append.
 func (q *Queue) Wait() <-chan struct{} { return q.notify }
 
-// Bytes is the queue's size on disk.
+// Bytes is the queue's size on disk: the records not yet sent, plus at
+// most one segment of sent ones.
 func (q *Queue) Bytes() int64 {
 	q.mu.Lock()
 	defer q.mu.Unlock()

@@ -165,4 +165,14 @@ func TestQueueFullySentSegmentsAreDeleted(t *testing.T) {
 	if len(segs) != 1 {
 		t.Fatalf("%d segments left after everything was sent: %v", len(segs), segs)
 	}
+	if q.Bytes() != 0 {
+		t.Fatalf("%d bytes left after everything was sent", q.Bytes())
+	}
+	// And what comes next is still queued and read.
+	if err := q.Append(time.Now().Add(time.Second), 1, payload); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(drain(q)); n != 1 {
+		t.Fatalf("read %d records after the queue emptied, want 1", n)
+	}
 }

@@ -184,15 +184,27 @@ func (p *pusher) stop() {
 }
 
 // collect queues one sample of every series each interval, aligned to
-// the interval so that the samples of every host share timestamps.
+// the interval so that the samples of every host share timestamps. The
+// timestamp is the tick's (as a scrape's is its scheduled start), and a
+// tick that comes late because the last append was slow (a slow fsync) is
+// taken at once rather than skipped: no hole in a series for a busy disk.
 func (p *pusher) collect(ctx context.Context) {
+	p.snapshot(time.Now())
+	iv := p.cfg.Interval
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(time.Until(time.Now().Truncate(iv).Add(iv))):
+	}
+	t := time.NewTicker(iv)
+	defer t.Stop()
+	p.snapshot(time.Now())
 	for {
-		p.snapshot(time.Now())
-		wait := time.Until(time.Now().Truncate(p.cfg.Interval).Add(p.cfg.Interval))
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(wait):
+		case tick := <-t.C:
+			p.snapshot(tick)
 		}
 	}
 }

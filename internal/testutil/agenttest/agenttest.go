@@ -100,6 +100,14 @@ func (d *Daemon) Stop() {
 	}
 }
 
+// Kill sends SIGKILL (no clean-up, as a crash or the OOM killer) and waits
+// for the process to be gone.
+func (d *Daemon) Kill() {
+	d.t.Helper()
+	_ = d.cmd.Process.Kill()
+	<-d.done
+}
+
 // Addr is the agent's listen address (host:port).
 func (d *Daemon) Addr() string { return d.addr }
 
