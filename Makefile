@@ -187,6 +187,7 @@ bench:
 	@if [ -x scripts/bench-accesslog.sh ]; then scripts/bench-accesslog.sh; fi
 	@if [ -x scripts/bench-scale.sh ]; then scripts/bench-scale.sh; fi
 	@if [ -x scripts/bench-reload.sh ]; then scripts/bench-reload.sh; fi
+	@if [ -x scripts/bench-remote-write.sh ]; then BIN=$(BIN) scripts/bench-remote-write.sh; fi
 
 ## demo: build everything and run the agent on simulators of WHMCS and FreePBX and a demo log
 demo: build

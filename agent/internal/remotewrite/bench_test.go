@@ -15,7 +15,7 @@ import (
 
 // benchSeries is about what the demo's checks put on /metrics (docs/fleet.md
 // measures it with scripts/bench-remote-write.sh).
-const benchSeries = 600
+const benchSeries = 240
 
 func benchRegistry(n int) *prometheus.Registry {
 	reg := prometheus.NewRegistry()

@@ -20,8 +20,8 @@ import (
 const (
 	DefaultInterval      = 15 * time.Second
 	DefaultRemoteTimeout = 30 * time.Second
-	// DefaultMaxBytes bounds the disk queue of one receiver: about four
-	// days of the demo's checks at the default interval (docs/fleet.md).
+	// DefaultMaxBytes bounds the disk queue of one receiver: 2.6 days of
+	// the demo's checks at the default interval (docs/fleet.md).
 	DefaultMaxBytes = 64 << 20
 	// DefaultMaxAge is how long samples wait for a receiver. Prometheus
 	// refuses samples more than about an hour older than its newest ones
