@@ -294,7 +294,7 @@ func TestFleetPushesThroughAnOutageIntoPrometheus(t *testing.T) {
 	}
 
 	// Every agent's series arrive under its own instance.
-	waitUntil(t, 60*time.Second, "every agent's series in Prometheus", func() string {
+	waitFleet(t, 60*time.Second, "every agent's series in Prometheus", func() string {
 		got := prom.instant(`count by (instance) (pbxwatch_build_info{site="lab"})`)
 		var missing []string
 		for _, name := range names {
@@ -343,7 +343,7 @@ func TestFleetPushesThroughAnOutageIntoPrometheus(t *testing.T) {
 
 	// Every running agent catches up: its queue empties and its newest
 	// samples arrive.
-	waitUntil(t, 60*time.Second, "queues drained", func() string {
+	waitFleet(t, 60*time.Second, "queues drained", func() string {
 		var busy []string
 		for _, name := range names {
 			if name == stopped {
@@ -433,7 +433,7 @@ func TestFleetPushesThroughAnOutageIntoPrometheus(t *testing.T) {
 
 	// The silent host: PbxwatchHostSilent fires for the stopped agent
 	// alone, naming it.
-	waitUntil(t, 60*time.Second, "PbxwatchHostSilent for "+stopped+" alone", func() string {
+	waitFleet(t, 60*time.Second, "PbxwatchHostSilent for "+stopped+" alone", func() string {
 		firing := prom.instant(`ALERTS{alertname="PbxwatchHostSilent",alertstate="firing"}`)
 		if len(firing) == 1 && firing[stopped] == 1 {
 			return ""
@@ -490,7 +490,7 @@ func tail(s string, n int) string {
 	return s
 }
 
-func waitUntil(t *testing.T, within time.Duration, what string, cond func() (missing string)) {
+func waitFleet(t *testing.T, within time.Duration, what string, cond func() (missing string)) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -534,7 +534,7 @@ func TestPushIntoVictoriaMetrics(t *testing.T) {
 		a.d = agenttest.Run(t, bin, a.config)
 		agents = append(agents, a)
 	}
-	waitUntil(t, 60*time.Second, "every agent's series in VictoriaMetrics", func() string {
+	waitFleet(t, 60*time.Second, "every agent's series in VictoriaMetrics", func() string {
 		got := vm.instant(`count by (instance) (pbxwatch_build_info{site="lab"})`)
 		if len(got) == 3 {
 			return ""
@@ -547,7 +547,7 @@ func TestPushIntoVictoriaMetrics(t *testing.T) {
 	time.Sleep(20 * time.Second)
 	vm.start()
 	outageEnd := time.Now()
-	waitUntil(t, 60*time.Second, "queues drained", func() string {
+	waitFleet(t, 60*time.Second, "queues drained", func() string {
 		for _, a := range agents {
 			st := remoteWriteState(a.d)
 			if len(st) != 1 || st[0]["state"] != "ok" || queuedSince(st[0]) > 3*time.Second {
