@@ -50,7 +50,7 @@ func alertTest(cfgFile, check, severity string, resolveAfter time.Duration, exte
 		for _, ch := range cfg.Checks {
 			names = append(names, ch.Name)
 			if ch.Name == check {
-				info := checkInfo(ch)
+				info := ch.AlertInfo()
 				t.Check = &info
 			}
 		}

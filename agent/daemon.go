@@ -10,13 +10,15 @@ import (
 	"syscall"
 	"time"
 
-	sddaemon "github.com/coreos/go-systemd/v22/daemon"
 	toolkitweb "github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/pbxwatch/pbxwatch/agent/internal/alerting"
 	"github.com/pbxwatch/pbxwatch/agent/internal/config"
 	"github.com/pbxwatch/pbxwatch/agent/internal/daemon"
 	"github.com/pbxwatch/pbxwatch/agent/internal/metrics"
+	"github.com/pbxwatch/pbxwatch/agent/internal/systemd"
 	"github.com/pbxwatch/pbxwatch/agent/internal/web"
+	"github.com/pbxwatch/pbxwatch/sdk"
 	"github.com/pbxwatch/pbxwatch/sdk/scrub"
 )
 
@@ -35,13 +37,13 @@ type daemonOptions struct {
 func runDaemon(o daemonOptions) int {
 	log := o.logger
 	m := metrics.New(log)
-	al := &alerts{log: log, reg: m.Registry, externalURL: o.externalURL.String()}
-	defer al.stop()
+	al := alerting.NewHook(log, m.Registry, o.externalURL.String())
+	defer al.Stop()
 	rw := newPushes(log, m.Registry)
 	defer rw.m.Stop()
 	fv := &fleetView{log: log}
 	onConfig := func(cfg *config.Config) error {
-		if err := al.onConfig(cfg); err != nil {
+		if err := al.Apply(cfg.Alerting, cfg.Agent.StateDir, cfg.AlertInfos()); err != nil {
 			return err
 		}
 		if err := fv.onConfig(cfg); err != nil {
@@ -51,7 +53,8 @@ func runDaemon(o daemonOptions) int {
 	}
 	d := daemon.New(daemon.Options{
 		Logger: log, Metrics: m, Grace: o.grace, KillGrace: o.killGrace,
-		OnConfig: onConfig, OnResult: al.onResult, Secrets: o.secrets,
+		OnConfig: onConfig, Secrets: o.secrets,
+		OnResult: func(ch config.Check, res *sdk.Result, at time.Time) { al.Observe(ch.AlertInfo(), res, at) },
 	})
 	signals := make(chan os.Signal, 4)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
@@ -68,8 +71,13 @@ func runDaemon(o daemonOptions) int {
 			reloads <- reply
 			return <-reply
 		},
-		Quit:        func() { close(quit) },
-		Alerts:      al.view,
+		Quit: func() { close(quit) },
+		Alerts: func() web.Alerts {
+			if m := al.Manager(); m != nil {
+				return m
+			}
+			return nil // a nil interface, not a nil *alerting.Manager in one
+		},
 		RemoteWrite: rw.m.Status,
 		Fleet:       fv.current,
 	})
@@ -77,8 +85,8 @@ func runDaemon(o daemonOptions) int {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- toolkitweb.ListenAndServe(srv, o.web, log) }()
 
-	notify(log, sddaemon.SdNotifyReady)
-	stopWatchdog := startWatchdog(d, log)
+	systemd.Ready(log)
+	stopWatchdog := systemd.StartWatchdog(d.Alive, log)
 	defer stopWatchdog()
 
 	for {
@@ -105,7 +113,7 @@ func runDaemon(o daemonOptions) int {
 
 // stop shuts the daemon and the web server down; exit code 0.
 func stop(d *daemon.Daemon, srv *http.Server, log *slog.Logger) int {
-	notify(log, sddaemon.SdNotifyStopping)
+	systemd.Stopping(log)
 	d.Shutdown()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	_ = srv.Shutdown(ctx)
@@ -117,45 +125,11 @@ func stop(d *daemon.Daemon, srv *http.Server, log *slog.Logger) int {
 // reload swaps in the config file's current contents; on any error the
 // running configuration stays.
 func reload(d *daemon.Daemon, path string, log *slog.Logger) error {
-	notify(log, sddaemon.SdNotifyReloading)
-	defer notify(log, sddaemon.SdNotifyReady)
+	systemd.Reloading(log)
+	defer systemd.Ready(log)
 	if err := d.Load(context.Background(), path); err != nil {
 		log.Error("reload failed; keeping the running configuration", "err", err)
 		return err
 	}
 	return nil
-}
-
-func notify(log *slog.Logger, state string) {
-	if _, err := sddaemon.SdNotify(false, state); err != nil {
-		log.Warn("sd_notify failed", "state", state, "err", err)
-	}
-}
-
-// startWatchdog pings systemd's watchdog (WatchdogSec=) at half its interval
-// while the daemon answers, so a wedged agent is restarted rather than
-// silently exporting stale results.
-func startWatchdog(d *daemon.Daemon, log *slog.Logger) (stop func()) {
-	interval, err := sddaemon.SdWatchdogEnabled(false)
-	if err != nil || interval == 0 {
-		return func() {}
-	}
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(interval / 2)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				if d.Alive(interval / 2) {
-					notify(log, sddaemon.SdNotifyWatchdog)
-				} else {
-					log.Error("daemon unresponsive; withholding the watchdog ping")
-				}
-			}
-		}
-	}()
-	return func() { close(done) }
 }

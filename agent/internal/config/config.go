@@ -375,6 +375,20 @@ func pluginDirs(pluginDir string) []string {
 	return dirs
 }
 
+// AlertInfo is what alerting knows of the check.
+func (ch Check) AlertInfo() alerting.CheckInfo {
+	return alerting.CheckInfo{Name: ch.Name, Plugin: ch.Plugin, Alert: ch.Alert}
+}
+
+// AlertInfos is every check's AlertInfo, in config order.
+func (c *Config) AlertInfos() []alerting.CheckInfo {
+	infos := make([]alerting.CheckInfo, len(c.Checks))
+	for i, ch := range c.Checks {
+		infos[i] = ch.AlertInfo()
+	}
+	return infos
+}
+
 // CredentialsDir is the directory of relative `*_file` secrets: credentials/
 // beside the config file (/etc/pbxwatch/credentials), absolute, so plugins
 // find it whatever their working directory.
