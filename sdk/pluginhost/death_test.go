@@ -81,14 +81,14 @@ func TestFaultPluginNeverHandshakingIsBoundByTheRunsTimeout(t *testing.T) {
 	}
 	f := start(t, "", func(s *pluginhost.Spec) { s.Binary = bin })
 	f.setScript(t, "behave: exit\n")
-	if r := f.run(5 * time.Second); code(r) != pluginhost.CodeCrashed {
+	if r := f.run(5 * time.Second); code(r) != sdk.CodePluginCrashed {
 		t.Fatalf("crash run: %q %q", code(r), r.Summary)
 	}
 	writeScript(t, bin, "echo 'waiting for a lock' >&2\nexec sleep 60\n")
 	began := time.Now()
 	r := f.run(time.Second)
 	took := time.Since(began)
-	if r.Status != sdk.StatusUnknown || code(r) != pluginhost.CodeStartFailed ||
+	if r.Status != sdk.StatusUnknown || code(r) != sdk.CodePluginStartFailed ||
 		!strings.Contains(r.Summary, "did not complete its handshake within 1s") || !strings.Contains(r.Summary, "waiting for a lock") {
 		t.Fatalf("got %q %q", code(r), r.Summary)
 	}

@@ -178,7 +178,7 @@ func TestCrashedPluginIsRestartedOnNextRun(t *testing.T) {
 	pid := f.host.PID()
 	f.setScript(t, "behave: exit\n")
 	r := f.run(5 * time.Second)
-	if r.Status != sdk.StatusUnknown || code(r) != pluginhost.CodeCrashed {
+	if r.Status != sdk.StatusUnknown || code(r) != sdk.CodePluginCrashed {
 		t.Fatalf("got %v %q %q", r.Status, code(r), r.Summary)
 	}
 	f.waitLog(t, "scripted crash")
@@ -199,7 +199,7 @@ func TestRepeatedCrashesBackOff(t *testing.T) {
 	f.run(5 * time.Second) // crash 1: restart allowed at next run
 	f.run(5 * time.Second) // restart, crash 2: back off an hour
 	r := f.run(5 * time.Second)
-	if code(r) != pluginhost.CodeBackoff || !strings.Contains(r.Summary, "next restart attempt in 1h") {
+	if code(r) != sdk.CodePluginRestartBackoff || !strings.Contains(r.Summary, "next restart attempt in 1h") {
 		t.Fatalf("got %q %q", code(r), r.Summary)
 	}
 	if f.restarts.Load() != 1 {
@@ -237,7 +237,7 @@ func TestHungPluginAndChildAreKilled(t *testing.T) {
 	if took := time.Since(began); took > 3*time.Second {
 		t.Errorf("run took %s; want about timeout+grace", took)
 	}
-	if r.Status != sdk.StatusUnknown || code(r) != pluginhost.CodeKilled || !strings.Contains(r.Summary, "ignored cancellation") {
+	if r.Status != sdk.StatusUnknown || code(r) != sdk.CodePluginKilled || !strings.Contains(r.Summary, "ignored cancellation") {
 		t.Fatalf("got %v %q %q", r.Status, code(r), r.Summary)
 	}
 	b, err := os.ReadFile(childFile)
@@ -254,7 +254,7 @@ func TestTimeoutHonouredByPluginKeepsProcess(t *testing.T) {
 	pid := f.host.PID()
 	f.setScript(t, "behave: sleep\nsleep: 1h\n")
 	r := f.run(200 * time.Millisecond)
-	if code(r) != pluginhost.CodeTimeout || !strings.Contains(r.Summary, "200ms timeout") {
+	if code(r) != sdk.CodePluginTimeout || !strings.Contains(r.Summary, "200ms timeout") {
 		t.Fatalf("got %q %q", code(r), r.Summary)
 	}
 	if f.host.PID() != pid || !alive(pid) {

@@ -143,10 +143,10 @@ func TestFaultSharedProcessCrashCostsItsChecksOneRunAndEachCountsTheRestart(t *t
 	go func() { done <- b.run(20 * time.Second) }()
 	time.Sleep(300 * time.Millisecond)
 	a.setScript(t, "behave: exit\n")
-	if r := a.run(5 * time.Second); code(r) != pluginhost.CodeCrashed {
+	if r := a.run(5 * time.Second); code(r) != sdk.CodePluginCrashed {
 		t.Fatalf("a: %q %q", code(r), r.Summary)
 	}
-	if r := <-done; r.Status != sdk.StatusUnknown || code(r) != pluginhost.CodeCrashed {
+	if r := <-done; r.Status != sdk.StatusUnknown || code(r) != sdk.CodePluginCrashed {
 		t.Fatalf("b, running during the crash: %v %q %q", r.Status, code(r), r.Summary)
 	}
 	waitGone(t, pid)

@@ -14,18 +14,6 @@ import (
 	pluginv1 "github.com/pbxwatch/pbxwatch/sdk/proto/pbxwatch/plugin/v1"
 )
 
-// Diagnosis codes for failures of the plugin itself rather than of what it
-// checks.
-const (
-	CodeTimeout      = "pbxwatch.plugin_timeout"
-	CodeKilled       = "pbxwatch.plugin_killed"
-	CodeCrashed      = "pbxwatch.plugin_crashed"
-	CodeStartFailed  = "pbxwatch.plugin_start_failed"
-	CodeBackoff      = "pbxwatch.plugin_restart_backoff"
-	CodeCheckError   = "pbxwatch.check_error"
-	CodeHostShutdown = "pbxwatch.agent_stopping"
-)
-
 // Run runs the check once with the given timeout and always returns a
 // result: failures of the plugin become UNKNOWN results naming the reason.
 func (h *Host) Run(ctx context.Context, timeout time.Duration) *sdk.Result {
@@ -36,7 +24,7 @@ func (h *Host) run(ctx context.Context, timeout time.Duration) *sdk.Result {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return unknown(CodeHostShutdown, "the agent is stopping; the check was not run", nil)
+		return unknown(sdk.CodeAgentStopping, "the agent is stopping; the check was not run", nil)
 	}
 	p, res := h.ensureRunning(ctx, timeout)
 	if res != nil {
@@ -60,16 +48,16 @@ func (h *Host) ensureRunning(ctx context.Context, timeout time.Duration) (*proce
 	var backoff *backoffError
 	switch {
 	case errors.As(err, &backoff):
-		return nil, unknown(CodeBackoff, backoff.msg,
+		return nil, unknown(sdk.CodePluginRestartBackoff, backoff.msg,
 			[]string{"Read the agent's log for the plugin's last stderr lines (panic or fatal error).", "Run `pbxwatch check " + h.spec.Check + "` by hand to reproduce."})
 	case err != nil:
-		return nil, unknown(CodeStartFailed, h.scrub.String(err.Error()), []string{"Check that the plugin binary exists, is executable and matches the agent version."})
+		return nil, unknown(sdk.CodePluginStartFailed, h.scrub.String(err.Error()), []string{"Check that the plugin binary exists, is executable and matches the agent version."})
 	}
 	if gen == h.configuredGen {
 		return p, nil
 	}
 	if err := h.configure(ctx, p); err != nil {
-		return nil, unknown(CodeStartFailed, h.scrubError(err).Error(), []string{"Check that the plugin binary exists, is executable and matches the agent version."})
+		return nil, unknown(sdk.CodePluginStartFailed, h.scrubError(err).Error(), []string{"Check that the plugin binary exists, is executable and matches the agent version."})
 	}
 	h.configuredGen = gen
 	return p, nil
@@ -105,10 +93,10 @@ func (h *Host) call(ctx context.Context, p *process, timeout time.Duration) (*sd
 	}
 	if e := resp.GetError(); e != "" {
 		if time.Now().After(deadline) {
-			return unknown(CodeTimeout, fmt.Sprintf("check did not finish within its %s timeout: %s", timeout, e),
+			return unknown(sdk.CodePluginTimeout, fmt.Sprintf("check did not finish within its %s timeout: %s", timeout, e),
 				[]string{"Raise the check's timeout, or find out why the checked system answers slowly."}), nil
 		}
-		return unknown(CodeCheckError, e, nil), nil
+		return unknown(sdk.CodeCheckError, e, nil), nil
 	}
 	return fromWire(resp), nil
 }
@@ -122,14 +110,14 @@ func (h *Host) failure(err error, p *process, timeout time.Duration) *sdk.Result
 	case status.Code(err) == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded):
 		h.log.Error("plugin ignored cancellation; killing its process group", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "timeout", timeout, "grace", h.spec.KillGrace)
 		h.owner.kill(p, fmt.Sprintf("was killed after ignoring cancellation for %s past its %s timeout", h.spec.KillGrace, timeout))
-		return unknown(CodeKilled, fmt.Sprintf("check did not finish within its %s timeout and ignored cancellation for %s more; the plugin and its children were killed", timeout, h.spec.KillGrace),
+		return unknown(sdk.CodePluginKilled, fmt.Sprintf("check did not finish within its %s timeout and ignored cancellation for %s more; the plugin and its children were killed", timeout, h.spec.KillGrace),
 			[]string{"Raise the check's timeout if the checked system is just slow.", "Otherwise the plugin does not honour its context: fix it so Check returns when ctx is done."})
 	case status.Code(err) == codes.Canceled:
-		return unknown(CodeHostShutdown, "run cancelled: the agent is stopping or reloading", nil)
+		return unknown(sdk.CodeAgentStopping, "run cancelled: the agent is stopping or reloading", nil)
 	case status.Code(err) == codes.Internal && strings.Contains(err.Error(), "UTF-8"):
 		// The process is fine; its answer could not be decoded. A plugin
 		// built with the SDK never sends this (Serve makes text valid).
-		return unknown(CodeCheckError, "the plugin's result holds text that is not valid UTF-8, which the protocol cannot carry: "+status.Convert(err).Message(),
+		return unknown(sdk.CodeCheckError, "the plugin's result holds text that is not valid UTF-8, which the protocol cannot carry: "+status.Convert(err).Message(),
 			[]string{"Rebuild the plugin with the current pbxwatch SDK, or make every string it returns valid UTF-8."})
 	default:
 		// The process died during the run, or the connection broke.
@@ -141,7 +129,7 @@ func (h *Host) failure(err error, p *process, timeout time.Duration) *sdk.Result
 		if h.owner.kill(p, reason) {
 			h.log.Error("plugin failed during a run", "check", h.spec.Check, "plugin", h.spec.Plugin, "pid", p.pid, "err", err, "state", reason)
 		}
-		return unknown(CodeCrashed, fmt.Sprintf("plugin %s %s: %v", h.spec.Plugin, reason, status.Convert(err).Message()),
+		return unknown(sdk.CodePluginCrashed, fmt.Sprintf("plugin %s %s: %v", h.spec.Plugin, reason, status.Convert(err).Message()),
 			[]string{"Read the agent's log for the plugin's last stderr lines (panic or fatal error).", "The plugin is restarted on the next run."})
 	}
 }

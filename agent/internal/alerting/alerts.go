@@ -15,15 +15,6 @@ import (
 const (
 	AlertCheckFailing = "PbxwatchCheckFailing"
 	AlertLogEvent     = "PbxwatchLogEvent"
-	// CodeUndiagnosed is the code of a failing run that names no warning
-	// or critical diagnosis (a plugin that only set its status).
-	CodeUndiagnosed = "pbxwatch.unknown"
-	// codeAgentStopping marks a run cancelled by a stop or reload; it says
-	// nothing about the checked system, so it changes no alert.
-	codeAgentStopping = "pbxwatch.agent_stopping"
-	// agentCodePrefix marks codes the agent assigns when a run could not
-	// check anything (plugin crashed, timed out, failed to start).
-	agentCodePrefix = "pbxwatch."
 )
 
 type kind string
@@ -112,7 +103,7 @@ func failures(info CheckInfo, res *sdk.Result) (out map[string]*alert, keepOther
 	out = map[string]*alert{}
 	agentOnly := true
 	for _, d := range res.Diagnoses {
-		if !strings.HasPrefix(d.Code, agentCodePrefix) {
+		if !strings.HasPrefix(d.Code, sdk.AgentCodePrefix) {
 			agentOnly = false
 		}
 		if d.Severity != sdk.SeverityWarning && d.Severity != sdk.SeverityCritical {
@@ -123,7 +114,7 @@ func failures(info CheckInfo, res *sdk.Result) (out map[string]*alert, keepOther
 		}
 		code := d.Code
 		if code == "" {
-			code = CodeUndiagnosed
+			code = sdk.CodeUndiagnosed
 		}
 		if _, dup := out[code]; dup {
 			continue // the first diagnosis of a code speaks for it
@@ -139,14 +130,14 @@ func failures(info CheckInfo, res *sdk.Result) (out map[string]*alert, keepOther
 			sev = string(sdk.SeverityWarning)
 		}
 		d := sdk.Diagnosis{
-			Code: CodeUndiagnosed, Message: fmt.Sprintf("check returned %s without a diagnosis: %s", res.Status, res.Summary),
+			Code: sdk.CodeUndiagnosed, Message: fmt.Sprintf("check returned %s without a diagnosis: %s", res.Status, res.Summary),
 			Remediation: []string{
 				fmt.Sprintf("Run `pbxwatch check %s` to see the full result.", info.Name),
 				"Read the agent's log for the plugin's messages around this run.",
 			},
 		}
-		out[CodeUndiagnosed] = &alert{
-			Kind: kindCheck, Check: info.Name, Plugin: info.Plugin, Code: CodeUndiagnosed, Severity: sev,
+		out[sdk.CodeUndiagnosed] = &alert{
+			Kind: kindCheck, Check: info.Name, Plugin: info.Plugin, Code: sdk.CodeUndiagnosed, Severity: sev,
 			Annotations: diagnosisAnnotations(info, res, d),
 		}
 	}

@@ -206,7 +206,7 @@ func (m *Manager) Observe(check CheckInfo, res *sdk.Result, at time.Time) {
 		return
 	}
 	for _, d := range res.Diagnoses {
-		if d.Code == codeAgentStopping {
+		if d.Code == sdk.CodeAgentStopping {
 			return // the run was cut short by the agent itself
 		}
 	}
@@ -241,7 +241,7 @@ func (m *Manager) Observe(check CheckInfo, res *sdk.Result, at time.Time) {
 		if a.Kind != kindCheck || a.Check != check.Name || a.resolved() || seen[k] {
 			continue
 		}
-		if keepOthers && !strings.HasPrefix(a.Code, agentCodePrefix) {
+		if keepOthers && !strings.HasPrefix(a.Code, sdk.AgentCodePrefix) {
 			continue // the run checked nothing: the system's failures stand
 		}
 		if a.firing() && at.Sub(a.LastMatch) < check.Alert.KeepFiringFor {

@@ -150,8 +150,8 @@ func TestUndiagnosedFailureGetsCode(t *testing.T) {
 	m, _ := newTestManager(t, Config{}, "")
 	m.Observe(whmcs, &sdk.Result{Status: sdk.StatusUnknown, Summary: "no idea"}, t0)
 	due := m.due(t0)
-	if len(due) != 1 || due[0].Labels["code"] != CodeUndiagnosed || due[0].Labels["severity"] != "critical" {
-		t.Fatalf("want one %s alert, got %v", CodeUndiagnosed, due)
+	if len(due) != 1 || due[0].Labels["code"] != sdk.CodeUndiagnosed || due[0].Labels["severity"] != "critical" {
+		t.Fatalf("want one %s alert, got %v", sdk.CodeUndiagnosed, due)
 	}
 	if !strings.Contains(due[0].Annotations["description"], "no idea") {
 		t.Errorf("description lacks the summary: %q", due[0].Annotations["description"])
@@ -172,7 +172,7 @@ func TestAgentCodesLeaveSystemAlertsAlone(t *testing.T) {
 	m.due(t0)
 
 	crashed := &sdk.Result{Status: sdk.StatusUnknown}
-	crashed.Diagnoses = []sdk.Diagnosis{{Code: "pbxwatch.plugin_crashed", Severity: sdk.SeverityCritical, Message: "crashed"}}
+	crashed.Diagnoses = []sdk.Diagnosis{{Code: sdk.CodePluginCrashed, Severity: sdk.SeverityCritical, Message: "crashed"}}
 	t1 := t0.Add(time.Minute)
 	m.Observe(whmcs, crashed, t1)
 	due := byName(m.due(t1))
@@ -181,7 +181,7 @@ func TestAgentCodesLeaveSystemAlertsAlone(t *testing.T) {
 	}
 
 	stopping := &sdk.Result{Status: sdk.StatusUnknown}
-	stopping.Diagnoses = []sdk.Diagnosis{{Code: codeAgentStopping, Severity: sdk.SeverityCritical}}
+	stopping.Diagnoses = []sdk.Diagnosis{{Code: sdk.CodeAgentStopping, Severity: sdk.SeverityCritical}}
 	m.Observe(whmcs, stopping, t1.Add(time.Second))
 	if due := m.due(t1.Add(time.Second)); len(due) != 0 {
 		t.Fatalf("agent stopping changed alerts: %v", due)

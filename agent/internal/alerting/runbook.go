@@ -3,6 +3,8 @@ package alerting
 import (
 	"net/url"
 	"strings"
+
+	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
 // DefaultRunbookBaseURL is the page that documents every diagnosis code of
@@ -25,7 +27,7 @@ const (
 // documentedPrefixes are the code prefixes of the plugins (and the agent)
 // shipped with pbxwatch; docs/diagnoses.md has an anchor for each of their
 // codes (TestEveryEmittedCodeHasARunbookAnchor).
-var documentedPrefixes = []string{"pbxwatch.", "whmcs.", "freepbx.", "logtail.", "accesslog.", "nagios."}
+var documentedPrefixes = []string{sdk.AgentCodePrefix, "whmcs.", "freepbx.", "logtail.", "accesslog.", "nagios."}
 
 // RunbookAnchor is the anchor in docs/diagnoses.md that explains an
 // alert: its code for check alerts of the shipped plugins.
@@ -67,7 +69,3 @@ func sentAnnotations(a *alert, info CheckAlert, base string) map[string]string {
 	}
 	return out
 }
-
-// CodeAlertTest is the code of the synthetic alert `pbxwatch alert test`
-// sends.
-const CodeAlertTest = "pbxwatch.alert_test"

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/alerting"
+	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
 // codeLiteral is the shape of a diagnosis code: plugin.cause.
@@ -101,8 +102,8 @@ func docAnchors(t *testing.T, file string) map[string]int {
 func TestEveryEmittedCodeHasARunbookAnchor(t *testing.T) {
 	t.Parallel()
 	root := filepath.Join(configsDir(t), "..")
-	codes := emittedCodes(t, root, "plugins", "agent", "sdk/pluginhost")
-	for _, must := range []string{"whmcs.invalid_ip", "freepbx.invalid_client", "logtail.file_missing", "accesslog.api_failing", "nagios.critical", alerting.CodeUndiagnosed, "pbxwatch.plugin_crashed"} {
+	codes := emittedCodes(t, root, "plugins", "agent", "sdk/pluginhost", "sdk/codes.go")
+	for _, must := range []string{"whmcs.invalid_ip", "freepbx.invalid_client", "logtail.file_missing", "accesslog.api_failing", "nagios.critical", sdk.CodeUndiagnosed, sdk.CodePluginCrashed} {
 		if _, ok := codes[must]; !ok {
 			t.Errorf("the code scan missed %s: it no longer finds the codes plugins emit", must)
 		}
@@ -122,7 +123,7 @@ func TestEveryEmittedCodeHasARunbookAnchor(t *testing.T) {
 			t.Errorf("%s (emitted at %s) has no anchor in docs/diagnoses.md: add a row `<a id=\"%s\"></a>` to \"Every code\"", c, codes[c], anchor)
 		}
 	}
-	for _, a := range []string{alerting.AnchorLogEvents, alerting.AnchorOtherPlugins, alerting.CodeAlertTest} {
+	for _, a := range []string{alerting.AnchorLogEvents, alerting.AnchorOtherPlugins, sdk.CodeAlertTest} {
 		if anchors[a] == 0 {
 			t.Errorf("docs/diagnoses.md has no anchor %q", a)
 		}

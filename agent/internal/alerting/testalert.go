@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	promconfig "github.com/prometheus/common/config"
+
+	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
 // AlertTestName is the alertname of the synthetic alert `pbxwatch alert
@@ -89,7 +91,7 @@ func testAlert(cfg Config, t TestAlert) postableAlert {
 	if t.Check != nil {
 		info = *t.Check
 	}
-	a := &alert{Kind: kindCheck, Check: info.Name, Plugin: info.Plugin, Code: CodeAlertTest, Severity: "warning"}
+	a := &alert{Kind: kindCheck, Check: info.Name, Plugin: info.Plugin, Code: sdk.CodeAlertTest, Severity: "warning"}
 	labels := labelsFor(a, info, cfg, t.Hostname)
 	labels["alertname"] = AlertTestName
 	if t.Severity != "" {

@@ -405,7 +405,7 @@ func (d *Daemon) observe(ch config.Check, res *sdk.Result, took time.Duration) {
 }
 
 func isShutdown(res *sdk.Result) bool {
-	return len(res.Diagnoses) == 1 && res.Diagnoses[0].Code == pluginhost.CodeHostShutdown
+	return len(res.Diagnoses) == 1 && res.Diagnoses[0].Code == sdk.CodeAgentStopping
 }
 
 // record keeps the latest result and logs status changes at INFO (WARN for

@@ -8,10 +8,6 @@ import (
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
-// CodeCheckInvalid is the diagnosis of a check the agent cannot run: its
-// plugin is missing or fails its sha256, or its config is rejected.
-const CodeCheckInvalid = "pbxwatch.check_invalid"
-
 // InvalidResult is what a check that cannot run reports on each of its
 // ticks until a reload fixes it: UNKNOWN, with the error (file and line
 // included) as evidence.
@@ -21,7 +17,7 @@ func InvalidResult(cfg *config.Config, ch config.Check, err error) *sdk.Result {
 		Status:  sdk.StatusUnknown,
 		Summary: summary,
 		Diagnoses: []sdk.Diagnosis{{
-			Code:     CodeCheckInvalid,
+			Code:     sdk.CodeCheckInvalid,
 			Severity: sdk.SeverityCritical,
 			Message:  summary + ":\n" + err.Error(),
 			Remediation: []string{

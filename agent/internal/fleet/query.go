@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+
+	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
 // Defaults of a Source.
@@ -209,7 +211,7 @@ func mainCause(ds []diag) ([]string, string) {
 		}
 	}
 	if len(codes) == 0 {
-		return []string{UnknownCode}, UnknownCode
+		return []string{sdk.CodeUndiagnosed}, sdk.CodeUndiagnosed
 	}
 	return codes, codes[0]
 }

@@ -51,10 +51,6 @@ func rank(status int) int {
 	}
 }
 
-// UnknownCode stands for the cause of a failing check that reported no
-// diagnosis, as in the agent's alerts.
-const UnknownCode = "pbxwatch.unknown"
-
 // View is the whole fleet at one moment.
 type View struct {
 	At     time.Time `json:"at"`
