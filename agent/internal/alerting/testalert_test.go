@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
 // The test alert reaches every Alertmanager, each answer is reported in
@@ -49,7 +51,7 @@ func TestSendTestAlertReportsEachAlertmanager(t *testing.T) {
 		t.Fatalf("posted %d alerts, want 1", len(got))
 	}
 	a := got[0]
-	for k, v := range map[string]string{"alertname": AlertTestName, "code": CodeAlertTest, "check": "whmcs_auth", "plugin": "whmcs",
+	for k, v := range map[string]string{"alertname": AlertTestName, "code": sdk.CodeAlertTest, "check": "whmcs_auth", "plugin": "whmcs",
 		"severity": "critical", "team": "billing", "site": "pbx1", "instance": "pbx1.example.com"} {
 		if a.Labels[k] != v {
 			t.Errorf("label %s = %q, want %q", k, a.Labels[k], v)
