@@ -9,6 +9,7 @@ set -u
 need=(
   "prometheus:prometheus"
   "promtool:prometheus"
+  "victoria-metrics:victoria-metrics"
   "prometheus-alertmanager:prometheus-alertmanager"
   "amtool:prometheus-alertmanager"
   "logrotate:logrotate"
@@ -39,7 +40,7 @@ done
 if ((${#missing[@]})); then
   echo "make test: these programs are missing:" >&2
   printf '  - %s\n' "${missing[@]}" >&2
-  echo "Install them: sudo apt-get install prometheus prometheus-alertmanager logrotate monitoring-plugins-basic mariadb-server apache2 chromium python3-grpcio python3-protobuf python3-aiosmtpd debootstrap systemd-container lintian rpm" >&2
+  echo "Install them: sudo apt-get install prometheus victoria-metrics prometheus-alertmanager logrotate monitoring-plugins-basic mariadb-server apache2 chromium python3-grpcio python3-protobuf python3-aiosmtpd debootstrap systemd-container lintian rpm" >&2
   if [[ -n ${PBXWATCH_SKIP_INTEGRATION:-} && ${CI:-} != true ]]; then
     echo "PBXWATCH_SKIP_INTEGRATION is set: the tests that need them will be SKIPPED." >&2
     exit 0

@@ -21,6 +21,7 @@ import (
 var Tools = map[string]string{
 	"prometheus":              "prometheus",
 	"promtool":                "prometheus",
+	"victoria-metrics":        "victoria-metrics",
 	"prometheus-alertmanager": "prometheus-alertmanager",
 	"amtool":                  "prometheus-alertmanager",
 	"logrotate":               "logrotate",

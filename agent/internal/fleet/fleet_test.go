@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
 	"github.com/pbxwatch/pbxwatch/internal/testutil/promtest"
 	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
@@ -45,6 +46,13 @@ type host struct {
 
 func startHost(t *testing.T, agent, plugin, name string, scripts map[string]string) *host {
 	t.Helper()
+	return startHostWith(t, agent, plugin, name, "", scripts)
+}
+
+// startHostWith starts a host whose config has extra (top-level blocks
+// such as remote_write:) added; its agent: block carries its instance.
+func startHostWith(t *testing.T, agent, plugin, name, extra string, scripts map[string]string) *host {
+	t.Helper()
 	h := &host{name: name, dir: t.TempDir(), script: map[string]string{}}
 	plugins := filepath.Join(h.dir, "plugins")
 	if err := os.MkdirAll(plugins, 0o755); err != nil {
@@ -53,7 +61,8 @@ func startHost(t *testing.T, agent, plugin, name string, scripts map[string]stri
 	if err := os.Symlink(plugin, filepath.Join(plugins, "pbxwatch-plugin-scripted")); err != nil {
 		t.Fatal(err)
 	}
-	cfg := fmt.Sprintf("agent: {state_dir: %s, plugin_dir: %s}\nchecks:\n", filepath.Join(h.dir, "state"), plugins)
+	cfg := fmt.Sprintf("agent: {state_dir: %s, plugin_dir: %s, external_labels: {instance: %s, site: lyon}}\n%schecks:\n",
+		filepath.Join(h.dir, "state"), plugins, name, extra)
 	for _, check := range []string{"whmcs_auth", "backup"} {
 		h.script[check] = filepath.Join(h.dir, check+".yaml")
 		h.set(t, check, scripts[check])
@@ -262,4 +271,65 @@ func waitQuery(t *testing.T, promURL, q, want string) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatalf("query %s: last %q, want %q", q, last, want)
+}
+
+// Any engine with Prometheus's HTTP API: VictoriaMetrics fed by the
+// agents' own remote write (no scrape at all), read by `pbxwatch fleet`.
+func TestFleetCommandAgainstVictoriaMetricsFedByRemoteWrite(t *testing.T) {
+	testutil.Slow(t, "victoria-metrics and four agents")
+	vm := promtest.VictoriaMetrics(t)
+	agent := sdktest.Build(t, agentPkg)
+	plugin := sdktest.Build(t, scriptedPkg)
+	push := fmt.Sprintf("remote_write: [{url: %q, interval: 1s}]\n", vm.URL+"/api/v1/write")
+	hosts := []*host{
+		startHostWith(t, agent, plugin, "pbx-a", push, map[string]string{"whmcs_auth": invalidIP, "backup": okScript}),
+		startHostWith(t, agent, plugin, "pbx-b", push, map[string]string{"whmcs_auth": invalidIP, "backup": backupStale}),
+		startHostWith(t, agent, plugin, "pbx-c", push, map[string]string{"whmcs_auth": okScript, "backup": backupFailed}),
+		startHostWith(t, agent, plugin, "pbx-d", push, map[string]string{"whmcs_auth": okScript, "backup": okScript}),
+	}
+	waitQuery(t, vm.URL, `count(count by (instance) (pbxwatch_check_diagnosis))`, "3")
+	// pbx-c's backup is fixed; pbx-d's agent stops.
+	hosts[2].set(t, "backup", okScript)
+	hosts[3].agent.Stop()
+	stopped := time.Now()
+	waitQuery(t, vm.URL, `pbxwatch_check_status{instance="pbx-c",check="backup"}`, "0")
+	time.Sleep(4 * time.Second) // past --silent.after
+
+	out, stderr, code := fleetCLI(t, agent, "--prometheus.url="+vm.URL, "--output=json", "--silent.after=3s")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got []fleetHost
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("not a JSON list of hosts: %v\n%s", err, out)
+	}
+	var order []string
+	for _, h := range got {
+		order = append(order, fmt.Sprintf("%s:%s:%v", h.Instance, h.Status, h.Silent))
+		var checks []string
+		for _, c := range h.Checks {
+			checks = append(checks, c.Check+"="+c.Status+"/"+c.Code)
+		}
+		want := map[string]string{
+			"pbx-a": "whmcs_auth=CRITICAL/whmcs.invalid_ip backup=OK/",
+			"pbx-b": "whmcs_auth=CRITICAL/whmcs.invalid_ip backup=WARNING/backup.stale",
+			"pbx-c": "backup=OK/ whmcs_auth=OK/",
+			"pbx-d": "backup=OK/ whmcs_auth=OK/",
+		}[h.Instance]
+		if strings.Join(checks, " ") != want {
+			t.Errorf("%s: checks %v, want %s", h.Instance, checks, want)
+		}
+		if h.Instance == "pbx-c" {
+			// The failure it had shows in its timeline, ended.
+			if c := h.Checks[0]; len(c.Timeline) != 1 || c.Since == nil || c.Timeline[0].To.After(time.Now()) {
+				t.Errorf("pbx-c backup: since %v, timeline %+v", c.Since, c.Timeline)
+			}
+		}
+		if h.Instance == "pbx-d" && (h.LastSeen == nil || h.LastSeen.Before(stopped.Add(-5*time.Second)) || h.LastSeen.After(stopped.Add(2*time.Second))) {
+			t.Errorf("pbx-d last seen %v, stopped at %v", h.LastSeen, stopped)
+		}
+	}
+	if want := "pbx-d:OK:true pbx-b:CRITICAL:false pbx-a:CRITICAL:false pbx-c:OK:false"; strings.Join(order, " ") != want {
+		t.Errorf("hosts %v, want %s\n%s", order, want, out)
+	}
 }

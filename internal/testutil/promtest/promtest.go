@@ -5,7 +5,6 @@
 package promtest
 
 import (
-	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -15,29 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
 )
-
-// Binaries of the Debian packages prometheus and victoria-metrics.
-const (
-	PrometheusBin      = "/usr/bin/prometheus"
-	VictoriaMetricsBin = "/usr/bin/victoria-metrics"
-)
-
-// Require fails the test when bin is missing, naming the Debian package
-// to install, unless PBXWATCH_SKIP_INTEGRATION is set: a missing server
-// never passes as a green test.
-func Require(t testing.TB, bin, pkg string) {
-	t.Helper()
-	if _, err := os.Stat(bin); err == nil {
-		return
-	}
-	msg := fmt.Sprintf("%s is missing: install the Debian package %s (apt-get install %s)", bin, pkg, pkg)
-	if os.Getenv("PBXWATCH_SKIP_INTEGRATION") != "" {
-		t.Skip("SKIPPED (PBXWATCH_SKIP_INTEGRATION is set): " + msg)
-	}
-	t.Fatal(msg + ", or set PBXWATCH_SKIP_INTEGRATION=1 to skip the integration tests")
-}
 
 // Server is a running engine.
 type Server struct {
@@ -53,19 +32,36 @@ type Server struct {
 // say).
 func Prometheus(t testing.TB, config string, args ...string) *Server {
 	t.Helper()
-	Require(t, PrometheusBin, "prometheus")
+	bin := testutil.Tool(t, "prometheus")
 	dir := t.TempDir()
 	file := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(file, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	addr := agenttest.FreeAddr(t)
-	return start(t, PrometheusBin, append([]string{
+	return start(t, bin, append([]string{
 		"--config.file=" + file,
 		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
 		"--web.listen-address=" + addr,
 		"--log.level=warn",
 	}, args...), "http://"+addr, "/-/ready")
+}
+
+// VictoriaMetrics starts VictoriaMetrics' single node, which accepts
+// remote write at URL+"/api/v1/write" and answers PromQL (MetricsQL) at
+// URL+"/api/v1/query". Recent samples are queryable at once
+// (-search.latencyOffset=0s), as in Prometheus.
+func VictoriaMetrics(t testing.TB, args ...string) *Server {
+	t.Helper()
+	bin := testutil.Tool(t, "victoria-metrics")
+	addr := agenttest.FreeAddr(t)
+	return start(t, bin, append([]string{
+		"-httpListenAddr=" + addr,
+		"-storageDataPath=" + filepath.Join(t.TempDir(), "vm"),
+		"-loggerLevel=ERROR",
+		"-search.latencyOffset=0s",
+		"-search.disableCache",
+	}, args...), "http://"+addr, "/health")
 }
 
 func start(t testing.TB, bin string, args []string, url, readyPath string) *Server {
