@@ -52,7 +52,7 @@ func TestPackageUnderRealSystemd(t *testing.T) {
 	pkgs := t.TempDir()
 	oldDeb := buildDeb(t, oldVersion, pkgs)
 	newDeb := buildDeb(t, newVersion, pkgs)
-	buildStatic(t, "./internal/testplugins/scripted", filepath.Join(pkgs, "pbxwatch-plugin-scripted"))
+	buildStatic(t, "github.com/pbxwatch/pbxwatch/sdk/pluginhost/internal/testplugins/scripted", filepath.Join(pkgs, "pbxwatch-plugin-scripted"))
 
 	t.Logf("packages built in %s", time.Since(buildStart).Round(time.Millisecond))
 
