@@ -346,7 +346,13 @@ func pluginEnv(hide []string) []string {
 func (h *Host) scrubError(err error) error {
 	var ce *ConfigError
 	if errors.As(err, &ce) {
-		return &ConfigError{Check: ce.Check, Problems: h.scrub.Strings(append([]string(nil), ce.Problems...))}
+		// A config error may quote a value a ${ENV} secret was built into
+		// in pieces (Go's URL errors quote a "port"): no piece is shown.
+		problems := make([]string, len(ce.Problems))
+		for i, p := range ce.Problems {
+			problems[i] = h.scrub.Pieces(p)
+		}
+		return &ConfigError{Check: ce.Check, Problems: problems}
 	}
 	return errors.New(h.scrub.String(err.Error()))
 }

@@ -81,3 +81,24 @@ func TestPrefixShownLeavesMoreUnknownThanItReveals(t *testing.T) {
 		t.Errorf("6 of 36 (shown on purpose): %q", out)
 	}
 }
+
+// Go's URL parse error quotes what it took for a port: a piece of the
+// password a ${ENV} reference put into the URL.
+func TestFaultPiecesOfASecretInAnErrorAreHidden(t *testing.T) {
+	const pw = `Zq7vX9kL/m2#x`
+	var set Set
+	set.Add(pw)
+	_, err := url.Parse("https://admin:" + pw + "@pbx.example.com/")
+	if err == nil {
+		t.Fatal("parsed")
+	}
+	out := set.Pieces("url: " + err.Error())
+	for i := 0; i+4 <= len(pw); i++ {
+		if strings.Contains(out, pw[i:i+4]) {
+			t.Fatalf("%q shows %q", out, pw[i:i+4])
+		}
+	}
+	if !strings.Contains(out, Redacted) {
+		t.Fatalf("%q", out)
+	}
+}

@@ -348,3 +348,36 @@ func Userinfo(text string) string {
 	}
 	return userinfo.ReplaceAllString(text, "${1}"+Redacted+"@")
 }
+
+// Pieces returns text with every piece of a registered secret (MinLen or
+// more consecutive characters of its raw value) replaced by Redacted, after
+// String. It is for errors about a value the secret was built into, such
+// as Go's URL parse error quoting ":<part of a password>" as a port: text
+// that quotes a secret in pieces no encoding explains. It may hide ordinary
+// words that happen to be part of a secret, which an error can afford.
+func (s *Set) Pieces(text string) string {
+	text = s.String(text)
+	if s == nil {
+		return text
+	}
+	s.mu.RLock()
+	values := make([]string, 0, len(s.secrets))
+	for v := range s.secrets {
+		values = append(values, v)
+	}
+	s.mu.RUnlock()
+	for _, v := range values {
+		r := []rune(v)
+		if len(r) > 256 {
+			r = r[:256]
+		}
+		for n := len(r); n >= MinLen; n-- {
+			for i := 0; i+n <= len(r); i++ {
+				if piece := string(r[i : i+n]); strings.Contains(text, piece) {
+					text = strings.ReplaceAll(text, piece, Redacted)
+				}
+			}
+		}
+	}
+	return text
+}
