@@ -33,7 +33,7 @@ func WriteText(w io.Writer, v *View) error {
 		}
 	}
 	fmt.Fprintf(w, "%d hosts: %d silent, %d failing, %d OK (as of %s; hosts that reported in the last %s)\n",
-		len(v.Hosts), silent, failing, len(v.Hosts)-silent-failing, v.At.Format("2006-01-02 15:04:05 UTC"), time.Duration(v.Window))
+		len(v.Hosts), silent, failing, len(v.Hosts)-silent-failing, v.At.Format("2006-01-02 15:04:05 UTC"), Ago(time.Duration(v.Window)))
 	if len(v.Causes) > 0 {
 		fmt.Fprintln(w, "\nShared causes (one fix, many hosts):")
 		for _, c := range v.Causes {
@@ -90,7 +90,7 @@ func sinceText(c Check, v *View) string {
 	case c.Since == nil:
 		return "just now"
 	default:
-		return c.Since.Format("2006-01-02 15:04 UTC") + " (" + Ago(v.At.Sub(*c.Since)) + ")"
+		return c.Since.Format("2006-01-02 15:04 UTC") + " (" + SinceAgo(v.At.Sub(*c.Since)) + ")"
 	}
 }
 
@@ -110,4 +110,13 @@ func Ago(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%dh%dm", h, m)
 	}
+}
+
+// SinceAgo is Ago for a check's since, which the view knows to a minute
+// (its timeline's step).
+func SinceAgo(d time.Duration) string {
+	if d < step {
+		return "under a minute"
+	}
+	return Ago(d)
 }

@@ -37,6 +37,7 @@ var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 	"tsp":     func(t *time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"ago_d":   func(d fleet.Duration) string { return fleet.Ago(time.Duration(d)) },
 	"since_d": func(now time.Time, t *time.Time) string { return fleet.Ago(now.Sub(*t)) + " ago" },
+	"since_m": func(now time.Time, t *time.Time) string { return fleet.SinceAgo(now.Sub(*t)) + " ago" },
 	"look": func(status string) countView {
 		l := statusLooks[status]
 		return countView{Status: status, Class: l[0], Icon: l[1]}
