@@ -123,9 +123,11 @@ func classifyAnswer(endpoint string, ex *exchange, b apiBody) (sdk.Diagnosis, bo
 		// in front of it said no.
 		switch {
 		case len(strings.TrimSpace(string(ex.body))) == 0:
-			l = frontlayer.Layer{ID: "empty", Product: "A firewall or ban (fail2ban, Responsive Firewall) in front of FreePBX"}
+			// Nothing to name a product by: say so, and leave the
+			// candidates (fail2ban, a firewall's ban) to the steps.
+			l = frontlayer.Layer{ID: "empty", Product: "An unidentified layer (an empty answer)"}
 		case !named:
-			l = frontlayer.Layer{ID: "unknown", Product: "An unidentified layer in front of FreePBX"}
+			l = frontlayer.Layer{ID: "unknown", Product: "An unidentified layer"}
 		}
 		return diagEdgeBlocked(endpoint, ex, l), true
 	}

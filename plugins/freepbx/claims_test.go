@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +56,34 @@ func TestQuotesAreVerbatim(t *testing.T) {
 					if !holds(q) {
 						t.Errorf("%s quotes %q, which the answer did not say\nmessage: %s\ndetails: %v", d.Code, q, d.Message, d.Details)
 					}
+				}
+			}
+		})
+	}
+}
+
+// TestLayerNamedOnlyOnItsMarker: a refusal in front of FreePBX names no
+// product but the one whose marker the answer carries.
+func TestLayerNamedOnlyOnItsMarker(t *testing.T) {
+	for _, a := range freepbxsim.Answers() {
+		if a.Expect != "freepbx.edge_blocked" {
+			continue
+		}
+		t.Run(a.Name, func(t *testing.T) {
+			t.Parallel()
+			block := fmt.Sprintf("url: %s\nclient_id: answer.%s\nclient_secret_file: %s\n", simURL(t), a.Name, secretFile(t, testSecret))
+			res := checkWith(t, block, 5*time.Second)
+			for _, d := range res.Diagnoses {
+				if d.Code != "freepbx.edge_blocked" {
+					continue
+				}
+				text := d.Message + "\n" + strings.Join(d.Remediation, "\n") + "\n" + d.Details["product"]
+				named, err := verbatim.NamedWithoutMarker(d.Details["layer"], text)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range named {
+					t.Errorf("layer %s names %s without its marker:\n%s", d.Details["layer"], p, text)
 				}
 			}
 		})

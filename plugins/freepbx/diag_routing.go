@@ -87,6 +87,10 @@ func diagEdgeBlocked(endpoint string, ex *exchange, l frontlayer.Layer) sdk.Diag
 		"Or point url: at an address that does not pass through it and is reachable only from trusted addresses (API clients cannot solve challenges or CAPTCHAs).",
 	}
 	switch l.ID {
+	case "empty":
+		steps[0] = "Nothing in the answer names what refused it. On the PBX and any proxy in front, look for this host's address among the bans: `fail2ban-client status` and each jail's banned IPs, FreePBX's Firewall (Responsive Firewall) blocked hosts, CSF (`csf -g <IP>`); unban it and add it to the tool's allow list."
+	case "unknown":
+		steps[0] = "Nothing in the answer names what refused it (its Server header, title and an excerpt are in the details): find which component in front of FreePBX (CDN, WAF, proxy, web server) produced the page, and allow this host's address for the path /admin/api/api/ there."
 	case "modsecurity":
 		steps[0] = "On the PBX (or the proxy), find \"ModSecurity: Access denied\" for this request in the Apache error log or the ModSecurity audit log; exclude the rule for /admin/api/ (`SecRuleRemoveById <id>` in a <LocationMatch \"^/admin/api/\">) or whitelist this host's IP, then reload Apache."
 	case "cloudflare", "cloudflare_challenge":
@@ -95,12 +99,25 @@ func diagEdgeBlocked(endpoint string, ex *exchange, l frontlayer.Layer) sdk.Diag
 		steps[0] = "Whitelist this host's IP in Imunify360 on the server in front of FreePBX: `imunify360-agent whitelist ip add <this host's IP> --comment pbxwatch`."
 	}
 	msg := fmt.Sprintf("%s refused the %s request before it reached FreePBX (HTTP %d, no FreePBX JSON in the answer).", l.Product, endpoint, ex.status)
+	if l.ID == "unknown" {
+		msg = fmt.Sprintf("An unidentified layer in front of FreePBX refused the %s request (HTTP %d, no FreePBX JSON in the answer); nothing in it names a product (Server header %s, page title %s, body %s).",
+			endpoint, ex.status, quotedOrNone(ex.header.Get("Server"), 120), quotedOrNone(frontlayer.Title(ex.body), 120), quotedOrNone(excerpt(ex.body), 200))
+	}
 	if wa := ex.header.Get("Www-Authenticate"); ex.status == 401 && wa != "" {
 		d["www_authenticate"] = frontlayer.Field(wa, 120)
 		msg = fmt.Sprintf("The web server or proxy in front of FreePBX asks for HTTP authentication (401, WWW-Authenticate: %s): /admin is password-protected, so the %s request never reached FreePBX's API.", d["www_authenticate"], endpoint)
 		steps = append([]string{"Exclude /admin/api/ from the password protection (an AuthType Basic / Require valid-user block or .htpasswd on /admin, or the proxy's auth): the API authenticates its clients with OAuth itself."}, steps...)
 	}
 	return critical(codeEdgeBlocked, msg, d, steps...)
+}
+
+// quotedOrNone quotes a value of the answer, bounded, or says there was
+// none.
+func quotedOrNone(s string, n int) string {
+	if s = frontlayer.Field(s, n); s == "" {
+		return "(none)"
+	}
+	return frontlayer.Quote(s)
 }
 
 // addPageEvidence records the server, title and content type of an answer.

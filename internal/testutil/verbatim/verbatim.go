@@ -114,8 +114,8 @@ func (s Served) Holds(quote string) bool {
 
 // Quotes returns what message puts in double quotes. A quote may hold
 // quotes of its own (a JSON body), so each opening quote is closed by the
-// first closing quote after which the text is an excerpt of served; one
-// that no closing quote makes an excerpt is returned whole, to fail.
+// last closing quote that makes the text between an excerpt of served;
+// when none does, by the first closing quote, so that the quote fails.
 func Quotes(message string, served ...Served) []string {
 	holds := func(q string) bool {
 		for _, s := range served {
@@ -130,24 +130,24 @@ func Quotes(message string, served ...Served) []string {
 		if message[i] != '"' || !opens(message, i) {
 			continue
 		}
-		end, last := -1, -1
+		end, first := -1, -1
 		for j := i + 1; j < len(message); j++ {
 			if message[j] != '"' || !closes(message, j) {
 				continue
 			}
-			last = j
+			if first < 0 {
+				first = j
+			}
 			if holds(message[i+1 : j]) {
 				end = j
-				break
 			}
 		}
-		switch {
-		case end > 0:
+		if end < 0 {
+			end = first
+		}
+		if end > 0 {
 			out = append(out, message[i+1:end])
 			i = end
-		case last > 0:
-			out = append(out, message[i+1:last])
-			i = last
 		}
 	}
 	return out
