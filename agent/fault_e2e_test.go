@@ -84,3 +84,27 @@ func TestFaultAliasBombReloadKeepsTheRunningConfig(t *testing.T) {
 	d.signal(syscall.SIGHUP)
 	d.waitFor("second check", func() bool { return d.metric(`pbxwatch_check_status{check="second",plugin="scripted"}`) == 0 })
 }
+
+// Issue 23, item 8: of two checks with one name, validate showed the
+// second's errors twice and never the first's.
+func TestFaultDuplicatedCheckNameHidesNoError(t *testing.T) {
+	e := newEnv(t)
+	e.writeConfig(fmt.Sprintf(`  - name: b
+    plugin: scripted
+    schedule: "* * 31 2 *"
+    config: {script_file: %s}
+  - name: b
+    plugin: scripted
+    timeout: -1s
+    config: {script_file: %s}
+`, e.script, e.script))
+	_, stderr, code := e.cli("validate", "--config.file="+e.config)
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{`check name "b" is used twice`, `schedule "* * 31 2 *": never fires`, "timeout must be positive"} {
+		if n := strings.Count(stderr, want); n != 1 {
+			t.Errorf("%q appears %d times:\n%s", want, n, stderr)
+		}
+	}
+}

@@ -265,17 +265,17 @@ func (c *Config) finish(lines checkPositions, src []byte) []error {
 		checkErrs = nil
 		if ch.decodeErr != nil {
 			checkErrs = append(checkErrs, prefixLines(c.File, yamlerr.SplitIn(ch.decodeErr, src, c)))
+			if undecoded(ch) {
+				// yaml left the entry empty (a key given twice): its
+				// other "problems" would be false. Its name, from the
+				// text, still identifies it.
+				ch.Name = lines.name(i)
+				ch.Invalid = errors.Join(checkErrs...)
+				c.checkName(ch, i, seen, at)
+				continue
+			}
 		}
-		switch {
-		case ch.Name == "":
-			at(ch.Line, "check #%d has no name: add `name:` ([a-z0-9_], unique)", i+1)
-		case !checkName.MatchString(ch.Name):
-			at(ch.Line, "check name %q may only hold a-z, 0-9 and _ (it becomes a metric label and a directory name)", ch.Name)
-		case seen[ch.Name] != 0:
-			at(ch.Line, "check name %q is used twice (first at line %d): names must be unique", ch.Name, seen[ch.Name])
-		default:
-			seen[ch.Name] = ch.Line
-		}
+		c.checkName(ch, i, seen, at)
 		keyLine := func(key string) int { return lines.keyLine(i, key, ch.Line) }
 		if err := c.resolvePlugin(ch); err != nil {
 			atCheck(keyLine("plugin"), "check %q: %v", ch.Name, err)
@@ -300,6 +300,26 @@ func (c *Config) finish(lines checkPositions, src []byte) []error {
 		ch.Secrets, ch.EnvNames = x.values, x.names
 	}
 	return errs
+}
+
+// checkName reports a missing, malformed or repeated check name.
+func (c *Config) checkName(ch *Check, i int, seen map[string]int, at func(int, string, ...any)) {
+	switch {
+	case ch.Name == "":
+		at(ch.Line, "check #%d has no name: add `name:` ([a-z0-9_], unique)", i+1)
+	case !checkName.MatchString(ch.Name):
+		at(ch.Line, "check name %q may only hold a-z, 0-9 and _ (it becomes a metric label and a directory name)", ch.Name)
+	case seen[ch.Name] != 0:
+		at(ch.Line, "check name %q is used twice (first at line %d): names must be unique", ch.Name, seen[ch.Name])
+	default:
+		seen[ch.Name] = ch.Line
+	}
+}
+
+// undecoded reports whether yaml gave up on the entry altogether (it does
+// on a key given twice), leaving only the defaults.
+func undecoded(ch *Check) bool {
+	return ch.Name == "" && ch.Plugin == "" && ch.Config.Kind == 0
 }
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
@@ -334,6 +354,10 @@ func validateSchedule(spec string) error {
 	}
 	// Cron fields step by minutes; two consecutive ticks tell the rest.
 	first := s.Next(time.Now())
+	if first.IsZero() {
+		// robfig/cron gives up after five years without a match.
+		return fmt.Errorf("never fires: no date matches it (such as day 31 of February); check the day-of-month and month fields")
+	}
 	if gap := s.Next(first).Sub(first); gap < MinInterval {
 		return fmt.Errorf("runs every %s, more often than every %s, the shortest interval allowed; use \"@every %s\" or longer", gap, MinInterval, MinInterval)
 	}

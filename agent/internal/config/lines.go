@@ -7,6 +7,15 @@ import "gopkg.in/yaml.v3"
 type checkPositions struct {
 	starts []int
 	keys   []map[string]int
+	names  []string // each entry's `name:` as written
+}
+
+// name is check i's `name:` as written, or "".
+func (p checkPositions) name(i int) string {
+	if i < len(p.names) {
+		return p.names[i]
+	}
+	return ""
 }
 
 func (p checkPositions) of(i int) int {
@@ -39,11 +48,15 @@ func checkLines(b []byte) checkPositions {
 			var out checkPositions
 			for _, c := range root.Content[i+1].Content {
 				out.starts = append(out.starts, c.Line)
-				keys := map[string]int{}
+				keys, name := map[string]int{}, ""
 				for j := 0; j+1 < len(c.Content); j += 2 {
 					keys[c.Content[j].Value] = c.Content[j].Line
+					if v := c.Content[j+1]; c.Content[j].Value == "name" && v.Kind == yaml.ScalarNode && name == "" {
+						name = v.Value
+					}
 				}
 				out.keys = append(out.keys, keys)
+				out.names = append(out.names, name)
 			}
 			return out
 		}

@@ -325,7 +325,13 @@ func startEach(ctx context.Context, cfg *config.Config, specFor SpecFunc, evenIn
 			out[cfg.Checks[i].Name] = h
 		}
 		if errs[i] != nil {
-			failed[cfg.Checks[i].Name] = errs[i]
+			// Two checks of one name (a file problem reported on its own)
+			// must not hide each other's errors.
+			name := cfg.Checks[i].Name
+			if prev := failed[name]; prev != nil {
+				errs[i] = errors.Join(prev, errs[i])
+			}
+			failed[name] = errs[i]
 		}
 	}
 	return out, failed
@@ -334,10 +340,12 @@ func startEach(ctx context.Context, cfg *config.Config, specFor SpecFunc, evenIn
 // JoinInOrder joins the errors of StartEach in the config's order.
 func JoinInOrder(cfg *config.Config, failed map[string]error) error {
 	var errs []error
+	seen := map[string]bool{}
 	for _, ch := range cfg.Checks {
-		if err := failed[ch.Name]; err != nil {
+		if err := failed[ch.Name]; err != nil && !seen[ch.Name] {
 			errs = append(errs, err)
 		}
+		seen[ch.Name] = true
 	}
 	return errors.Join(errs...)
 }
