@@ -161,9 +161,17 @@ func (c *client) send(ctx context.Context, body []byte, samples int) result {
 	}
 	res := c.classify(resp, samples, len(body))
 	res.quote = c.quote(answer)
-	if readErr != nil && res.outcome == stored && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		// Stored, but the answer trickled: note it, nothing to resend.
-		res.diagnosis = fmt.Sprintf("the receiver stored the samples but its answer did not finish within remote_timeout %s", c.timeout)
+	if readErr != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// The status came, then the answer trickled past the timeout.
+		switch res.outcome {
+		case stored:
+			// Stored all the same: nothing to resend, but say so.
+			res.diagnosis = fmt.Sprintf("the receiver stored the samples but gave no complete answer within remote_timeout %s (its answer trickles)", c.timeout)
+		case retry:
+			res.diagnosis = fmt.Sprintf("no complete answer within remote_timeout %s (%d %s came, then the answer trickled); samples wait in the queue and are retried", c.timeout, res.status, http.StatusText(res.status))
+		default:
+			res.diagnosis += fmt.Sprintf("; its answer did not finish within remote_timeout %s", c.timeout)
+		}
 	}
 	return res
 }

@@ -223,7 +223,7 @@ func TestBadReceiversAreDiagnosed(t *testing.T) {
 				w.(http.Flusher).Flush()
 				time.Sleep(100 * time.Millisecond)
 			}
-		}, StateOK, []string{"answer did not finish within remote_timeout"}, ""},
+		}, StateOK, []string{"stored the samples but gave no complete answer within remote_timeout 1s (its answer trickles)"}, ""},
 		{"2.0 receiver storing nothing", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("X-Prometheus-Remote-Write-Samples-Written", "0")
 			w.WriteHeader(http.StatusNoContent)
