@@ -119,6 +119,8 @@ func fleetCLI(t *testing.T, agent string, args ...string) (string, string, int) 
 }
 
 func TestFleetCommandAgainstPrometheus(t *testing.T) {
+	testutil.Slow(t, "prometheus and four agents")
+	t.Parallel()
 	agent := sdktest.Build(t, agentPkg)
 	plugin := sdktest.Build(t, scriptedPkg)
 	hosts := []*host{
@@ -277,6 +279,7 @@ func waitQuery(t *testing.T, promURL, q, want string) {
 // agents' own remote write (no scrape at all), read by `pbxwatch fleet`.
 func TestFleetCommandAgainstVictoriaMetricsFedByRemoteWrite(t *testing.T) {
 	testutil.Slow(t, "victoria-metrics and four agents")
+	t.Parallel()
 	vm := promtest.VictoriaMetrics(t)
 	agent := sdktest.Build(t, agentPkg)
 	plugin := sdktest.Build(t, scriptedPkg)
