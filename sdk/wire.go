@@ -35,8 +35,8 @@ func errorText(s string) string {
 // registered secrets, made valid UTF-8 and bounded on the way out: this is
 // the plugin's one output boundary.
 func toWire(res *Result) *pluginv1.CheckResponse {
-	r := scrubbed(res)
-	r.Bound(nil)
+	r := res.copyItems()
+	r.Clean(Scrub, nil)
 	resp := &pluginv1.CheckResponse{
 		Status:  pluginv1.Status(r.Status),
 		Summary: r.Summary,
@@ -78,36 +78,12 @@ func toWire(res *Result) *pluginv1.CheckResponse {
 	return resp
 }
 
-// scrubbed returns a copy of r with registered secrets scrubbed from every
-// string that may carry server text; the plugin's own Result is left as is.
-func scrubbed(r *Result) *Result {
-	out := &Result{Status: r.Status, Summary: Scrub(r.Summary)}
-	for _, d := range r.Diagnoses {
-		var rem []string
-		for _, step := range d.Remediation {
-			rem = append(rem, Scrub(step))
-		}
-		d.Message, d.Remediation, d.Details = Scrub(d.Message), rem, scrubMap(d.Details)
-		out.Diagnoses = append(out.Diagnoses, d)
-	}
-	for _, m := range r.Metrics {
-		m.Labels = scrubMap(m.Labels)
-		out.Metrics = append(out.Metrics, m)
-	}
-	for _, e := range r.Events {
-		e.Message, e.Labels = Scrub(e.Message), scrubMap(e.Labels)
-		out.Events = append(out.Events, e)
-	}
-	return out
-}
-
-func scrubMap(m map[string]string) map[string]string {
-	if len(m) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = Scrub(v)
-	}
-	return out
+// copyItems returns a copy of r whose Diagnoses, Metrics and Events are
+// copies too, so that cleaning it leaves the plugin's own Result as it is.
+func (r *Result) copyItems() *Result {
+	out := *r
+	out.Diagnoses = append([]Diagnosis(nil), r.Diagnoses...)
+	out.Metrics = append([]Metric(nil), r.Metrics...)
+	out.Events = append([]Event(nil), r.Events...)
+	return &out
 }

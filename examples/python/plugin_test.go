@@ -59,14 +59,6 @@ func check(t *testing.T, cfg string) (*sdk.Result, *sdktest.Plugin) {
 	return p.Check(context.Background()), p
 }
 
-func codes(res *sdk.Result) string {
-	var c []string
-	for _, d := range res.Diagnoses {
-		c = append(c, d.Code)
-	}
-	return strings.Join(c, ",")
-}
-
 func gauge(res *sdk.Result, name string) (float64, bool) {
 	for _, m := range res.Metrics {
 		if m.Name == name {
@@ -79,7 +71,7 @@ func gauge(res *sdk.Result, name string) (float64, bool) {
 func TestAMIAnswersAndLoginWorks(t *testing.T) {
 	sim := startAMISim(t, &amiSim{user: "pbxwatch", secret: secret})
 	res, p := check(t, fmt.Sprintf("host: 127.0.0.1\nport: %s\nusername: pbxwatch\nsecret_file: %s\n", sim.port(), secretFile(t)))
-	if res.Status != sdk.StatusOK || codes(res) != "" || !strings.Contains(res.Summary, "Asterisk Call Manager/5.0.2") || !strings.Contains(res.Summary, "login as pbxwatch works") {
+	if res.Status != sdk.StatusOK || sdktest.Codes(res) != "" || !strings.Contains(res.Summary, "Asterisk Call Manager/5.0.2") || !strings.Contains(res.Summary, "login as pbxwatch works") {
 		t.Fatalf("%v %q %+v", res.Status, res.Summary, res.Diagnoses)
 	}
 	if up, ok := gauge(res, "asterisk_ami_up"); !ok || up != 1 {
@@ -120,8 +112,8 @@ func TestAMIDiagnoses(t *testing.T) {
 			t.Fatal(err)
 		}
 		res := p.Check(context.Background())
-		if res.Status != sdk.StatusCritical || codes(res) != c.code {
-			t.Errorf("%s: %v %q %s", c.name, res.Status, res.Summary, codes(res))
+		if res.Status != sdk.StatusCritical || sdktest.Codes(res) != c.code {
+			t.Errorf("%s: %v %q %s", c.name, res.Status, res.Summary, sdktest.Codes(res))
 		}
 		if up, ok := gauge(res, "asterisk_ami_up"); !ok || up != 0 {
 			t.Errorf("%s: up %v %v", c.name, up, ok)

@@ -120,7 +120,7 @@ func TestRealApacheDiagnoses(t *testing.T) {
 	}
 	want.check(t, res)
 	failing := map[string]sdk.Diagnosis{}
-	for _, d := range diagnoses(res, "accesslog.api_failing") {
+	for _, d := range sdktest.Diagnoses(res, "accesslog.api_failing") {
 		failing[d.Details["client"]] = d
 	}
 	d, ok := failing[glue]
@@ -139,15 +139,15 @@ func TestRealApacheDiagnoses(t *testing.T) {
 			t.Fatalf("IPv6 client: %+v", res.Diagnoses)
 		}
 	}
-	bursts := diagnoses(res, "accesslog.token_failures")
+	bursts := sdktest.Diagnoses(res, "accesslog.token_failures")
 	if len(bursts) != 1 || bursts[0].Details["client"] != guesser || bursts[0].Details["count"] != "6" || bursts[0].Details["statuses"] != "401×6" {
 		t.Fatalf("token_failures: %+v", bursts)
 	}
-	se := diagnoses(res, "accesslog.server_errors")
+	se := sdktest.Diagnoses(res, "accesslog.server_errors")
 	if len(se) != 1 || se[0].Details["endpoint"] != "rest" || se[0].Details["clients"] != glue+"×1" {
 		t.Fatalf("server_errors: %+v", se)
 	}
-	if v, _ := metricValue(res, "accesslog_failed_requests_total", map[string]string{"endpoint": "token", "status": "401", "client": guesser}); v != 6 {
+	if v, _ := sdktest.Metric(res, "accesslog_failed_requests_total", map[string]string{"endpoint": "token", "status": "401", "client": guesser}); v != 6 {
 		t.Fatalf("failed token 401 from %s = %v", guesser, v)
 	}
 }
@@ -233,7 +233,7 @@ func runApacheRotation(t *testing.T, lrBin, bin, opts string) {
 			p = startPlugin(t, bin, cfg, stateDir)
 		}
 		ap.Settle()
-		if res := p.Check(context.Background()); res.Status == sdk.StatusUnknown || len(diagnoses(res, "accesslog.unparsed_lines")) > 0 {
+		if res := p.Check(context.Background()); res.Status == sdk.StatusUnknown || len(sdktest.Diagnoses(res, "accesslog.unparsed_lines")) > 0 {
 			t.Fatalf("step %d: %v %s %+v", step, res.Status, res.Summary, res.Diagnoses)
 		}
 	}
@@ -241,10 +241,10 @@ func runApacheRotation(t *testing.T, lrBin, bin, opts string) {
 	ap.Settle()
 	res := p.Check(context.Background())
 	want.check(t, res)
-	if v, _ := metricValue(res, "accesslog_rotations_total", nil); v != float64(rotations) {
+	if v, _ := sdktest.Metric(res, "accesslog_rotations_total", nil); v != float64(rotations) {
 		t.Fatalf("%v rotations counted, logrotate ran %d times", v, rotations)
 	}
-	if v, _ := metricValue(res, "accesslog_unparsed_lines_total", nil); v != 0 {
+	if v, _ := sdktest.Metric(res, "accesslog_unparsed_lines_total", nil); v != 0 {
 		t.Fatalf("%v unparsed lines", v)
 	}
 	t.Logf("%d requests, %d rotations, all counted once", ap.Requests(), rotations)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // clock is the test's "now": log lines are stamped from it and the checker
@@ -52,24 +53,6 @@ func runCheck(t *testing.T, c *checker) *sdk.Result {
 	return res
 }
 
-func metricValue(res *sdk.Result, name string, labels map[string]string) (float64, bool) {
-	for _, m := range res.Metrics {
-		if m.Name != name {
-			continue
-		}
-		ok := true
-		for k, v := range labels {
-			if m.Labels[k] != v {
-				ok = false
-			}
-		}
-		if ok {
-			return m.Value, true
-		}
-	}
-	return 0, false
-}
-
 func series(res *sdk.Result, name string) int {
 	n := 0
 	for _, m := range res.Metrics {
@@ -78,16 +61,6 @@ func series(res *sdk.Result, name string) int {
 		}
 	}
 	return n
-}
-
-func diagnoses(res *sdk.Result, code string) []sdk.Diagnosis {
-	var out []sdk.Diagnosis
-	for _, d := range res.Diagnoses {
-		if d.Code == code {
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 // logWriter appends combined-format lines stamped with the clock.
@@ -144,17 +117,17 @@ func TestCountsByEndpointAndStatus(t *testing.T) {
 		ep, status string
 		n          float64
 	}{{"token", "200", 3}, {"gql", "200", 5}, {"rest", "404", 1}, {"other", "2xx", 4}, {"other", "3xx", 2}, {"ajax", "200", 2}, {"ucp", "401", 1}} {
-		if v, ok := metricValue(res, "accesslog_requests_total", map[string]string{"endpoint": want.ep, "status": want.status}); !ok || v != want.n {
+		if v, ok := sdktest.Metric(res, "accesslog_requests_total", map[string]string{"endpoint": want.ep, "status": want.status}); !ok || v != want.n {
 			t.Errorf("requests{%s,%s} = %v (present %v), want %v", want.ep, want.status, v, ok, want.n)
 		}
 	}
 	if n := series(res, "accesslog_requests_total"); n != 7 {
 		t.Errorf("%d requests series, want 7", n)
 	}
-	if v, _ := metricValue(res, "accesslog_failed_requests_total", map[string]string{"endpoint": "rest", "status": "404", "client": "192.0.2.10"}); v != 1 {
+	if v, _ := sdktest.Metric(res, "accesslog_failed_requests_total", map[string]string{"endpoint": "rest", "status": "404", "client": "192.0.2.10"}); v != 1 {
 		t.Errorf("failed rest 404 = %v", v)
 	}
-	if v, _ := metricValue(res, "accesslog_unparsed_lines_total", nil); v != 1 {
+	if v, _ := sdktest.Metric(res, "accesslog_unparsed_lines_total", nil); v != 1 {
 		t.Errorf("unparsed = %v, want 1", v)
 	}
 	if !strings.Contains(res.Summary, "18 new requests") || !strings.Contains(res.Summary, "12 to FreePBX's API") {
@@ -184,7 +157,7 @@ func TestAPIFailingAfterSuccess(t *testing.T) {
 	}
 	last := clk.t.Add(-30 * time.Second)
 	res := runCheck(t, c)
-	ds := diagnoses(res, "accesslog.api_failing")
+	ds := sdktest.Diagnoses(res, "accesslog.api_failing")
 	if res.Status != sdk.StatusCritical || len(ds) != 1 {
 		t.Fatalf("status %v diagnoses %+v", res.Status, res.Diagnoses)
 	}
@@ -198,13 +171,13 @@ func TestAPIFailingAfterSuccess(t *testing.T) {
 	if rem := strings.Join(ds[0].Remediation, " "); !strings.Contains(ds[0].Message, "192.0.2.10") || !strings.Contains(rem, "AH01630") || strings.Contains(rem, "bearer") {
 		t.Fatalf("diagnosis %+v", ds[0])
 	}
-	if v, _ := metricValue(res, "accesslog_failed_requests_total", map[string]string{"endpoint": "gql", "status": "403", "client": "192.0.2.10"}); v != 6 {
+	if v, _ := sdktest.Metric(res, "accesslog_failed_requests_total", map[string]string{"endpoint": "gql", "status": "403", "client": "192.0.2.10"}); v != 6 {
 		t.Fatalf("failed series = %v", v)
 	}
 
 	// Still failing on the next run with nothing new: the alert holds.
 	clk.advance(time.Minute)
-	if res := runCheck(t, c); len(diagnoses(res, "accesslog.api_failing")) != 1 {
+	if res := runCheck(t, c); len(sdktest.Diagnoses(res, "accesslog.api_failing")) != 1 {
 		t.Fatalf("diagnosis dropped on a quiet run: %+v", res.Diagnoses)
 	}
 	// The window passes without a failure: no longer failing.
@@ -214,11 +187,11 @@ func TestAPIFailingAfterSuccess(t *testing.T) {
 	}
 	// Failing again, then a success on gql clears it.
 	w.req("192.0.2.10", "POST", "/admin/api/api/gql", 500, 1)
-	if res := runCheck(t, c); len(diagnoses(res, "accesslog.api_failing")) != 1 || len(diagnoses(res, "accesslog.server_errors")) != 1 {
+	if res := runCheck(t, c); len(sdktest.Diagnoses(res, "accesslog.api_failing")) != 1 || len(sdktest.Diagnoses(res, "accesslog.server_errors")) != 1 {
 		t.Fatalf("5xx: %+v", res.Diagnoses)
 	}
 	w.req("192.0.2.10", "POST", "/admin/api/api/gql", 200, 1)
-	if res := runCheck(t, c); len(diagnoses(res, "accesslog.api_failing")) != 0 {
+	if res := runCheck(t, c); len(sdktest.Diagnoses(res, "accesslog.api_failing")) != 0 {
 		t.Fatalf("after a success: %+v", res.Diagnoses)
 	}
 }
@@ -230,7 +203,7 @@ func TestTokenFailureBurst(t *testing.T) {
 		w.req("198.51.100.7", "POST", "/admin/api/api/token", 401, 1)
 		clk.advance(50 * time.Second)
 	}
-	if res := runCheck(t, c); len(diagnoses(res, "accesslog.token_failures")) != 0 {
+	if res := runCheck(t, c); len(sdktest.Diagnoses(res, "accesslog.token_failures")) != 0 {
 		t.Fatalf("no burst yet: %+v", res.Diagnoses)
 	}
 	clk.advance(5 * time.Minute)
@@ -241,7 +214,7 @@ func TestTokenFailureBurst(t *testing.T) {
 	}
 	w.req("198.51.100.7", "POST", "/admin/api/api/token", 400, 1)
 	res := runCheck(t, c)
-	ds := diagnoses(res, "accesslog.token_failures")
+	ds := sdktest.Diagnoses(res, "accesslog.token_failures")
 	if len(ds) != 1 || res.Status != sdk.StatusWarning {
 		t.Fatalf("status %v diagnoses %+v", res.Status, res.Diagnoses)
 	}
@@ -249,7 +222,7 @@ func TestTokenFailureBurst(t *testing.T) {
 	if d["client"] != "198.51.100.7" || d["count"] != "7" || d["statuses"] != "400×1, 401×6" || d["first"] != first.UTC().Format(time.RFC3339) || d["threshold"] != "5" {
 		t.Fatalf("details %v", d)
 	}
-	if v, _ := metricValue(res, "accesslog_failed_requests_total", map[string]string{"endpoint": "token", "status": "401", "client": "198.51.100.7"}); v != 10 {
+	if v, _ := sdktest.Metric(res, "accesslog_failed_requests_total", map[string]string{"endpoint": "token", "status": "401", "client": "198.51.100.7"}); v != 10 {
 		t.Fatalf("failed token 401 = %v, want 10", v)
 	}
 }
@@ -268,10 +241,10 @@ func TestFailedClientsBounded(t *testing.T) {
 	}
 	total := 0.0
 	for i := 1; i <= 3; i++ {
-		v, _ := metricValue(res, "accesslog_failed_requests_total", map[string]string{"client": fmt.Sprintf("203.0.113.%d", i)})
+		v, _ := sdktest.Metric(res, "accesslog_failed_requests_total", map[string]string{"client": fmt.Sprintf("203.0.113.%d", i)})
 		total += v
 	}
-	other, _ := metricValue(res, "accesslog_failed_requests_total", map[string]string{"client": "other"})
+	other, _ := sdktest.Metric(res, "accesslog_failed_requests_total", map[string]string{"client": "other"})
 	if total != 6 || other != 49 {
 		t.Fatalf("own series %v, other %v; want 6 and 49", total, other)
 	}
@@ -295,12 +268,12 @@ func TestFailedClientsBounded(t *testing.T) {
 func TestMissingFileThenCreated(t *testing.T) {
 	c, w, _ := setup(t, "")
 	res := runCheck(t, c)
-	if len(diagnoses(res, "accesslog.file_missing")) != 1 || res.Status != sdk.StatusWarning {
+	if len(sdktest.Diagnoses(res, "accesslog.file_missing")) != 1 || res.Status != sdk.StatusWarning {
 		t.Fatalf("%v %+v", res.Status, res.Diagnoses)
 	}
 	w.req("192.0.2.10", "POST", "/admin/api/api/gql", 200, 2)
 	res = runCheck(t, c)
-	if v, _ := metricValue(res, "accesslog_requests_total", map[string]string{"endpoint": "gql"}); v != 2 || res.Status != sdk.StatusOK {
+	if v, _ := sdktest.Metric(res, "accesslog_requests_total", map[string]string{"endpoint": "gql"}); v != 2 || res.Status != sdk.StatusOK {
 		t.Fatalf("%v %v %+v", v, res.Status, res.Diagnoses)
 	}
 }
@@ -310,11 +283,11 @@ func TestWrongFormatIsADiagnosisNotACrash(t *testing.T) {
 	appendRaw(t, w.path, `192.0.2.10 - - [29/Nov/2026:22:01:05 +0000] "POST /admin/api/api/token HTTP/1.1" 401 120`+"\n")
 	appendRaw(t, w.path, "\x00\xff\xfe binary\n"+strings.Repeat("x", 40<<10)+"\n")
 	res := runCheck(t, c)
-	ds := diagnoses(res, "accesslog.unparsed_lines")
+	ds := sdktest.Diagnoses(res, "accesslog.unparsed_lines")
 	if len(ds) != 1 || !strings.Contains(ds[0].Message, "format: common") && !strings.Contains(ds[0].Details["reason"], "format: common") {
 		t.Fatalf("%+v", res.Diagnoses)
 	}
-	if v, _ := metricValue(res, "accesslog_unparsed_lines_total", nil); v != 3 {
+	if v, _ := sdktest.Metric(res, "accesslog_unparsed_lines_total", nil); v != 3 {
 		t.Fatalf("unparsed %v, want 3", v)
 	}
 }
@@ -330,10 +303,10 @@ func TestRestartKeepsCountsAndStreaks(t *testing.T) {
 	c = mustChecker(t, cfg, stateDir, clk) // a restarted plugin
 	w.req("192.0.2.10", "POST", "/admin/api/api/gql", 401, 1)
 	res := runCheck(t, c)
-	if v, _ := metricValue(res, "accesslog_requests_total", map[string]string{"endpoint": "gql", "status": "200"}); v != 2 {
+	if v, _ := sdktest.Metric(res, "accesslog_requests_total", map[string]string{"endpoint": "gql", "status": "200"}); v != 2 {
 		t.Fatalf("gql 200 = %v after restart", v)
 	}
-	if len(diagnoses(res, "accesslog.api_failing")) != 1 {
+	if len(sdktest.Diagnoses(res, "accesslog.api_failing")) != 1 {
 		t.Fatalf("streak lost across restart: %+v", res.Diagnoses)
 	}
 	b, _ := os.ReadFile(filepath.Join(stateDir, filepath.Base(stateFileOf(t, stateDir))))
@@ -409,7 +382,7 @@ func TestOneStrayLineIsNotAFormatWarning(t *testing.T) {
 	}
 	c, w, _ = setup(t, "format: vhost_combined\n")
 	w.req("192.0.2.10", "POST", "/admin/api/api/gql", 200, 1)
-	if res := runCheck(t, c); len(diagnoses(res, "accesslog.unparsed_lines")) != 1 {
+	if res := runCheck(t, c); len(sdktest.Diagnoses(res, "accesslog.unparsed_lines")) != 1 {
 		t.Fatalf("nothing ever parsed, one line: %+v", res.Diagnoses)
 	}
 }

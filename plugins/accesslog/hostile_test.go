@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // A FIFO or a directory at the access log's path is named, as logtail
@@ -27,7 +28,7 @@ func TestFIFOAndDirectoryAreNamed(t *testing.T) {
 	if err != nil {
 		t.Fatalf("FIFO is a run error, not a diagnosis: %v", err)
 	}
-	d := diagnoses(res, "accesslog.not_a_regular_file")
+	d := sdktest.Diagnoses(res, "accesslog.not_a_regular_file")
 	if len(d) != 1 || res.Status != sdk.StatusCritical || d[0].Details["found"] != "a named pipe (FIFO)" {
 		t.Fatalf("%s %q %+v", res.Status, res.Summary, res.Diagnoses)
 	}
@@ -40,7 +41,7 @@ func TestFIFOAndDirectoryAreNamed(t *testing.T) {
 	if err := os.Mkdir(path, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if d := diagnoses(runCheck(t, c), "accesslog.not_a_regular_file"); len(d) != 1 || d[0].Details["found"] != "a directory" {
+	if d := sdktest.Diagnoses(runCheck(t, c), "accesslog.not_a_regular_file"); len(d) != 1 || d[0].Details["found"] != "a directory" {
 		t.Fatalf("directory: %+v", d)
 	}
 }
@@ -55,7 +56,7 @@ func TestNegativeOffsetIsStateCorrupt(t *testing.T) {
 	corruptOffset(t, file)
 	c2 := mustChecker(t, "path: "+w.path+"\nstart_at: beginning\n", filepath.Dir(file), &clock{time.Now()})
 	res := runCheck(t, c2)
-	d := diagnoses(res, "accesslog.state_corrupt")
+	d := sdktest.Diagnoses(res, "accesslog.state_corrupt")
 	if len(d) != 1 || res.Status != sdk.StatusCritical || !strings.Contains(d[0].Message, "offset -5 is negative") {
 		t.Fatalf("%s %q %+v", res.Status, res.Summary, res.Diagnoses)
 	}

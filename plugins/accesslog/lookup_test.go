@@ -11,6 +11,7 @@ import (
 
 	"github.com/pbxwatch/pbxwatch/internal/testutil/mariadbtest"
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 func TestMain(m *testing.M) { os.Exit(mariadbtest.Main(m)) }
@@ -54,7 +55,7 @@ func TestApplicationNamedFromFreePBXDatabase(t *testing.T) {
 	}
 	res, js := run(pwFile)
 	byClient := map[string]map[string]string{}
-	for _, d := range diagnoses(res, "accesslog.api_failing") {
+	for _, d := range sdktest.Diagnoses(res, "accesslog.api_failing") {
 		byClient[d.Details["client"]] = d.Details
 	}
 	if d := byClient["192.0.2.30"]; d["application"] != "WHMCS provisioning" || d["client_id"] != "9f86d081884c7d659a2feaa0c55ad015" || d["endpoints"] != "ajax" {
@@ -70,10 +71,10 @@ func TestApplicationNamedFromFreePBXDatabase(t *testing.T) {
 	bad := filepath.Join(dir, "wrong.password")
 	os.WriteFile(bad, []byte("Wr0ng-"+password), 0o600)
 	res, js = run(bad)
-	if n := len(diagnoses(res, "accesslog.api_failing")); n != 2 {
+	if n := len(sdktest.Diagnoses(res, "accesslog.api_failing")); n != 2 {
 		t.Fatalf("%d api_failing diagnoses with the look-up failing, want 2: %+v", n, res.Diagnoses)
 	}
-	for _, d := range diagnoses(res, "accesslog.api_failing") {
+	for _, d := range sdktest.Diagnoses(res, "accesslog.api_failing") {
 		if d.Details["application"] != "" || !strings.Contains(d.Details["application_lookup"], "failed: cannot connect") {
 			t.Fatalf("wrong password: %v", d.Details)
 		}

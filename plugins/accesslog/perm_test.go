@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // TestPermissionDeniedThenACLScript: the plugin, running as another user
@@ -74,7 +75,7 @@ func TestPermissionDeniedThenACLScript(t *testing.T) {
 	}
 
 	res := asNobody()
-	ds := diagnoses(res, "accesslog.permission_denied")
+	ds := sdktest.Diagnoses(res, "accesslog.permission_denied")
 	if res.Status != sdk.StatusCritical || len(ds) != 1 {
 		t.Fatalf("status %v diagnoses %+v", res.Status, res.Diagnoses)
 	}
@@ -92,7 +93,7 @@ func TestPermissionDeniedThenACLScript(t *testing.T) {
 		t.Fatalf("accesslog-acl.sh: %v\n%s", err, out)
 	}
 	res = asNobody()
-	if v, _ := metricValue(res, "accesslog_requests_total", map[string]string{"endpoint": "token", "status": "200"}); res.Status != sdk.StatusOK || v != 1 {
+	if v, _ := sdktest.Metric(res, "accesslog_requests_total", map[string]string{"endpoint": "token", "status": "200"}); res.Status != sdk.StatusOK || v != 1 {
 		t.Fatalf("after the ACL: %v %v %+v", res.Status, v, res.Diagnoses)
 	}
 	// logrotate's create: a new file (root, 0644) in place of the old.
@@ -103,13 +104,13 @@ func TestPermissionDeniedThenACLScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	res = asNobody()
-	if v, _ := metricValue(res, "accesslog_requests_total", map[string]string{"endpoint": "token", "status": "200"}); res.Status != sdk.StatusOK || v != 3 {
+	if v, _ := sdktest.Metric(res, "accesslog_requests_total", map[string]string{"endpoint": "token", "status": "200"}); res.Status != sdk.StatusOK || v != 3 {
 		t.Fatalf("a file created after the ACL: %v %v %s %+v %+v", res.Status, v, res.Summary, res.Diagnoses, res.Metrics)
 	}
 	if out, err := exec.Command("../../scripts/accesslog-acl.sh", "--remove", "nobody", logDir).CombinedOutput(); err != nil {
 		t.Fatalf("accesslog-acl.sh --remove: %v\n%s", err, out)
 	}
-	if res = asNobody(); len(diagnoses(res, "accesslog.permission_denied")) != 1 {
+	if res = asNobody(); len(sdktest.Diagnoses(res, "accesslog.permission_denied")) != 1 {
 		t.Fatalf("after --remove: %v %+v", res.Status, res.Diagnoses)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pbxwatch/pbxwatch/plugins/freepbx/freepbxsim"
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // TestRecordedAnswers runs the check against every recorded answer in
@@ -32,7 +33,7 @@ func TestRecordedAnswers(t *testing.T) {
 				}
 				return
 			}
-			if res.Status == sdk.StatusOK || codes(res) == "" {
+			if res.Status == sdk.StatusOK || sdktest.Codes(res) == "" {
 				t.Fatalf("OK for an answer that must be %s: %q", a.Expect, res.Summary)
 			}
 			var d *sdk.Diagnosis
@@ -42,7 +43,7 @@ func TestRecordedAnswers(t *testing.T) {
 				}
 			}
 			if d == nil {
-				t.Fatalf("codes %q, want %s\n%+v", codes(res), a.Expect, res.Diagnoses)
+				t.Fatalf("codes %q, want %s\n%+v", sdktest.Codes(res), a.Expect, res.Diagnoses)
 			}
 			for k, v := range a.ExpectDetails {
 				if !strings.Contains(d.Details[k], v) {
@@ -66,7 +67,7 @@ func TestRecordedAnswers(t *testing.T) {
 					}
 				}
 			}
-			if up, _ := metric(res, "freepbx_api_up", nil); up != 0 {
+			if up, _ := sdktest.Metric(res, "freepbx_api_up", nil); up != 0 {
 				t.Errorf("freepbx_api_up = %v on an answer that is %s", up, a.Expect)
 			}
 		})

@@ -123,19 +123,7 @@ func run(parent context.Context, c *config, client *http.Client, rec *recorder) 
 // a server may echo what it was sent; the SDK scrubs again at the
 // transport, this keeps the core safe on its own.
 func scrub(c *config, res *sdk.Result) *sdk.Result {
-	secret := c.ClientSecret.Reveal()
-	clean := func(s string) string { return frontlayer.Scrub(s, secret) }
-	res.Summary = clean(res.Summary)
-	for i := range res.Diagnoses {
-		d := &res.Diagnoses[i]
-		d.Message = clean(d.Message)
-		for j := range d.Remediation {
-			d.Remediation[j] = clean(d.Remediation[j])
-		}
-		for k, v := range d.Details {
-			d.Details[k] = clean(v)
-		}
-	}
+	scrubSecrets(res, c.ClientSecret.Reveal())
 	return res
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pbxwatch/pbxwatch/plugins/freepbx/freepbxsim"
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // testSecret is the simulated applications' client secret; every test
@@ -63,32 +64,6 @@ func assertNoSecret(t *testing.T, res *sdk.Result) {
 	}
 }
 
-func codes(res *sdk.Result) string {
-	var cs []string
-	for _, d := range res.Diagnoses {
-		cs = append(cs, d.Code)
-	}
-	return strings.Join(cs, ",")
-}
-
-func metric(res *sdk.Result, name string, labels map[string]string) (float64, bool) {
-	for _, m := range res.Metrics {
-		if m.Name != name {
-			continue
-		}
-		match := true
-		for k, v := range labels {
-			if m.Labels[k] != v {
-				match = false
-			}
-		}
-		if match {
-			return m.Value, true
-		}
-	}
-	return 0, false
-}
-
 type scenarioCase struct {
 	name     string
 	clientID string // without the version prefix
@@ -113,8 +88,8 @@ func runCases(t *testing.T, v int, cases []scenarioCase) {
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%d/%s", v, c.name), func(t *testing.T) {
 			res := checkWith(t, c.block(t, v), 5*time.Second)
-			if res.Status != c.status || codes(res) != c.code {
-				t.Fatalf("status %s codes %q, want %s %q\nsummary: %s\n%+v", res.Status, codes(res), c.status, c.code, res.Summary, res.Diagnoses)
+			if res.Status != c.status || sdktest.Codes(res) != c.code {
+				t.Fatalf("status %s codes %q, want %s %q\nsummary: %s\n%+v", res.Status, sdktest.Codes(res), c.status, c.code, res.Summary, res.Diagnoses)
 			}
 			if c.code == "" {
 				return
@@ -131,7 +106,7 @@ func runCases(t *testing.T, v int, cases []scenarioCase) {
 			if d.Message == "" || len(d.Remediation) == 0 {
 				t.Errorf("diagnosis without message or remediation: %+v", d)
 			}
-			if up, _ := metric(res, "freepbx_api_up", nil); up != 0 && d.Code != codeExtensionMissing && d.Code != codeMissingScope {
+			if up, _ := sdktest.Metric(res, "freepbx_api_up", nil); up != 0 && d.Code != codeExtensionMissing && d.Code != codeMissingScope {
 				t.Errorf("freepbx_api_up = %v with %s", up, d.Code)
 			}
 		})
@@ -234,8 +209,8 @@ func TestVersionQuirksInEvidence(t *testing.T) {
 		{17, "revoked", "500", codeTokenRejected},
 	} {
 		res := checkWith(t, scenarioCase{clientID: c.client}.block(t, c.v), 5*time.Second)
-		if codes(res) != c.code || res.Diagnoses[0].Details["http_status"] != c.status16 {
-			t.Errorf("%d %s: %s status %q", c.v, c.client, codes(res), res.Diagnoses[0].Details["http_status"])
+		if sdktest.Codes(res) != c.code || res.Diagnoses[0].Details["http_status"] != c.status16 {
+			t.Errorf("%d %s: %s status %q", c.v, c.client, sdktest.Codes(res), res.Diagnoses[0].Details["http_status"])
 		}
 	}
 	res := checkWith(t, scenarioCase{clientID: "core_disabled"}.block(t, 17), 5*time.Second)
@@ -253,28 +228,28 @@ func TestOKMetrics(t *testing.T) {
 		}
 		want := map[string]float64{"freepbx_api_up": 1, "freepbx_extensions": 3}
 		for name, w := range want {
-			if got, ok := metric(res, name, nil); !ok || got != w {
+			if got, ok := sdktest.Metric(res, name, nil); !ok || got != w {
 				t.Errorf("%d: %s = %v (%v), want %v", v, name, got, ok, w)
 			}
 		}
-		exp, _ := metric(res, "freepbx_token_expiry_timestamp_seconds", nil)
+		exp, _ := sdktest.Metric(res, "freepbx_token_expiry_timestamp_seconds", nil)
 		if exp < float64(before.Add(59*time.Minute).Unix()) || exp > float64(time.Now().Add(61*time.Minute).Unix()) {
 			t.Errorf("%d: token expiry %v not about an hour ahead", v, exp)
 		}
-		if g, ok := metric(res, "freepbx_scope_granted", map[string]string{"scope": "gql:core:read"}); !ok || g != 1 {
+		if g, ok := sdktest.Metric(res, "freepbx_scope_granted", map[string]string{"scope": "gql:core:read"}); !ok || g != 1 {
 			t.Errorf("%d: scope_granted{gql:core:read} = %v %v", v, g, ok)
 		}
 		for _, ep := range []string{"token", "gql"} {
-			if s, ok := metric(res, "freepbx_api_response_seconds", map[string]string{"endpoint": ep}); !ok || s <= 0 || s > 5 {
+			if s, ok := sdktest.Metric(res, "freepbx_api_response_seconds", map[string]string{"endpoint": ep}); !ok || s <= 0 || s > 5 {
 				t.Errorf("%d: response seconds %s = %v %v", v, ep, s, ok)
 			}
 		}
 	}
 	res := checkWith(t, scenarioCase{clientID: "extension_scope_only"}.block(t, 17), 5*time.Second)
-	if g, ok := metric(res, "freepbx_scope_granted", map[string]string{"scope": "gql:core:read"}); !ok || g != 0 {
+	if g, ok := sdktest.Metric(res, "freepbx_scope_granted", map[string]string{"scope": "gql:core:read"}); !ok || g != 0 {
 		t.Errorf("required but uncovered scope should export 0: %v %v", g, ok)
 	}
-	if g, _ := metric(res, "freepbx_scope_granted", map[string]string{"scope": "gql:core:read:extension"}); g != 1 {
+	if g, _ := sdktest.Metric(res, "freepbx_scope_granted", map[string]string{"scope": "gql:core:read:extension"}); g != 1 {
 		t.Errorf("granted scope should export 1: %v", g)
 	}
 }
@@ -282,8 +257,8 @@ func TestOKMetrics(t *testing.T) {
 func TestTimeoutBecomesDiagnosis(t *testing.T) {
 	start := time.Now()
 	res := checkWith(t, scenarioCase{clientID: "slow"}.block(t, 17), time.Second)
-	if codes(res) != codeTimeout {
-		t.Fatalf("codes %s: %s", codes(res), res.Summary)
+	if sdktest.Codes(res) != codeTimeout {
+		t.Fatalf("codes %s: %s", sdktest.Codes(res), res.Summary)
 	}
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("took %s with a 1s deadline", took)
@@ -299,8 +274,8 @@ func TestUnreachable(t *testing.T) {
 	l.Close()
 	block := fmt.Sprintf("url: http://%s\nclient_id: 17-ok\nclient_secret_file: %s\n", addr, secretFile(t, testSecret))
 	res := checkWith(t, block, 5*time.Second)
-	if codes(res) != codeUnreachable || !strings.Contains(res.Diagnoses[0].Details["error"], "refused") {
-		t.Fatalf("%s %+v", codes(res), res.Diagnoses)
+	if sdktest.Codes(res) != codeUnreachable || !strings.Contains(res.Diagnoses[0].Details["error"], "refused") {
+		t.Fatalf("%s %+v", sdktest.Codes(res), res.Diagnoses)
 	}
 }
 
@@ -311,8 +286,8 @@ func TestTLS(t *testing.T) {
 	defer srv.Close()
 	base := fmt.Sprintf("url: %s\nclient_id: 16-ok\nclient_secret_file: %s\n", srv.URL, secretFile(t, testSecret))
 	res := checkWith(t, base, 5*time.Second)
-	if codes(res) != codeTLSError || !strings.Contains(res.Diagnoses[0].Details["error"], "certificate") {
-		t.Fatalf("without CA: %s %+v", codes(res), res.Diagnoses)
+	if sdktest.Codes(res) != codeTLSError || !strings.Contains(res.Diagnoses[0].Details["error"], "certificate") {
+		t.Fatalf("without CA: %s %+v", sdktest.Codes(res), res.Diagnoses)
 	}
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
@@ -325,7 +300,7 @@ func TestTLS(t *testing.T) {
 	}
 	// https against a plain http server
 	res = checkWith(t, strings.Replace(scenarioCase{clientID: "ok"}.block(t, 17), "http://", "https://", 1), 5*time.Second)
-	if codes(res) != codeTLSError {
-		t.Fatalf("https to http: %s %+v", codes(res), res.Diagnoses)
+	if sdktest.Codes(res) != codeTLSError {
+		t.Fatalf("https to http: %s %+v", sdktest.Codes(res), res.Diagnoses)
 	}
 }

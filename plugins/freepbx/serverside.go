@@ -51,18 +51,7 @@ func (c *checker) serverSide(ctx context.Context, res *sdk.Result) {
 // read, in any encoding, from the result's texts. The SDK scrubs the
 // registered values again at the transport; this keeps the core safe alone.
 func scrubSecrets(res *sdk.Result, secrets ...string) {
-	clean := func(s string) string { return frontlayer.Scrub(s, secrets...) }
-	res.Summary = clean(res.Summary)
-	for i := range res.Diagnoses {
-		d := &res.Diagnoses[i]
-		d.Message = clean(d.Message)
-		for j := range d.Remediation {
-			d.Remediation[j] = clean(d.Remediation[j])
-		}
-		for k, v := range d.Details {
-			d.Details[k] = clean(v)
-		}
-	}
+	res.ScrubText(func(s string) string { return frontlayer.Scrub(s, secrets...) })
 }
 
 // rememberSecret registers a database credential with the SDK and keeps it

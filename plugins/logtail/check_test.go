@@ -13,6 +13,7 @@ import (
 
 	"github.com/pbxwatch/pbxwatch/internal/tailfile"
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 func newChecker(t *testing.T, cfgYAML, stateDir string) (*checker, error) {
@@ -44,33 +45,6 @@ func runCheck(t *testing.T, c *checker) *sdk.Result {
 	return res
 }
 
-func metricValue(res *sdk.Result, name string, labels map[string]string) (float64, bool) {
-	for _, m := range res.Metrics {
-		if m.Name != name {
-			continue
-		}
-		ok := true
-		for k, v := range labels {
-			if m.Labels[k] != v {
-				ok = false
-			}
-		}
-		if ok {
-			return m.Value, true
-		}
-	}
-	return 0, false
-}
-
-func diagnosis(res *sdk.Result, code string) *sdk.Diagnosis {
-	for i := range res.Diagnoses {
-		if res.Diagnoses[i].Code == code {
-			return &res.Diagnoses[i]
-		}
-	}
-	return nil
-}
-
 func TestCheckStatusByHighestSeverityWithCountsSampleAndEvents(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "freepbx.log")
@@ -87,7 +61,7 @@ func TestCheckStatusByHighestSeverityWithCountsSampleAndEvents(t *testing.T) {
 	if res.Status != sdk.StatusWarning {
 		t.Fatalf("status %v, want WARNING", res.Status)
 	}
-	d := diagnosis(res, "logtail.pattern_matched")
+	d := sdktest.Diagnosis(res, "logtail.pattern_matched")
 	if d == nil || d.LogEvent != "auth_failure" || d.Details["pattern"] != "auth_failure" || d.Details["count"] != "2" || !strings.Contains(d.Details["sample"], "Authentication failure for admin") {
 		t.Fatalf("diagnosis %+v", d)
 	}
@@ -101,13 +75,13 @@ func TestCheckStatusByHighestSeverityWithCountsSampleAndEvents(t *testing.T) {
 	if res.Status != sdk.StatusCritical || res.Diagnoses[0].Details["pattern"] != "sql_error" {
 		t.Fatalf("status %v diagnoses %+v, want CRITICAL led by sql_error", res.Status, res.Diagnoses)
 	}
-	if v, _ := metricValue(res, "logtail_pattern_matches_total", map[string]string{"pattern": "auth_failure"}); v != 3 {
+	if v, _ := sdktest.Metric(res, "logtail_pattern_matches_total", map[string]string{"pattern": "auth_failure"}); v != 3 {
 		t.Fatalf("auth_failure total %v, want 3", v)
 	}
-	if v, _ := metricValue(res, "logtail_lines_total", map[string]string{"level": "warning"}); v != 3 {
+	if v, _ := sdktest.Metric(res, "logtail_lines_total", map[string]string{"level": "warning"}); v != 3 {
 		t.Fatalf("warning lines %v, want 3", v)
 	}
-	if v, _ := metricValue(res, "logtail_lines_total", map[string]string{"level": "info"}); v != 3 {
+	if v, _ := sdktest.Metric(res, "logtail_lines_total", map[string]string{"level": "info"}); v != 3 {
 		t.Fatalf("info lines %v, want 3", v)
 	}
 	b, _ := json.Marshal(res)
@@ -116,12 +90,12 @@ func TestCheckStatusByHighestSeverityWithCountsSampleAndEvents(t *testing.T) {
 			t.Fatalf("secret %q in result: %s", secret, b)
 		}
 	}
-	if d := diagnosis(res, "logtail.pattern_matched"); !strings.Contains(d.Details["sample"], "password=<redacted>") {
+	if d := sdktest.Diagnosis(res, "logtail.pattern_matched"); !strings.Contains(d.Details["sample"], "password=<redacted>") {
 		t.Fatalf("no redaction marker in sample %q", d.Details["sample"])
 	}
 	size := float64(fileSize(t, path))
 	for name, want := range map[string]float64{"logtail_file_size_bytes": size, "logtail_offset_bytes": size, "logtail_read_bytes_total": size, "logtail_rotations_total": 0} {
-		if v, ok := metricValue(res, name, map[string]string{"file": path}); !ok || v != want {
+		if v, ok := sdktest.Metric(res, name, map[string]string{"file": path}); !ok || v != want {
 			t.Errorf("%s = %v (present %v), want %v", name, v, ok, want)
 		}
 	}
@@ -137,7 +111,7 @@ func TestCheckEventsAreCappedButCountsAreNot(t *testing.T) {
 	}
 	appendRaw(t, path, b.String())
 	res := runCheck(t, c)
-	d := diagnosis(res, "logtail.pattern_matched")
+	d := sdktest.Diagnosis(res, "logtail.pattern_matched")
 	if len(res.Events) != maxEventsPerRun || d.Details["count"] != "250" || d.Details["events_dropped"] != "150" {
 		t.Fatalf("%d events, details %v", len(res.Events), d.Details)
 	}
@@ -147,11 +121,11 @@ func TestCheckMissingFileWarns(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "freepbx.log")
 	c := mustChecker(t, "path: "+path+"\n", t.TempDir())
 	res := runCheck(t, c)
-	d := diagnosis(res, "logtail.file_missing")
+	d := sdktest.Diagnosis(res, "logtail.file_missing")
 	if res.Status != sdk.StatusWarning || d == nil || d.Severity != sdk.SeverityWarning || !strings.Contains(d.Message, path) {
 		t.Fatalf("status %v diagnoses %+v", res.Status, res.Diagnoses)
 	}
-	if _, ok := metricValue(res, "logtail_file_size_bytes", nil); ok {
+	if _, ok := sdktest.Metric(res, "logtail_file_size_bytes", nil); ok {
 		t.Fatal("size of a missing file reported")
 	}
 }
@@ -164,7 +138,7 @@ func TestCheckRestartKeepsTotalsAndPosition(t *testing.T) {
 	runCheck(t, mustChecker(t, cfg, stateDir))
 	appendLines(t, path, 6, 7)
 	res := runCheck(t, mustChecker(t, cfg, stateDir)) // a new process
-	if v, _ := metricValue(res, "logtail_lines_total", map[string]string{"level": "info"}); v != 7 {
+	if v, _ := sdktest.Metric(res, "logtail_lines_total", map[string]string{"level": "info"}); v != 7 {
 		t.Fatalf("lines after restart %v, want 7", v)
 	}
 	if !strings.HasPrefix(res.Summary, "2 new lines") {
@@ -180,7 +154,7 @@ func TestCheckCorruptStateIsCriticalAndNotGuessed(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := runCheck(t, mustChecker(t, "path: "+path+"\n", stateDir))
-	if d := diagnosis(res, "logtail.state_corrupt"); res.Status != sdk.StatusCritical || d == nil {
+	if d := sdktest.Diagnosis(res, "logtail.state_corrupt"); res.Status != sdk.StatusCritical || d == nil {
 		t.Fatalf("status %v diagnoses %+v", res.Status, res.Diagnoses)
 	}
 }
@@ -261,7 +235,7 @@ func TestCheckPermissionDeniedNamesGroupAsterisk(t *testing.T) {
 	if i < 0 || json.NewDecoder(strings.NewReader(s[i:])).Decode(&res) != nil {
 		t.Fatalf("helper output:\n%s", out)
 	}
-	d := diagnosis(&res, "logtail.permission_denied")
+	d := sdktest.Diagnosis(&res, "logtail.permission_denied")
 	if res.Status != sdk.StatusCritical || d == nil {
 		t.Fatalf("status %v diagnoses %+v", res.Status, res.Diagnoses)
 	}
@@ -363,7 +337,7 @@ func TestNegativeOffsetIsStateCorrupt(t *testing.T) {
 	}
 	for run := 0; run < 2; run++ {
 		res := runCheck(t, mustChecker(t, "path: "+path+"\nstart_at: beginning\n", stateDir))
-		d := diagnosis(res, "logtail.state_corrupt")
+		d := sdktest.Diagnosis(res, "logtail.state_corrupt")
 		if d == nil || res.Status != sdk.StatusCritical || !strings.Contains(d.Message, "offset -5 is negative") || !strings.Contains(d.Remediation[0], "delete it") {
 			t.Fatalf("run %d: %s %q %+v", run, res.Status, res.Summary, res.Diagnoses)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/internal/testutil/stormtest"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // TestFaultNumberedRotationStorm is issue 23 item 4 as reported: a writer
@@ -33,7 +34,7 @@ func TestFaultNumberedRotationStorm(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return int64(sumMetric(res, "logtail_lines_total"))
+		return int64(sdktest.MetricSum(res, "logtail_lines_total", nil))
 	})
 	t.Logf("logtail storm: %s", f)
 	if f.Counted != f.Written {

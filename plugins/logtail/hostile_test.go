@@ -35,7 +35,7 @@ func TestFIFOIsRefusedWithoutBlocking(t *testing.T) {
 	if time.Since(began) > 2*time.Second {
 		t.Fatalf("took %s", time.Since(began))
 	}
-	d := diagnosis(res, "logtail.not_a_regular_file")
+	d := sdktest.Diagnosis(res, "logtail.not_a_regular_file")
 	if d == nil || res.Status != sdk.StatusCritical || d.Details["found"] != "a named pipe (FIFO)" {
 		t.Fatalf("%s %q %+v", res.Status, res.Summary, res.Diagnoses)
 	}
@@ -45,7 +45,7 @@ func TestFIFOIsRefusedWithoutBlocking(t *testing.T) {
 	if err := os.Mkdir(path, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if d := diagnosis(runCheck(t, c), "logtail.not_a_regular_file"); d == nil || d.Details["found"] != "a directory" {
+	if d := sdktest.Diagnosis(runCheck(t, c), "logtail.not_a_regular_file"); d == nil || d.Details["found"] != "a directory" {
 		t.Fatalf("directory: %+v", d)
 	}
 }
@@ -59,15 +59,15 @@ func TestSymlinkOutOfTheLogDirectoryIsRefusedUnlessConfigured(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := runCheck(t, mustChecker(t, "path: "+path+"\nstart_at: beginning\n", t.TempDir()))
-	d := diagnosis(res, "logtail.symlink_refused")
+	d := sdktest.Diagnosis(res, "logtail.symlink_refused")
 	if d == nil || !strings.Contains(d.Message, target) || strings.Contains(fmt.Sprint(res), "secret-hash") {
 		t.Fatalf("%q %+v", res.Summary, res.Diagnoses)
 	}
 	res = runCheck(t, mustChecker(t, "path: "+path+"\nstart_at: beginning\nfollow_symlinks: true\n", t.TempDir()))
-	if diagnosis(res, "logtail.symlink_refused") != nil {
+	if sdktest.Diagnosis(res, "logtail.symlink_refused") != nil {
 		t.Fatalf("follow_symlinks: true still refused: %+v", res.Diagnoses)
 	}
-	if v, _ := metricValue(res, "logtail_lines_total", map[string]string{"level": "error"}); v != 1 {
+	if v, _ := sdktest.Metric(res, "logtail_lines_total", map[string]string{"level": "error"}); v != 1 {
 		t.Fatalf("followed link not read: %v", res.Metrics)
 	}
 	// A link within the directory (logrotate-style "current" links) is fine.
@@ -78,7 +78,7 @@ func TestSymlinkOutOfTheLogDirectoryIsRefusedUnlessConfigured(t *testing.T) {
 		t.Fatal(err)
 	}
 	res = runCheck(t, mustChecker(t, "path: "+link+"\nstart_at: beginning\n", t.TempDir()))
-	if len(res.Diagnoses) != 0 && diagnosis(res, "logtail.symlink_refused") != nil {
+	if len(res.Diagnoses) != 0 && sdktest.Diagnosis(res, "logtail.symlink_refused") != nil {
 		t.Fatalf("in-directory link refused: %+v", res.Diagnoses)
 	}
 }
@@ -95,7 +95,7 @@ func TestLatin1AndBinaryLinesThroughThePlugin(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := p.Check(context.Background())
-	d := diagnosis(res, "logtail.pattern_matched")
+	d := sdktest.Diagnosis(res, "logtail.pattern_matched")
 	if d == nil {
 		t.Fatalf("%s %q %+v", res.Status, res.Summary, res.Diagnoses)
 	}

@@ -97,16 +97,6 @@ func (r *rotator) rotate() {
 	r.runs++
 }
 
-func sumMetric(res *sdk.Result, name string) float64 {
-	var s float64
-	for _, m := range res.Metrics {
-		if m.Name == name {
-			s += m.Value
-		}
-	}
-	return s
-}
-
 // TestLogrotateWithRestarts: a writer appends numbered lines while the real
 // logrotate rotates the file and the plugin process is killed (SIGTERM,
 // SIGKILL, also in the middle of a run) and restarted, sometimes with two
@@ -188,12 +178,12 @@ func runRotationScenario(t *testing.T, lrBin, bin, opts string) {
 	}
 	w.write(10)
 	res := p.Check(context.Background())
-	lines, bytes, matches := sumMetric(res, "logtail_lines_total"), sumMetric(res, "logtail_read_bytes_total"), sumMetric(res, "logtail_pattern_matches_total")
+	lines, bytes, matches := sdktest.MetricSum(res, "logtail_lines_total", nil), sdktest.MetricSum(res, "logtail_read_bytes_total", nil), sdktest.MetricSum(res, "logtail_pattern_matches_total", nil)
 	if lines != float64(w.next) || bytes != float64(w.bytes) || matches != float64(w.matches) {
 		t.Fatalf("counted %v lines, %v bytes, %v matches; written %d lines, %d bytes, %d matches", lines, bytes, matches, w.next, w.bytes, w.matches)
 	}
-	rotations := sumMetric(res, "logtail_rotations_total")
-	truncations := sumMetric(res, "logtail_truncations_total")
+	rotations := sdktest.MetricSum(res, "logtail_rotations_total", nil)
+	truncations := sdktest.MetricSum(res, "logtail_truncations_total", nil)
 	t.Logf("%d lines, %.0f rotations, %.0f truncations counted", w.next, rotations, truncations)
 	if rotations != float64(rot.runs) {
 		t.Fatalf("%v rotations counted for %d logrotate runs", rotations, rot.runs)

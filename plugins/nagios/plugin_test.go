@@ -61,33 +61,6 @@ func yamlList(args ...string) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-// metric returns the value of the first metric called name whose labels
-// include want.
-func metric(res *sdk.Result, name string, want map[string]string) (float64, bool) {
-next:
-	for _, m := range res.Metrics {
-		if m.Name != name {
-			continue
-		}
-		for k, v := range want {
-			if m.Labels[k] != v {
-				continue next
-			}
-		}
-		return m.Value, true
-	}
-	return 0, false
-}
-
-func diagnosis(res *sdk.Result, code string) *sdk.Diagnosis {
-	for i := range res.Diagnoses {
-		if res.Diagnoses[i].Code == code {
-			return &res.Diagnoses[i]
-		}
-	}
-	return nil
-}
-
 func TestCheckDummyExitCodesBecomeStatuses(t *testing.T) {
 	needNagios(t)
 	cases := []struct {
@@ -109,12 +82,12 @@ func TestCheckDummyExitCodesBecomeStatuses(t *testing.T) {
 			t.Errorf("exit %s: diagnoses %+v", c.code, res.Diagnoses)
 		}
 		if c.diag != "" {
-			d := diagnosis(res, c.diag)
+			d := sdktest.Diagnosis(res, c.diag)
 			if d == nil || d.Details["exit_code"] != c.code || !strings.Contains(d.Message, "disk says hello") {
 				t.Errorf("exit %s: diagnoses %+v", c.code, res.Diagnoses)
 			}
 		}
-		if v, ok := metric(res, "nagios_plugin_exit_code", nil); !ok || strconv.Itoa(int(v)) != c.code {
+		if v, ok := sdktest.Metric(res, "nagios_plugin_exit_code", nil); !ok || strconv.Itoa(int(v)) != c.code {
 			t.Errorf("exit %s: exit code metric %v %v", c.code, v, ok)
 		}
 	}
@@ -140,17 +113,17 @@ func TestCheckTCPAgainstALocalListener(t *testing.T) {
 	if res.Status != sdk.StatusOK || !strings.Contains(res.Summary, "TCP OK") {
 		t.Fatalf("%v %q %+v", res.Status, res.Summary, res.Diagnoses)
 	}
-	v, ok := metric(res, "nagios_perfdata_value", map[string]string{"label": "time", "uom": "seconds"})
+	v, ok := sdktest.Metric(res, "nagios_perfdata_value", map[string]string{"label": "time", "uom": "seconds"})
 	if !ok || v <= 0 || v > 5 {
 		t.Fatalf("time = %v %v; metrics %+v", v, ok, res.Metrics)
 	}
 	// "-w 5" is the range 0:5 seconds.
-	if w, ok := metric(res, "nagios_perfdata_warning", map[string]string{"label": "time", "bound": "upper", "alert_when": "outside"}); !ok || w != 5 {
+	if w, ok := sdktest.Metric(res, "nagios_perfdata_warning", map[string]string{"label": "time", "bound": "upper", "alert_when": "outside"}); !ok || w != 5 {
 		t.Fatalf("warning upper = %v %v; metrics %+v", w, ok, res.Metrics)
 	}
 	l.Close()
 	res = run(t, "command: "+yamlList(nagiosDir+"/check_tcp", "-H", "127.0.0.1", "-p", port)+"\n")
-	if res.Status != sdk.StatusCritical || diagnosis(res, codeCritical) == nil {
+	if res.Status != sdk.StatusCritical || sdktest.Diagnosis(res, codeCritical) == nil {
 		t.Fatalf("closed port: %v %q", res.Status, res.Summary)
 	}
 }
@@ -204,10 +177,10 @@ func TestCheckHTTPAgainstALocalServer(t *testing.T) {
 	if res.Status != sdk.StatusOK || !strings.Contains(res.Summary, "HTTP OK") {
 		t.Fatalf("%v %q %+v", res.Status, res.Summary, res.Diagnoses)
 	}
-	if v, ok := metric(res, "nagios_perfdata_value", map[string]string{"label": "size", "uom": "bytes"}); !ok || v < 30 {
+	if v, ok := sdktest.Metric(res, "nagios_perfdata_value", map[string]string{"label": "size", "uom": "bytes"}); !ok || v < 30 {
 		t.Fatalf("size %v %v: %+v", v, ok, res.Metrics)
 	}
-	if _, ok := metric(res, "nagios_perfdata_value", map[string]string{"label": "time", "uom": "seconds"}); !ok {
+	if _, ok := sdktest.Metric(res, "nagios_perfdata_value", map[string]string{"label": "time", "uom": "seconds"}); !ok {
 		t.Fatalf("no time: %+v", res.Metrics)
 	}
 	res = run(t, "command: "+yamlList(nagiosDir+"/check_http", "-H", host, "-p", port, "-u", "/broken")+"\n")
@@ -229,13 +202,13 @@ func TestCheckProcsCountsOurProcess(t *testing.T) {
 	if res.Status != sdk.StatusOK {
 		t.Fatalf("%v %q %+v", res.Status, res.Summary, res.Diagnoses)
 	}
-	if v, ok := metric(res, "nagios_perfdata_value", map[string]string{"label": "procs"}); !ok || v != 1 {
+	if v, ok := sdktest.Metric(res, "nagios_perfdata_value", map[string]string{"label": "procs"}); !ok || v != 1 {
 		t.Fatalf("procs = %v %v", v, ok)
 	}
-	if lo, ok := metric(res, "nagios_perfdata_critical", map[string]string{"label": "procs", "bound": "lower"}); !ok || lo != 1 {
+	if lo, ok := sdktest.Metric(res, "nagios_perfdata_critical", map[string]string{"label": "procs", "bound": "lower"}); !ok || lo != 1 {
 		t.Fatalf("critical lower = %v %v: %+v", lo, ok, res.Metrics)
 	}
-	if _, ok := metric(res, "nagios_perfdata_critical", map[string]string{"label": "procs", "bound": "upper"}); ok {
+	if _, ok := sdktest.Metric(res, "nagios_perfdata_critical", map[string]string{"label": "procs", "bound": "upper"}); ok {
 		t.Fatalf("an open range exported an upper bound: %+v", res.Metrics)
 	}
 }
@@ -262,7 +235,7 @@ exit 1
 	if res.Status != sdk.StatusWarning || res.Summary != "WARNING - 2 trunks down" {
 		t.Fatalf("%v %q", res.Status, res.Summary)
 	}
-	d := diagnosis(res, codeWarning)
+	d := sdktest.Diagnosis(res, codeWarning)
 	if d == nil || d.Details["long_output"] != "trunk-a: registered\ntrunk-b: rejected (403)" {
 		t.Fatalf("%+v", res.Diagnoses)
 	}
@@ -279,7 +252,7 @@ exit 1
 		{"nagios_perfdata_critical", map[string]string{"label": "queue wait", "bound": "upper", "alert_when": "outside"}, 0.5},
 		{"nagios_perfdata_value", map[string]string{"label": "it's", "uom": "counter"}, 7},
 	} {
-		if v, ok := metric(res, c.name, c.labels); !ok || math.Abs(v-c.want) > 1e-9 {
+		if v, ok := sdktest.Metric(res, c.name, c.labels); !ok || math.Abs(v-c.want) > 1e-9 {
 			t.Errorf("%s%v = %v %v, want %v", c.name, c.labels, v, ok, c.want)
 		}
 	}
@@ -290,11 +263,11 @@ func TestMalformedPerfdataIsQuotedNotFatal(t *testing.T) {
 	if res.Status != sdk.StatusOK {
 		t.Fatalf("%v", res.Status)
 	}
-	d := diagnosis(res, codeBadPerfdata)
+	d := sdktest.Diagnosis(res, codeBadPerfdata)
 	if d == nil || d.Severity != sdk.SeverityInfo || !strings.Contains(d.Details["problem_1"], "bad=1;2;3;4;5;6") {
 		t.Fatalf("%+v", res.Diagnoses)
 	}
-	if _, ok := metric(res, "nagios_perfdata_value", map[string]string{"label": "good"}); !ok {
+	if _, ok := sdktest.Metric(res, "nagios_perfdata_value", map[string]string{"label": "good"}); !ok {
 		t.Fatal("good item lost")
 	}
 }
@@ -309,7 +282,7 @@ func TestUndefinedExitCodeSignalAndMissingBinaryAreUnknown(t *testing.T) {
 	}
 	for _, c := range cases {
 		res := run(t, c.cfg)
-		d := diagnosis(res, c.code)
+		d := sdktest.Diagnosis(res, c.code)
 		if res.Status != sdk.StatusUnknown || d == nil || !strings.Contains(res.Summary, c.want) {
 			t.Errorf("%s: %v %q %+v", c.name, res.Status, res.Summary, res.Diagnoses)
 		}
@@ -325,7 +298,7 @@ func TestUndefinedExitCodeSignalAndMissingBinaryAreUnknown(t *testing.T) {
 	}
 	os.Remove(bin)
 	res := p.Check(context.Background())
-	if res.Status != sdk.StatusUnknown || diagnosis(res, codeExecFailed) == nil {
+	if res.Status != sdk.StatusUnknown || sdktest.Diagnosis(res, codeExecFailed) == nil {
 		t.Fatalf("%v %q", res.Status, res.Summary)
 	}
 }
@@ -339,7 +312,7 @@ func TestTimeoutKillsTheWholeProcessGroup(t *testing.T) {
 	}
 	begin := time.Now()
 	res := p.Check(context.Background())
-	if res.Status != sdk.StatusUnknown || diagnosis(res, codeTimeout) == nil {
+	if res.Status != sdk.StatusUnknown || sdktest.Diagnosis(res, codeTimeout) == nil {
 		t.Fatalf("%v %q %+v", res.Status, res.Summary, res.Diagnoses)
 	}
 	if took := time.Since(begin); took > 3*time.Second {
@@ -400,17 +373,17 @@ func TestLargeOutputIsBoundedAndGarbageMadeValid(t *testing.T) {
 	if res.Status != sdk.StatusOK || !strings.HasPrefix(res.Summary, "OK \uFFFD bin\uFFFDary") {
 		t.Fatalf("%v %q", res.Status, res.Summary)
 	}
-	if diagnosis(res, codeTruncated) == nil {
+	if sdktest.Diagnosis(res, codeTruncated) == nil {
 		t.Fatalf("no truncation diagnosis: %+v", res.Diagnoses)
 	}
-	long := diagnosis(res, codeOutput)
+	long := sdktest.Diagnosis(res, codeOutput)
 	if long == nil || len(long.Details["long_output"]) > 8192 {
 		t.Fatalf("long output not bounded: %d", len(long.Details["long_output"]))
 	}
 	// A few KB, below the default bound, arrive whole.
 	bin = script(t, `echo 'OK'; head -c 6000 /dev/zero | tr '\0' 'y'; echo`+"\n")
 	res = run(t, "command: ["+bin+"]\n")
-	if d := diagnosis(res, codeOutput); d == nil || len(d.Details["long_output"]) != 6000 || diagnosis(res, codeTruncated) != nil {
+	if d := sdktest.Diagnosis(res, codeOutput); d == nil || len(d.Details["long_output"]) != 6000 || sdktest.Diagnosis(res, codeTruncated) != nil {
 		t.Fatalf("%+v", res.Diagnoses)
 	}
 }

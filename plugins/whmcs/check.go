@@ -50,18 +50,7 @@ func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 // answered. The SDK scrubs again at the transport; this keeps the core
 // safe on its own.
 func scrubResult(res *sdk.Result, secrets []string) *sdk.Result {
-	clean := func(s string) string { return frontlayer.Scrub(s, secrets...) }
-	res.Summary = clean(res.Summary)
-	for i := range res.Diagnoses {
-		d := &res.Diagnoses[i]
-		d.Message = clean(d.Message)
-		for j := range d.Remediation {
-			d.Remediation[j] = clean(d.Remediation[j])
-		}
-		for k, v := range d.Details {
-			d.Details[k] = clean(v)
-		}
-	}
+	res.ScrubText(func(s string) string { return frontlayer.Scrub(s, secrets...) })
 	return res
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pbxwatch/pbxwatch/plugins/whmcs/whmcssim"
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // sim is one simulator shared by the tests of this package: scenarios are
@@ -79,44 +80,30 @@ func assertNoSecrets(t *testing.T, res *sdk.Result) {
 	}
 }
 
+// diagnosis is the diagnosis of res with code; the test fails without one.
 func diagnosis(t *testing.T, res *sdk.Result, code string) sdk.Diagnosis {
 	t.Helper()
-	for _, d := range res.Diagnoses {
-		if d.Code == code {
-			return d
-		}
+	d := sdktest.Diagnosis(res, code)
+	if d == nil {
+		t.Fatalf("no diagnosis %s in %s: %+v", code, res.Status, res.Diagnoses)
 	}
-	t.Fatalf("no diagnosis %s in %s: %+v", code, res.Status, res.Diagnoses)
-	return sdk.Diagnosis{}
+	return *d
 }
 
+// metric is the value of res's sample name with labels; the test fails
+// without one.
 func metric(t *testing.T, res *sdk.Result, name string, labels map[string]string) float64 {
 	t.Helper()
-	for _, m := range res.Metrics {
-		if m.Name != name {
-			continue
-		}
-		match := true
-		for k, v := range labels {
-			if m.Labels[k] != v {
-				match = false
-			}
-		}
-		if match {
-			return m.Value
-		}
+	v, ok := sdktest.Metric(res, name, labels)
+	if !ok {
+		t.Fatalf("no metric %s%v in %+v", name, labels, res.Metrics)
 	}
-	t.Fatalf("no metric %s%v in %+v", name, labels, res.Metrics)
-	return 0
+	return v
 }
 
 func hasMetric(res *sdk.Result, name string) bool {
-	for _, m := range res.Metrics {
-		if m.Name == name {
-			return true
-		}
-	}
-	return false
+	_, ok := sdktest.Metric(res, name, nil)
+	return ok
 }
 
 func mustContain(t *testing.T, what, s string, subs ...string) {

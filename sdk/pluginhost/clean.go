@@ -7,22 +7,6 @@ import "github.com/pbxwatch/pbxwatch/sdk"
 // bounded (package bounds, each cut counted) before the agent stores,
 // exports, logs or alerts on it.
 func (h *Host) clean(r *sdk.Result) *sdk.Result {
-	s := h.scrub
-	r.Summary = s.String(r.Summary)
-	for i := range r.Diagnoses {
-		d := &r.Diagnoses[i]
-		d.Message = s.String(d.Message)
-		d.Remediation = s.Strings(d.Remediation)
-		d.Details = s.Map(d.Details)
-	}
-	for i := range r.Metrics {
-		r.Metrics[i].Labels = s.Map(r.Metrics[i].Labels)
-	}
-	for i := range r.Events {
-		e := &r.Events[i]
-		e.Message = s.String(e.Message)
-		e.Labels = s.Map(e.Labels)
-	}
-	r.Bound(h.spec.OnTruncate)
+	r.Clean(h.scrub.String, h.spec.OnTruncate)
 	return r
 }
