@@ -10,6 +10,6 @@ cd "$(dirname "$0")/.."
 work=${WORKDIR:-$(mktemp -d)}
 [ -n "${WORKDIR:-}" ] || trap 'rm -rf "$work"' EXIT
 go build -o "$work/pbxwatch" ./agent
-go build -o "$work/pbxwatch-plugin-noop" ./internal/testplugins/noop
+go build -o "$work/pbxwatch-plugin-noop" github.com/pbxwatch/pbxwatch/sdk/pluginhost/internal/testplugins/noop
 go run ./bench/scale -agent "$work/pbxwatch" -plugin "$work/pbxwatch-plugin-noop" -checks "${CHECKS:-10,100,1000}"
 go run ./bench/scale -agent "$work/pbxwatch" -plugin "$work/pbxwatch-plugin-noop" -checks "${ISOLATED_CHECKS:-10,100}" -isolate

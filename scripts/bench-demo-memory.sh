@@ -1,0 +1,52 @@
+#!/bin/sh
+# Memory of the demo's seven checks (configs/demo.yaml on the simulators,
+# as `make demo` runs them): PSS of the agent and of each plugin process,
+# measured as scripts/bench-scale.sh measures (Pss from
+# /proc/PID/smaps_rollup), split into what the process's own binary maps
+# (code r-xp, read-only data r--p: shared only between processes of the
+# same binary) and anonymous memory (Go heap, stacks, runtime). Issue 22's
+# target: 50 MiB in total. Env: SETTLE (seconds after start before
+# sampling, 30), WORKDIR (a temporary directory, removed after). Needs the
+# demo's ports (9851, 9861-9863) free.
+set -eu
+cd "$(dirname "$0")/.."
+work=${WORKDIR:-$(mktemp -d)}
+demo_pid=
+cleanup() {
+	[ -z "$demo_pid" ] || kill "$demo_pid" 2>/dev/null || true
+	[ -n "${WORKDIR:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+go build -o "$work/pbxwatch" ./agent
+for p in whmcs freepbx accesslog logtail nagios; do
+	go build -o "$work/pbxwatch-plugin-$p" "./plugins/$p"
+done
+go build -o "$work/pbxwatch-demo" ./tools/pbxwatch-demo
+# The demo config with its data under $work, so a running `make demo`'s
+# demo-data/ is left alone.
+sed "s#demo-data/#$work/data/#g" configs/demo.yaml >"$work/demo.yaml"
+"$work/pbxwatch-demo" --bin-dir="$work" --config="$work/demo.yaml" --data-dir="$work/data" >"$work/demo.out" 2>&1 &
+demo_pid=$!
+sleep "${SETTLE:-30}"
+
+# pss_of PID: "pss binary_text binary_rodata anon" in KiB.
+pss_of() {
+	awk -v bin="$(readlink "/proc/$1/exe")" '
+		/^[0-9a-f]+-[0-9a-f]+ / { mine = ($6 == bin); perm = $2 }
+		/^Pss:/ { if (mine && perm == "r-xp") text += $2; else if (mine && perm == "r--p") ro += $2 }
+		/^Anonymous:/ { anon += $2 }
+		END { printf "%d %d %d", text, ro, anon }' "/proc/$1/smaps"
+	awk '/^Pss:/ { printf " %d\n", $2 }' "/proc/$1/smaps_rollup"
+}
+
+printf '%-28s %9s %9s %9s %9s %8s\n' process 'PSS MiB' 'code' 'rodata' 'anon' threads
+total=0
+for pid in $(pgrep -f "^$work/pbxwatch( run|-plugin-)"); do
+	name=$(basename "$(readlink "/proc/$pid/exe")")
+	set -- $(pss_of "$pid")
+	threads=$(awk '/^Threads:/ { print $2 }' "/proc/$pid/status")
+	echo "$name $* $threads" |
+		awk '{ printf "%-28s %9.1f %9.1f %9.1f %9.1f %8d\n", $1, $5/1024, $2/1024, $3/1024, $4/1024, $6 }'
+	total=$((total + $4))
+done
+awk -v t="$total" 'BEGIN { printf "total PSS (agent and plugins): %.1f MiB (target <= 50 MiB)\n", t/1024 }'
