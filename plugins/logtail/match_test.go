@@ -49,10 +49,24 @@ func TestScanAgreesWithPerLineRegexp(t *testing.T) {
 		patternConfig{Name: "multi", Regex: `needle|haystack`, Severity: "info"},
 		patternConfig{Name: "folded", Regex: `(?i)SQLSTATE`, Severity: "info"},
 	)
-	m, err := newMatcher(pats)
+	plain, err := newMatcher(pats)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Calibrated on a FreePBX log, the matcher picks other literals (and
+	// anchors) where the regexp leaves a choice; it must find the same.
+	calibrated, err := newMatcher(pats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calibrated.calibrate(freepbxLog(1 << 20))
+	for _, m := range []*matcher{plain, calibrated} {
+		agreesWithPerLineRegexp(t, m, pats)
+	}
+}
+
+func agreesWithPerLineRegexp(t *testing.T, m *matcher, pats []patternConfig) {
+	t.Helper()
 	fragments := []string{"ajaxRequest declined", "Authentication failure for admin from 10.0.0.1", "SQLSTATE[HY000] [2002]",
 		"Unable to connect to Asterisk Manager", "Asterisk Manager unreachable", "needle", "haystack", "sqlstate", "123 abc", "x"}
 	rng := rand.New(rand.NewSource(1))
@@ -148,6 +162,30 @@ func TestRedact(t *testing.T) {
 }
 
 // literal.index agrees with bytes.Index whatever byte anchors the search.
+// Calibration chooses, among the literal sets a regexp allows, the one whose
+// anchors are rarest in the data: for ami_unreachable "Unable" and "Failed"
+// rather than " to connect to " (its rarest byte, 'c', is everywhere).
+func TestCalibrateChoosesRareLiterals(t *testing.T) {
+	m, err := newMatcher(defaultPatterns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lits := func() []string {
+		var got []string
+		for _, l := range m.pats[1].lits {
+			got = append(got, string(l.b))
+		}
+		return got
+	}
+	if got := lits(); !slices.Equal(got, []string{" to connect to ", "Asterisk Manager unreachable"}) {
+		t.Fatalf("before calibration: %q", got)
+	}
+	m.calibrate(freepbxLog(1 << 20))
+	if got, want := lits(), []string{"Unable", "Failed", "Asterisk Manager unreachable"}; !slices.Equal(got, want) {
+		t.Errorf("after calibration: %q, want %q", got, want)
+	}
+}
+
 func TestLiteralIndexAnyAnchor(t *testing.T) {
 	rng := rand.New(rand.NewSource(2))
 	for round := 0; round < 2000; round++ {
