@@ -83,6 +83,65 @@ func emittedCodes(t *testing.T, root string, dirs ...string) map[string]string {
 	return codes
 }
 
+// tailSessionCodes are the codes the shared log-tailing session
+// (internal/tailfile) emits for each plugin that runs one: the session
+// names its causes with code("cause") and the plugin's name prefixes them,
+// so no string literal holds the whole code.
+func tailSessionCodes(t *testing.T, root string) map[string]string {
+	t.Helper()
+	var causes []string
+	at := map[string]string{}
+	files, err := filepath.Glob(filepath.Join(root, "internal", "tailfile", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) != 1 {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			lit, isLit := call.Args[0].(*ast.BasicLit)
+			if !ok || sel.Sel.Name != "code" || !isLit || lit.Kind != token.STRING {
+				return true
+			}
+			if cause, err := strconv.Unquote(lit.Value); err == nil {
+				causes = append(causes, cause)
+				at[cause] = fset.Position(lit.Pos()).String()
+			}
+			return true
+		})
+	}
+	out := map[string]string{}
+	plugins, err := filepath.Glob(filepath.Join(root, "plugins", "*", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range plugins {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(path, "_test.go") || !strings.Contains(string(b), "tailfile.NewSession(") {
+			continue
+		}
+		prefix := filepath.Base(filepath.Dir(path))
+		for _, c := range causes {
+			out[prefix+"."+c] = at[c]
+		}
+	}
+	return out
+}
+
 // docAnchors lists the <a id="…"> anchors of a Markdown file.
 func docAnchors(t *testing.T, file string) map[string]int {
 	t.Helper()
@@ -103,6 +162,11 @@ func TestEveryEmittedCodeHasARunbookAnchor(t *testing.T) {
 	t.Parallel()
 	root := filepath.Join(configsDir(t), "..")
 	codes := emittedCodes(t, root, "plugins", "agent", "sdk/pluginhost", "sdk/codes.go")
+	for code, at := range tailSessionCodes(t, root) {
+		if _, seen := codes[code]; !seen {
+			codes[code] = at
+		}
+	}
 	for _, must := range []string{"whmcs.invalid_ip", "freepbx.invalid_client", "logtail.file_missing", "accesslog.api_failing", "nagios.critical", sdk.CodeUndiagnosed, sdk.CodePluginCrashed} {
 		if _, ok := codes[must]; !ok {
 			t.Errorf("the code scan missed %s: it no longer finds the codes plugins emit", must)
