@@ -40,7 +40,7 @@ EXAMPLES    := configs/pbxwatch.example.yaml configs/prometheus/pbxwatch.rules.y
 # Beside alertmanager.yml, which loads it as templates/pbxwatch.tmpl.
 EXAMPLE_TEMPLATES := configs/alertmanager/templates/pbxwatch.tmpl
 
-.PHONY: all help build install package generate test test-deps fuzz fault bench demo lint clean
+.PHONY: all help build install package generate test test-short test-deps fuzz fault bench demo lint clean
 
 all: build
 
@@ -139,6 +139,11 @@ test: test-deps
 	$(GO) test -race -count=1 -timeout 30m ./...
 	cd sdk && $(GO) test -race -count=1 -timeout 10m ./...
 	@$(MAKE) --no-print-directory fuzz
+
+## test-short: the fast tier for the edit-test loop: go test -short, both modules; skips what starts real servers, Chromium, systemd-nspawn or builds packages
+test-short:
+	$(GO) test -short ./...
+	cd sdk && $(GO) test -short ./...
 
 ## fuzz: every fuzz target over what the agent reads from outside
 ## (package:target:executions). Budgets are execution counts, about 2 s each

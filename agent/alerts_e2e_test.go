@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/internal/testutil"
+
+	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
 )
 
 // alertmanager is a real Alertmanager (Debian's prometheus-alertmanager) on
@@ -31,7 +33,7 @@ func startAlertmanager(t *testing.T) *alertmanager {
 	if err := os.WriteFile(cfg, []byte("route: {receiver: none, group_wait: 100ms}\nreceivers: [{name: none}]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr := agenttest.FreeAddr(t)
 	cmd := exec.Command(bin, "--config.file="+cfg, "--storage.path="+dir, "--web.listen-address="+addr, "--cluster.listen-address=", "--alerts.gc-interval=1s")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -96,14 +98,14 @@ checks:
     schedule: "@every 1s"
     alert: {labels: {team: billing}}
     config: {script_file: %s}
-`, e.stateDir, e.pluginDir, am.url, e.script)
-	if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
+`, e.StateDir, e.PluginDir, am.url, e.script)
+	if err := os.WriteFile(e.Config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	d := e.start()
 
 	var got []amAlert
-	d.waitFor("the alert in Alertmanager", func() bool { got = am.active(t, "PbxwatchCheckFailing"); return len(got) == 1 })
+	d.WaitFor("the alert in Alertmanager", func() bool { got = am.active(t, "PbxwatchCheckFailing"); return len(got) == 1 })
 	l, a := got[0].Labels, got[0].Annotations
 	want := map[string]string{"check": "whmcs_auth", "plugin": "scripted", "code": "whmcs.invalid_ip", "severity": "critical", "team": "billing", "site": "pbx1"}
 	for k, v := range want {
@@ -117,12 +119,12 @@ checks:
 	if !strings.Contains(a["remediation"], "1. Add 203.0.113.7") || !strings.Contains(a["remediation"], "2. Or use an access key.") || a["summary"] == "" {
 		t.Errorf("annotations %v", a)
 	}
-	body, _ := d.get("/metrics")
+	body, _ := d.Fetch("/metrics")
 	if !strings.Contains(body, "pbxwatch_notifications_sent_total{") {
 		t.Errorf("notification metrics missing")
 	}
 
 	// Fixed: the alert resolves.
 	e.setScript("status: OK\nsummary: fine\n")
-	d.waitFor("the alert to resolve", func() bool { return len(am.active(t, "PbxwatchCheckFailing")) == 0 })
+	d.WaitFor("the alert to resolve", func() bool { return len(am.active(t, "PbxwatchCheckFailing")) == 0 })
 }

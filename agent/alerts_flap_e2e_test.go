@@ -37,7 +37,7 @@ func (am *alertmanager) all(t *testing.T) []amFull {
 func TestLogAlertsDoNotFlapInAlertmanager(t *testing.T) {
 	am := startAlertmanager(t)
 	e := newEnv(t)
-	e.link("logtail", sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/logtail"))
+	e.LinkPlugin("logtail", sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/logtail"))
 	logPath := filepath.Join(t.TempDir(), "freepbx.log")
 	if err := os.WriteFile(logPath, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -56,8 +56,8 @@ checks:
       patterns:
         - {name: trunk_down, regex: 'Trunk \S+ unreachable', severity: critical, event: true}
         - {name: reg_failed, regex: 'Registration from \S+ failed', severity: warning}
-`, e.stateDir, e.pluginDir, am.url, logPath)
-	if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
+`, e.StateDir, e.PluginDir, am.url, logPath)
+	if err := os.WriteFile(e.Config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	appendLog := func(lines ...string) {
@@ -74,7 +74,7 @@ checks:
 	appendLog("Trunk provider-1 unreachable", "Registration from 'sip:100@198.51.100.2' failed", "Trunk provider-1 unreachable")
 
 	started := map[string]time.Time{}
-	d.waitFor("one alert per pattern", func() bool {
+	d.WaitFor("one alert per pattern", func() bool {
 		for _, a := range am.all(t) {
 			if a.Labels["alertname"] == "PbxwatchLogEvent" {
 				started[a.Labels["pattern"]] = a.StartsAt
@@ -103,8 +103,8 @@ checks:
 	watch(4 * time.Second) // several runs without a match
 	appendLog("Trunk provider-1 unreachable", "Registration from 'sip:101@198.51.100.2' failed")
 	watch(3 * time.Second)
-	if runs := d.metric(`pbxwatch_check_runs_total{check="freepbx_log",result="ok"}`); runs < 3 {
+	if runs := d.Metric(`pbxwatch_check_runs_total{check="freepbx_log",result="ok"}`); runs < 3 {
 		t.Fatalf("only %v clean runs in between: the pause proved nothing", runs)
 	}
-	d.waitFor("both resolved after the quiet period", func() bool { return len(am.all(t)) == 0 })
+	d.WaitFor("both resolved after the quiet period", func() bool { return len(am.all(t)) == 0 })
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
 )
 
 // TestHelpPrintsOnceExitsZeroAndStartsNothing: --help and -h on every
@@ -17,7 +19,7 @@ import (
 func TestHelpPrintsOnceExitsZeroAndStartsNothing(t *testing.T) {
 	e := newEnv(t)
 	e.writeConfig(e.scriptedCheck("c", "@every 1m", "5s"))
-	addr := freeAddr(t)
+	addr := agenttest.FreeAddr(t)
 	for _, cmd := range [][]string{{}, {"run"}, {"validate"}, {"check"}, {"list"}, {"version"}} {
 		for _, flag := range []string{"--help", "-h"} {
 			args := append(append([]string{}, cmd...), flag, "--web.listen-address="+addr)
@@ -25,7 +27,7 @@ func TestHelpPrintsOnceExitsZeroAndStartsNothing(t *testing.T) {
 				args = append(append([]string{}, cmd...), flag)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			c := exec.CommandContext(ctx, e.agent, args...)
+			c := exec.CommandContext(ctx, e.Agent, args...)
 			var out, errb strings.Builder
 			c.Stdout, c.Stderr = &out, &errb
 			err := c.Run()
@@ -82,7 +84,7 @@ func TestUsageErrorsExitWithDocumentedCodes(t *testing.T) {
 func TestListShowsChecksScheduleAndNextRun(t *testing.T) {
 	e := newEnv(t)
 	e.writeConfig(e.scriptedCheck("hourly", "0 * * * *", "5s") + e.scriptedCheck("often", "@every 30s", "10s"))
-	out, stderr, code := e.cli("list", "--config.file="+e.config)
+	out, stderr, code := e.cli("list", "--config.file="+e.Config)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -95,7 +97,7 @@ func TestListShowsChecksScheduleAndNextRun(t *testing.T) {
 			t.Errorf("list output does not match %s:\n%s", want, out)
 		}
 	}
-	out, _, code = e.cli("list", "--config.file="+e.config, "--output=json")
+	out, _, code = e.cli("list", "--config.file="+e.Config, "--output=json")
 	var got []struct {
 		Name, Plugin, Schedule, Timeout string
 		NextRun                         time.Time `json:"next_run"`
@@ -132,27 +134,27 @@ func TestLifecycleEndpointsNeedTheFlag(t *testing.T) {
 	e.writeConfig(e.scriptedCheck("c", "@every 1h", "5s"))
 	d := e.start()
 	for _, p := range []string{"/-/reload", "/-/quit"} {
-		if code := request(t, http.MethodPost, "http://"+d.addr+p); code != http.StatusForbidden {
+		if code := request(t, http.MethodPost, "http://"+d.Addr()+p); code != http.StatusForbidden {
 			t.Errorf("POST %s without the flag: %d, want 403", p, code)
 		}
-		if code := request(t, http.MethodGet, "http://"+d.addr+p); code != http.StatusMethodNotAllowed {
+		if code := request(t, http.MethodGet, "http://"+d.Addr()+p); code != http.StatusMethodNotAllowed {
 			t.Errorf("GET %s: %d, want 405", p, code)
 		}
 	}
-	if _, code := d.get("/-/ready"); code != 200 {
+	if _, code := d.Fetch("/-/ready"); code != 200 {
 		t.Fatal("agent gone after refused lifecycle calls")
 	}
-	d.signal(15)
-	d.wait(10 * time.Second)
+	d.Signal(15)
+	d.Wait(10 * time.Second)
 
 	d = e.start("--web.enable-lifecycle")
-	if code := request(t, http.MethodPost, "http://"+d.addr+"/-/reload"); code != 200 {
+	if code := request(t, http.MethodPost, "http://"+d.Addr()+"/-/reload"); code != 200 {
 		t.Errorf("POST /-/reload: %d", code)
 	}
-	if code := request(t, http.MethodPost, "http://"+d.addr+"/-/quit"); code != 200 {
+	if code := request(t, http.MethodPost, "http://"+d.Addr()+"/-/quit"); code != 200 {
 		t.Errorf("POST /-/quit: %d", code)
 	}
-	if code := d.wait(10 * time.Second); code != 0 {
+	if code := d.Wait(10 * time.Second); code != 0 {
 		t.Errorf("exit %d after /-/quit", code)
 	}
 }
@@ -163,7 +165,7 @@ func TestEveryLinkOnTheLandingPageIsServed(t *testing.T) {
 	e := newEnv(t)
 	e.writeConfig(e.scriptedCheck("c", "@every 1h", "5s"))
 	d := e.start()
-	body, code := d.get("/")
+	body, code := d.Fetch("/")
 	if code != 200 {
 		t.Fatalf("GET /: %d", code)
 	}
@@ -179,7 +181,7 @@ func TestEveryLinkOnTheLandingPageIsServed(t *testing.T) {
 		if !strings.HasPrefix(href, "/") {
 			href = "/" + href
 		}
-		if _, code := d.get(href); code != 200 {
+		if _, code := d.Fetch(href); code != 200 {
 			t.Errorf("landing page links to %s, which answers %d", l[1], code)
 		}
 	}
@@ -190,26 +192,9 @@ func TestEveryLinkOnTheLandingPageIsServed(t *testing.T) {
 func TestExternalURLPathIsTheRoutePrefix(t *testing.T) {
 	e := newEnv(t)
 	e.writeConfig(e.scriptedCheck("c", "@every 1h", "5s"))
-	addr := freeAddr(t)
-	cmd := exec.Command(e.agent, "run", "--config.file="+e.config, "--web.listen-address="+addr, "--web.external-url=https://pbx.example.test/pbx")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/pbx/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("never ready under /pbx/")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	d := e.Start(agenttest.Options{Args: []string{"--web.external-url=https://pbx.example.test/pbx"}, NoWait: true, Patience: 15 * time.Second})
+	d.WaitFor("ready under /pbx/", func() bool { _, code := d.Fetch("/pbx/-/ready"); return code == http.StatusOK })
+	addr := d.Addr()
 	for path, want := range map[string]int{"/pbx/metrics": 200, "/pbx/checks": 200, "/metrics": 404} {
 		if code := request(t, http.MethodGet, "http://"+addr+path); code != want {
 			t.Errorf("GET %s: %d, want %d", path, code, want)

@@ -15,7 +15,7 @@ import (
 // blocks in one run, each at its line, in the operator's words.
 func TestValidateListsFileAndPluginProblemsTogether(t *testing.T) {
 	e := newEnv(t)
-	e.link("whmcs", sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/whmcs"))
+	e.LinkPlugin("whmcs", sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/whmcs"))
 	ident := filepath.Join(t.TempDir(), "ident")
 	if err := os.WriteFile(ident, []byte("an-identifier\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -42,20 +42,20 @@ checks:
       url: http://127.0.0.1:1/
       identifier_file: %s
       secret_file: /nonexistent/whmcs.secret
-`, e.stateDir, e.pluginDir, e.script, ident, ident)
-	if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
+`, e.StateDir, e.PluginDir, e.script, ident, ident)
+	if err := os.WriteFile(e.Config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, code := e.cli("validate", "--config.file="+e.config)
+	_, stderr, code := e.cli("validate", "--config.file="+e.Config)
 	if code != 1 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	for _, want := range []string{
-		e.config + `:4: unknown key "stat_dir": did you mean "state_dir"?`,
-		e.config + `:9: unknown key "scrip_file": did you mean "script_file"?`,
-		e.config + `:12: timeout must be a duration such as 30s`,
-		e.config + `:22: secret_file: open /nonexistent/whmcs.secret: no such file or directory`,
-		e.config + `:16: request_timeout must be a duration such as 30s`,
+		e.Config + `:4: unknown key "stat_dir": did you mean "state_dir"?`,
+		e.Config + `:9: unknown key "scrip_file": did you mean "script_file"?`,
+		e.Config + `:12: timeout must be a duration such as 30s`,
+		e.Config + `:22: secret_file: open /nonexistent/whmcs.secret: no such file or directory`,
+		e.Config + `:16: request_timeout must be a duration such as 30s`,
 	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("validate output lacks %q:\n%s", want, stderr)

@@ -24,8 +24,8 @@ metrics:
   - {name: "bad name", value: 1}
 `)
 	d := e.start()
-	d.waitFor("first run", func() bool { return d.metric(`pbxwatch_check_status{check="whmcs_auth",plugin="scripted"}`) == 1 })
-	body, _ := d.get("/metrics")
+	d.WaitFor("first run", func() bool { return d.Metric(`pbxwatch_check_status{check="whmcs_auth",plugin="scripted"}`) == 1 })
+	body, _ := d.Fetch("/metrics")
 	for _, want := range []string{
 		`pbxwatch_check_last_run_timestamp_seconds{check="whmcs_auth",plugin="scripted"}`,
 		`pbxwatch_check_duration_seconds_bucket{check="whmcs_auth",plugin="scripted",le="0.005"}`,
@@ -47,7 +47,7 @@ metrics:
 	if strings.Contains(body, "pbxwatch_forbidden") || strings.Contains(body, "bad name") {
 		t.Errorf("invalid plugin metrics exported")
 	}
-	if !strings.Contains(d.logs.String(), "the pbxwatch_ prefix is reserved") {
+	if !strings.Contains(d.Logs(), "the pbxwatch_ prefix is reserved") {
 		t.Errorf("dropped metric not logged")
 	}
 	lint := exec.Command(promtool, "check", "metrics")
@@ -55,7 +55,7 @@ metrics:
 	if out, err := lint.CombinedOutput(); err != nil || len(strings.TrimSpace(string(out))) > 0 {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
-	if page, _ := d.get("/checks"); !strings.Contains(page, "whmcs_auth WARNING") {
+	if page, _ := d.Fetch("/checks"); !strings.Contains(page, "whmcs_auth WARNING") {
 		t.Errorf("/checks page:\n%s", page)
 	}
 }
@@ -66,9 +66,9 @@ func TestOverlappingTicksAreSkippedAndCounted(t *testing.T) {
 	e.setScript("behave: sleep\nsleep: 2500ms\nstatus: OK\n")
 	e.writeConfig(e.scriptedCheck("slow", "@every 1s", "10s"))
 	d := e.start()
-	d.waitFor("skipped ticks", func() bool { return d.metric(`pbxwatch_check_skipped_total{check="slow"}`) >= 2 })
-	d.waitFor("a finished run", func() bool { return d.metric(`pbxwatch_check_runs_total{check="slow",result="ok"}`) >= 1 })
-	if !strings.Contains(d.logs.String(), "previous run still in progress") {
+	d.WaitFor("skipped ticks", func() bool { return d.Metric(`pbxwatch_check_skipped_total{check="slow"}`) >= 2 })
+	d.WaitFor("a finished run", func() bool { return d.Metric(`pbxwatch_check_runs_total{check="slow",result="ok"}`) >= 1 })
+	if !strings.Contains(d.Logs(), "previous run still in progress") {
 		t.Error("skip not logged")
 	}
 }
@@ -77,35 +77,35 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	e := newEnv(t)
 	e.writeConfig(e.scriptedCheck("first", "@every 1h", "5s"))
 	d := e.start()
-	d.waitFor("first run", func() bool { return d.metric(`pbxwatch_check_status{check="first",plugin="scripted"}`) == 0 })
+	d.WaitFor("first run", func() bool { return d.Metric(`pbxwatch_check_status{check="first",plugin="scripted"}`) == 0 })
 
 	// A config that cannot be read is logged and the old one keeps
 	// running. (A check's own problems do not fail a reload: that check
 	// reports pbxwatch.check_invalid, TestBrokenChecksAreUnknownAndTheOthersRun.)
 	e.writeConfig(e.scriptedCheck("second", "@every 1h", "5s") + "  - name: broken\n   plugin: [\n")
-	d.signal(syscall.SIGHUP)
-	d.waitFor("failed reload", func() bool { return d.metric("pbxwatch_config_last_reload_successful") == 0 })
-	if !strings.Contains(d.logs.String(), "reload failed; keeping the running configuration") || !strings.Contains(d.logs.String(), e.config+":") {
+	d.Signal(syscall.SIGHUP)
+	d.WaitFor("failed reload", func() bool { return d.Metric("pbxwatch_config_last_reload_successful") == 0 })
+	if !strings.Contains(d.Logs(), "reload failed; keeping the running configuration") || !strings.Contains(d.Logs(), e.Config+":") {
 		t.Fatalf("failed reload not logged with its reason")
 	}
-	if d.metric(`pbxwatch_check_status{check="first",plugin="scripted"}`) != 0 || d.metric(`pbxwatch_check_status{check="second",plugin="scripted"}`) != -1 {
+	if d.Metric(`pbxwatch_check_status{check="first",plugin="scripted"}`) != 0 || d.Metric(`pbxwatch_check_status{check="second",plugin="scripted"}`) != -1 {
 		t.Fatal("bad config replaced the running one")
 	}
-	if _, code := d.get("/-/ready"); code != 200 {
+	if _, code := d.Fetch("/-/ready"); code != 200 {
 		t.Fatal("not ready after a failed reload")
 	}
 
 	// A good one replaces it: the new check runs, the old one's series go.
 	e.writeConfig(e.scriptedCheck("second", "@every 1h", "5s"))
-	d.signal(syscall.SIGHUP)
-	d.waitFor("second check", func() bool { return d.metric(`pbxwatch_check_status{check="second",plugin="scripted"}`) == 0 })
-	if d.metric("pbxwatch_config_last_reload_successful") != 1 {
+	d.Signal(syscall.SIGHUP)
+	d.WaitFor("second check", func() bool { return d.Metric(`pbxwatch_check_status{check="second",plugin="scripted"}`) == 0 })
+	if d.Metric("pbxwatch_config_last_reload_successful") != 1 {
 		t.Fatal("reload not recorded as successful")
 	}
-	if d.metric(`pbxwatch_check_status{check="first",plugin="scripted"}`) != -1 {
+	if d.Metric(`pbxwatch_check_status{check="first",plugin="scripted"}`) != -1 {
 		t.Fatal("removed check still exported")
 	}
-	if n := len(children(d.cmd.Process.Pid)); n != 1 {
+	if n := len(children(d.PID())); n != 1 {
 		t.Fatalf("%d plugin processes after reload, want 1", n)
 	}
 }
@@ -116,17 +116,17 @@ func TestSIGTERMLeavesNoProcessBehind(t *testing.T) {
 	// b in a process of its own, a in its plugin's shared one.
 	e.writeConfig(e.scriptedCheck("a", "@every 1s", "5s") + e.scriptedCheck("b", "@every 1s", "5s") + "    isolate: true\n")
 	d := e.start()
-	d.waitFor("runs", func() bool { return d.metric(`pbxwatch_check_runs_total{check="b",result="ok"}`) >= 1 })
-	plugins := children(d.cmd.Process.Pid)
+	d.WaitFor("runs", func() bool { return d.Metric(`pbxwatch_check_runs_total{check="b",result="ok"}`) >= 1 })
+	plugins := children(d.PID())
 	if len(plugins) != 2 {
 		t.Fatalf("plugin processes: %v", plugins)
 	}
-	d.signal(syscall.SIGTERM)
-	if code := d.wait(10 * time.Second); code != 0 {
+	d.Signal(syscall.SIGTERM)
+	if code := d.Wait(10 * time.Second); code != 0 {
 		t.Fatalf("exit code %d", code)
 	}
 	waitAllGone(t, plugins, time.Second)
-	if !strings.Contains(d.logs.String(), "stopped") {
+	if !strings.Contains(d.Logs(), "stopped") {
 		t.Error("no stop logged")
 	}
 }
@@ -135,7 +135,7 @@ func TestPluginsExitWhenAgentIsSIGKILLed(t *testing.T) {
 	e := newEnv(t)
 	e.writeConfig(e.scriptedCheck("a", "@every 1h", "5s") + e.scriptedCheck("b", "@every 1h", "5s") + "    isolate: true\n")
 	d := e.start()
-	plugins := children(d.cmd.Process.Pid)
+	plugins := children(d.PID())
 	if len(plugins) != 2 {
 		t.Fatalf("plugin processes: %v", plugins)
 	}
@@ -143,8 +143,8 @@ func TestPluginsExitWhenAgentIsSIGKILLed(t *testing.T) {
 	for _, p := range plugins {
 		sockDirs = append(sockDirs, pluginEnv(t, p, "PLUGIN_UNIX_SOCKET_DIR"))
 	}
-	d.signal(syscall.SIGKILL)
-	d.wait(5 * time.Second)
+	d.Signal(syscall.SIGKILL)
+	d.Wait(5 * time.Second)
 	// Plugins poll for their parent every 500ms.
 	waitAllGone(t, plugins, 3*time.Second)
 	for _, dir := range sockDirs {
@@ -172,11 +172,11 @@ func pluginEnv(t *testing.T, pid int, name string) string {
 
 func TestHungPluginIsKilledThroughTheAgent(t *testing.T) {
 	e := newEnv(t)
-	child := e.dir + "/child.pid"
+	child := e.Dir + "/child.pid"
 	e.setScript("behave: hang_child\npid_file: " + child + "\n")
 	e.writeConfig(e.scriptedCheck("hung", "@every 1h", "500ms"))
 	d := e.start()
-	d.waitFor("UNKNOWN", func() bool { return d.metric(`pbxwatch_check_status{check="hung",plugin="scripted"}`) == 3 })
+	d.WaitFor("UNKNOWN", func() bool { return d.Metric(`pbxwatch_check_status{check="hung",plugin="scripted"}`) == 3 })
 	b, err := os.ReadFile(child)
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +186,7 @@ func TestHungPluginIsKilledThroughTheAgent(t *testing.T) {
 		childPID = childPID*10 + int(c-'0')
 	}
 	waitAllGone(t, []int{childPID}, 3*time.Second)
-	if !strings.Contains(d.logs.String(), "plugin ignored cancellation; killing its process group") {
+	if !strings.Contains(d.Logs(), "plugin ignored cancellation; killing its process group") {
 		t.Error("kill not logged")
 	}
 }
@@ -195,18 +195,18 @@ func TestPluginKilledBetweenRunsIsRestartedAndCounted(t *testing.T) {
 	e := newEnv(t)
 	e.writeConfig(e.scriptedCheck("k", "@every 1s", "5s"))
 	d := e.start()
-	d.waitFor("first run", func() bool { return d.metric(`pbxwatch_check_runs_total{check="k",result="ok"}`) >= 1 })
-	plugins := children(d.cmd.Process.Pid)
+	d.WaitFor("first run", func() bool { return d.Metric(`pbxwatch_check_runs_total{check="k",result="ok"}`) >= 1 })
+	plugins := children(d.PID())
 	if len(plugins) != 1 {
 		t.Fatalf("plugin processes: %v", plugins)
 	}
 	if err := syscall.Kill(plugins[0], syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	d.waitFor("restart", func() bool { return d.metric(`pbxwatch_plugin_restarts_total{check="k"}`) == 1 })
-	before := d.metric(`pbxwatch_check_runs_total{check="k",result="ok"}`)
-	d.waitFor("runs after restart", func() bool { return d.metric(`pbxwatch_check_runs_total{check="k",result="ok"}`) > before })
-	if now := children(d.cmd.Process.Pid); len(now) != 1 || now[0] == plugins[0] {
+	d.WaitFor("restart", func() bool { return d.Metric(`pbxwatch_plugin_restarts_total{check="k"}`) == 1 })
+	before := d.Metric(`pbxwatch_check_runs_total{check="k",result="ok"}`)
+	d.WaitFor("runs after restart", func() bool { return d.Metric(`pbxwatch_check_runs_total{check="k",result="ok"}`) > before })
+	if now := children(d.PID()); len(now) != 1 || now[0] == plugins[0] {
 		t.Fatalf("plugin processes after restart: %v", now)
 	}
 }

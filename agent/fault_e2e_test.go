@@ -23,13 +23,13 @@ const bombLimit = 256 << 20
 // naming its line; figures (time, peak RSS) are logged for docs/design.md.
 func TestFaultAliasBombsUnderAMemoryLimit(t *testing.T) {
 	e := newEnv(t)
-	agentBlock := fmt.Sprintf("agent:\n  state_dir: %s\n  plugin_dir: %s\n", e.stateDir, e.pluginDir)
+	agentBlock := fmt.Sprintf("agent:\n  state_dir: %s\n  plugin_dir: %s\n", e.StateDir, e.PluginDir)
 	for _, bomb := range hostile.AliasBombs() {
 		t.Run(bomb.Name, func(t *testing.T) {
-			if err := os.WriteFile(e.config, []byte(bomb.Config+agentBlock), 0o644); err != nil {
+			if err := os.WriteFile(e.Config, []byte(bomb.Config+agentBlock), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command("prlimit", fmt.Sprintf("--data=%d", bombLimit), e.agent, "validate", "--config.file="+e.config)
+			cmd := exec.Command("prlimit", fmt.Sprintf("--data=%d", bombLimit), e.Agent, "validate", "--config.file="+e.Config)
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			began := time.Now()
@@ -45,7 +45,7 @@ func TestFaultAliasBombsUnderAMemoryLimit(t *testing.T) {
 			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 				t.Fatalf("validate: %v, want exit 1:\n%.2000s", err, out.String())
 			}
-			want := fmt.Sprintf("%s:%d: alias *", e.config, bomb.Line)
+			want := fmt.Sprintf("%s:%d: alias *", e.Config, bomb.Line)
 			if !strings.Contains(out.String(), want) {
 				t.Fatalf("validate output lacks %q:\n%.2000s", want, out.String())
 			}
@@ -61,28 +61,28 @@ func TestFaultAliasBombReloadKeepsTheRunningConfig(t *testing.T) {
 	e := newEnv(t)
 	e.writeConfig(e.scriptedCheck("first", "@every 1h", "5s"))
 	d := e.start()
-	d.waitFor("first run", func() bool { return d.metric(`pbxwatch_check_status{check="first",plugin="scripted"}`) == 0 })
+	d.WaitFor("first run", func() bool { return d.Metric(`pbxwatch_check_status{check="first",plugin="scripted"}`) == 0 })
 
 	bomb := hostile.AliasBombs()[0]
-	cfg := bomb.Config + fmt.Sprintf("agent:\n  state_dir: %s\n  plugin_dir: %s\n", e.stateDir, e.pluginDir)
-	if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
+	cfg := bomb.Config + fmt.Sprintf("agent:\n  state_dir: %s\n  plugin_dir: %s\n", e.StateDir, e.PluginDir)
+	if err := os.WriteFile(e.Config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d.signal(syscall.SIGHUP)
-	d.waitFor("failed reload", func() bool { return d.metric("pbxwatch_config_last_reload_successful") == 0 })
-	if want := fmt.Sprintf("%s:%d: alias *", e.config, bomb.Line); !strings.Contains(d.logs.String(), want) {
+	d.Signal(syscall.SIGHUP)
+	d.WaitFor("failed reload", func() bool { return d.Metric("pbxwatch_config_last_reload_successful") == 0 })
+	if want := fmt.Sprintf("%s:%d: alias *", e.Config, bomb.Line); !strings.Contains(d.Logs(), want) {
 		t.Fatalf("failed reload not logged with %q", want)
 	}
-	if d.metric(`pbxwatch_check_status{check="first",plugin="scripted"}`) != 0 || d.metric(`pbxwatch_check_status{check="bomb",plugin="scripted"}`) != -1 {
+	if d.Metric(`pbxwatch_check_status{check="first",plugin="scripted"}`) != 0 || d.Metric(`pbxwatch_check_status{check="bomb",plugin="scripted"}`) != -1 {
 		t.Fatal("the bomb replaced the running config")
 	}
-	if _, code := d.get("/-/ready"); code != 200 {
+	if _, code := d.Fetch("/-/ready"); code != 200 {
 		t.Fatal("not ready after the refused reload")
 	}
 	// Still serving: a good config after it is applied.
 	e.writeConfig(e.scriptedCheck("second", "@every 1h", "5s"))
-	d.signal(syscall.SIGHUP)
-	d.waitFor("second check", func() bool { return d.metric(`pbxwatch_check_status{check="second",plugin="scripted"}`) == 0 })
+	d.Signal(syscall.SIGHUP)
+	d.WaitFor("second check", func() bool { return d.Metric(`pbxwatch_check_status{check="second",plugin="scripted"}`) == 0 })
 }
 
 // Issue 23, item 8: of two checks with one name, validate showed the

@@ -118,11 +118,11 @@ func runInit(t *testing.T, e *env, args ...string) (stdout, stderr string, code 
 func validateProposal(t *testing.T, e *env, proposal string, wantChecks int) {
 	t.Helper()
 	for _, p := range []string{"whmcs", "freepbx", "logtail"} {
-		if _, err := os.Lstat(filepath.Join(e.pluginDir, "pbxwatch-plugin-"+p)); err != nil {
-			e.link(p, sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/"+p))
+		if _, err := os.Lstat(filepath.Join(e.PluginDir, "pbxwatch-plugin-"+p)); err != nil {
+			e.LinkPlugin(p, sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/"+p))
 		}
 	}
-	creds := filepath.Join(filepath.Dir(e.config), "credentials")
+	creds := filepath.Join(filepath.Dir(e.Config), "credentials")
 	if err := os.MkdirAll(creds, 0o750); err != nil {
 		t.Fatal(err)
 	}
@@ -131,11 +131,11 @@ func validateProposal(t *testing.T, e *env, proposal string, wantChecks int) {
 			t.Fatal(err)
 		}
 	}
-	cfg := strings.NewReplacer("plugin_dir: /usr/libexec/pbxwatch", "plugin_dir: "+e.pluginDir).Replace(proposal)
-	if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
+	cfg := strings.NewReplacer("plugin_dir: /usr/libexec/pbxwatch", "plugin_dir: "+e.PluginDir).Replace(proposal)
+	if err := os.WriteFile(e.Config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(e.agent, "validate", "--config.file="+e.config).CombinedOutput()
+	out, err := exec.Command(e.Agent, "validate", "--config.file="+e.Config).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), fmt.Sprintf("%d checks, configuration valid", wantChecks)) {
 		t.Fatalf("validate: %v\n%s\nconfig:\n%s", err, out, cfg)
 	}

@@ -21,8 +21,8 @@ const v1onlyPkg = "github.com/pbxwatch/pbxwatch/sdk/pluginhost/internal/testplug
 // in progress completes and is recorded.
 func TestV1AndV2PluginsSideBySideAndReloadKeepsRunningRun(t *testing.T) {
 	e := newEnv(t)
-	e.link("oldstyle", sdktest.Build(t, v1onlyPkg))
-	long := filepath.Join(e.dir, "long.yaml")
+	e.LinkPlugin("oldstyle", sdktest.Build(t, v1onlyPkg))
+	long := filepath.Join(e.Dir, "long.yaml")
 	if err := os.WriteFile(long, []byte("behave: sleep\nsleep: 3s\nstatus: OK\nsummary: long run\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -32,13 +32,13 @@ func TestV1AndV2PluginsSideBySideAndReloadKeepsRunningRun(t *testing.T) {
 	e.writeConfig(checks)
 	d := e.start()
 	for _, c := range []string{"s1", "s2", "o1", "o2"} {
-		d.waitFor(c+" run", func() bool { return d.metric(`pbxwatch_check_runs_total{check="`+c+`",result="ok"}`) == 1 })
+		d.WaitFor(c+" run", func() bool { return d.Metric(`pbxwatch_check_runs_total{check="`+c+`",result="ok"}`) == 1 })
 	}
-	plugins := children(d.cmd.Process.Pid)
+	plugins := children(d.PID())
 	if len(plugins) != 3 {
 		t.Fatalf("plugin processes %v, want 3: one for the scripted checks, one per oldstyle check", plugins)
 	}
-	if d.metric(`pbxwatch_check_runs_total{check="long",result="ok"}`) == 1 {
+	if d.Metric(`pbxwatch_check_runs_total{check="long",result="ok"}`) == 1 {
 		t.Fatal("the long run ended before the reload")
 	}
 
@@ -46,13 +46,13 @@ func TestV1AndV2PluginsSideBySideAndReloadKeepsRunningRun(t *testing.T) {
 	e.writeConfig(e.scriptedCheck("s1", "@every 1h", "10s") +
 		fmt.Sprintf("  - name: long\n    plugin: scripted\n    schedule: \"@every 1h\"\n    timeout: 10s\n    config:\n      script_file: %s\n", long) +
 		"  - name: o1\n    plugin: oldstyle\n    schedule: \"@every 1h\"\n")
-	d.signal(syscall.SIGHUP)
-	d.waitFor("the long run recorded", func() bool { return d.metric(`pbxwatch_check_runs_total{check="long",result="ok"}`) >= 1 })
-	d.waitFor("s1 run after reload", func() bool { return d.metric(`pbxwatch_check_runs_total{check="s1",result="ok"}`) == 2 })
-	if n := d.metric(`pbxwatch_check_runs_total{check="long",result="unknown"}`); n > 0 {
-		t.Fatalf("the long run was broken by the reload (%v unknown runs):\n%s", n, d.logs)
+	d.Signal(syscall.SIGHUP)
+	d.WaitFor("the long run recorded", func() bool { return d.Metric(`pbxwatch_check_runs_total{check="long",result="ok"}`) >= 1 })
+	d.WaitFor("s1 run after reload", func() bool { return d.Metric(`pbxwatch_check_runs_total{check="s1",result="ok"}`) == 2 })
+	if n := d.Metric(`pbxwatch_check_runs_total{check="long",result="unknown"}`); n > 0 {
+		t.Fatalf("the long run was broken by the reload (%v unknown runs):\n%s", n, d.Logs())
 	}
-	after := children(d.cmd.Process.Pid)
+	after := children(d.PID())
 	shared := plugins[0]
 	for _, p := range plugins {
 		if strings.Contains(pluginExe(p), "scripted") {
@@ -66,9 +66,9 @@ func TestV1AndV2PluginsSideBySideAndReloadKeepsRunningRun(t *testing.T) {
 	// Stopped as systemd stops it, the agent takes both kinds of plugin
 	// process down (the v1 test plugin has no orphan guard of its own, so
 	// the harness' SIGKILL would leave it running).
-	d.signal(syscall.SIGTERM)
+	d.Signal(syscall.SIGTERM)
 	select {
-	case <-d.done:
+	case <-d.Done():
 	case <-time.After(30 * time.Second):
 		t.Fatal("the agent did not stop within 30s of SIGTERM")
 	}

@@ -113,16 +113,16 @@ checks:
     plugin: scripted
     schedule: "@every 1h"
     config: {script_file: %s, token: "${PBXW_OTHER_SECRET}"}
-`, e.stateDir, e.pluginDir, amURL, e.script, reject, filepath.Join(e.dir, "none"))
-		if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
+`, e.StateDir, e.PluginDir, amURL, e.script, reject, filepath.Join(e.Dir, "none"))
+		if err := os.WriteFile(e.Config, []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	writeCfg("", am.URL)
 	d := e.start("--web.enable-lifecycle")
-	d.waitFor("an alert POST", func() bool { return strings.Contains(sink.all(), "test.echo_9") })
-	checks, _ := d.get("/checks")
-	metricsPage, _ := d.get("/metrics")
+	d.WaitFor("an alert POST", func() bool { return strings.Contains(sink.all(), "test.echo_9") })
+	checks, _ := d.Fetch("/checks")
+	metricsPage, _ := d.Fetch("/metrics")
 	if !strings.Contains(metricsPage, "test_info{") {
 		t.Fatalf("/metrics lacks the plugin's metric")
 	}
@@ -132,13 +132,13 @@ checks:
 
 	// The other check's plugin never saw this check's variable, and this
 	// check's plugin never saw the other's.
-	for _, pid := range children(d.cmd.Process.Pid) {
+	for _, pid := range children(d.PID()) {
 		env, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
 		if strings.Contains(string(env), "PBXW_TEST_TOKEN") && strings.Contains(string(env), "PBXW_OTHER_SECRET") {
 			t.Errorf("plugin %d inherited both checks' secrets", pid)
 		}
 	}
-	stateFile, err := os.ReadFile(filepath.Join(e.stateDir, "alerting", "alerts.json"))
+	stateFile, err := os.ReadFile(filepath.Join(e.StateDir, "alerting", "alerts.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ checks:
 	// it as its evidence.
 	writeCfg(`, reject: "bad token ${PBXW_TEST_TOKEN} (`+"%2B"+`)"`, am.URL)
 	reload := func() (int, string) {
-		resp, err := http.Post("http://"+d.addr+"/-/reload", "", nil)
+		resp, err := http.Post("http://"+d.Addr()+"/-/reload", "", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,8 +159,8 @@ checks:
 		t.Fatalf("reload: %d %s", code, reply)
 	}
 	var invalid string
-	d.waitFor("the rejected config as evidence", func() bool {
-		invalid, _ = d.get("/checks")
+	d.WaitFor("the rejected config as evidence", func() bool {
+		invalid, _ = d.Fetch("/checks")
 		return strings.Contains(invalid, "bad token <secret>")
 	})
 	// A file the agent refuses, with a password in a URL: the reload
@@ -173,29 +173,29 @@ checks:
 	if code != 500 || !strings.Contains(reply, "http://<secret>@127.0.0.1:bad/") || strings.Contains(reply, amPassword) || strings.Contains(reply, "p@ss") {
 		t.Fatalf("reload reply %d: %s", code, reply)
 	}
-	d.waitFor("the failed reload in the log", func() bool { return strings.Contains(d.logs.String(), "reload failed") })
-	if strings.Contains(d.logs.String(), amPassword) {
+	d.WaitFor("the failed reload in the log", func() bool { return strings.Contains(d.Logs(), "reload failed") })
+	if strings.Contains(d.Logs(), amPassword) {
 		t.Errorf("the Alertmanager password is in the log")
 	}
 
 	writeCfg("", am.URL)
 	e.setScript(script.String())
-	jsonOut, jsonErr, _ := e.cli("check", "--config.file="+e.config, "--output=json", "--log.level=debug", "echo")
-	textOut, textErr, _ := e.cli("check", "--config.file="+e.config, "--log.level=debug", "echo")
+	jsonOut, jsonErr, _ := e.cli("check", "--config.file="+e.Config, "--output=json", "--log.level=debug", "echo")
+	textOut, textErr, _ := e.cli("check", "--config.file="+e.Config, "--log.level=debug", "echo")
 	e.setScript("behave: leak_token\n")
-	errOut, errErr, _ := e.cli("check", "--config.file="+e.config, "--output=json", "--log.level=debug", "echo")
+	errOut, errErr, _ := e.cli("check", "--config.file="+e.Config, "--output=json", "--log.level=debug", "echo")
 	if !strings.Contains(errOut, `server rejected token \u003csecret\u003e`) {
 		t.Errorf("check error output: %s\n%s", errOut, errErr)
 	}
 	writeCfg(`, reject: "bad token ${PBXW_TEST_TOKEN}"`, am.URL)
-	_, validateErr, code := e.cli("validate", "--config.file="+e.config)
+	_, validateErr, code := e.cli("validate", "--config.file="+e.Config)
 	if code != 1 || !strings.Contains(validateErr, "bad token <secret>") {
 		t.Errorf("validate: %d %s", code, validateErr)
 	}
 
 	for name, text := range map[string]string{
 		"/checks": checks, "/metrics": metricsPage, "alert POSTs": sink.all(), "alert state file": string(stateFile),
-		"agent log": d.logs.String(), "reload reply": reply, "/checks of the invalid check": invalid,
+		"agent log": d.Logs(), "reload reply": reply, "/checks of the invalid check": invalid,
 		"check --output=json": jsonOut + jsonErr, "check text": textOut + textErr,
 		"check error": errOut + errErr, "validate": validateErr,
 	} {
@@ -211,11 +211,11 @@ func TestCheckIgnoresAnotherChecksUnsetEnv(t *testing.T) {
 	e := newEnv(t)
 	e.writeConfig(e.scriptedCheck("mine", "@every 1m", "10s") +
 		"  - name: theirs\n    plugin: scripted\n    config: {script_file: x, token: \"${PBXW_SURELY_UNSET_VAR}\"}\n")
-	out, errOut, code := e.cli("check", "--config.file="+e.config, "mine")
+	out, errOut, code := e.cli("check", "--config.file="+e.Config, "mine")
 	if code != 0 || !strings.Contains(out, "mine OK") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
-	_, errOut, code = e.cli("check", "--config.file="+e.config, "theirs")
+	_, errOut, code = e.cli("check", "--config.file="+e.Config, "theirs")
 	if code != 3 || !strings.Contains(errOut, "PBXW_SURELY_UNSET_VAR is not set") {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
 )
 
 // TestBrokenChecksAreUnknownAndTheOthersRun: a check whose plugin is
@@ -16,39 +18,39 @@ import (
 func TestBrokenChecksAreUnknownAndTheOthersRun(t *testing.T) {
 	am := startAlertmanager(t)
 	e := newEnv(t)
-	header := fmt.Sprintf("agent: {state_dir: %s, plugin_dir: %s}\nalerting:\n  alertmanagers: [{url: %q}]\n  resend_interval: 1s\nchecks:\n", e.stateDir, e.pluginDir, am.url)
+	header := fmt.Sprintf("agent: {state_dir: %s, plugin_dir: %s}\nalerting:\n  alertmanagers: [{url: %q}]\n  resend_interval: 1s\nchecks:\n", e.StateDir, e.PluginDir, am.url)
 	broken := e.scriptedCheck("good", "@every 1s", "5s") + // lines 6-11
 		"  - name: missing\n    plugin: nothere\n" + // 12
 		"  - name: rejected\n    plugin: scripted\n    config:\n      reject: url is required\n" + // 14
 		"  - name: tampered\n    plugin: scripted\n    sha256: " + strings.Repeat("0", 64) + "\n" + // 18
 		"  - name: typo\n    plugin: scripted\n    shedule: '@every 1m'\n" // 21
 	write := func(checks string) {
-		if err := os.WriteFile(e.config, []byte(header+checks), 0o644); err != nil {
+		if err := os.WriteFile(e.Config, []byte(header+checks), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	write(broken)
 	d := e.start()
 	status := func(check string) float64 {
-		return d.metric(fmt.Sprintf(`pbxwatch_check_status{check=%q,plugin=%q}`, check, map[string]string{"missing": "nothere"}[check]+map[bool]string{true: "scripted"}[check != "missing"]))
+		return d.Metric(fmt.Sprintf(`pbxwatch_check_status{check=%q,plugin=%q}`, check, map[string]string{"missing": "nothere"}[check]+map[bool]string{true: "scripted"}[check != "missing"]))
 	}
-	d.waitFor("every check reported", func() bool {
+	d.WaitFor("every check reported", func() bool {
 		return status("good") == 0 && status("missing") == 3 && status("rejected") == 3 && status("tampered") == 3 && status("typo") == 3
 	})
-	page, _ := d.get("/checks")
+	page, _ := d.Fetch("/checks")
 	for _, want := range []string{
 		"missing UNKNOWN: check missing cannot run", "pbxwatch.check_invalid",
-		e.config + ":13: check \"missing\": plugin \"nothere\" not found",
-		e.config + ":14: check rejected: invalid config:", "url is required",
-		e.config + ":18: check tampered:", "does not match its configured sha256",
-		e.config + ":23: unknown key \"shedule\"",
+		e.Config + ":13: check \"missing\": plugin \"nothere\" not found",
+		e.Config + ":14: check rejected: invalid config:", "url is required",
+		e.Config + ":18: check tampered:", "does not match its configured sha256",
+		e.Config + ":23: unknown key \"shedule\"",
 		"good OK",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("/checks lacks %q:\n%s", want, page)
 		}
 	}
-	d.waitFor("one check_invalid alert per broken check", func() bool {
+	d.WaitFor("one check_invalid alert per broken check", func() bool {
 		n := 0
 		for _, a := range am.active(t, "PbxwatchCheckFailing") {
 			if a.Labels["code"] == "pbxwatch.check_invalid" {
@@ -60,14 +62,14 @@ func TestBrokenChecksAreUnknownAndTheOthersRun(t *testing.T) {
 
 	// Fixed and reloaded: they run.
 	write(e.scriptedCheck("good", "@every 1s", "5s") + e.scriptedCheck("rejected", "@every 1s", "5s") + e.scriptedCheck("typo", "@every 1s", "5s"))
-	d.signal(syscall.SIGHUP)
-	d.waitFor("fixed checks OK", func() bool { return status("rejected") == 0 && status("typo") == 0 })
-	d.waitFor("the alerts resolved", func() bool { return len(am.active(t, "PbxwatchCheckFailing")) == 0 })
+	d.Signal(syscall.SIGHUP)
+	d.WaitFor("fixed checks OK", func() bool { return status("rejected") == 0 && status("typo") == 0 })
+	d.WaitFor("the alerts resolved", func() bool { return len(am.active(t, "PbxwatchCheckFailing")) == 0 })
 
 	// validate still fails on any of it.
 	write(broken)
-	_, stderr, code := e.cli("validate", "--config.file="+e.config)
-	if code != 1 || strings.Count(stderr, e.config+":") < 4 {
+	_, stderr, code := e.cli("validate", "--config.file="+e.Config)
+	if code != 1 || strings.Count(stderr, e.Config+":") < 4 {
 		t.Errorf("validate: exit %d\n%s", code, stderr)
 	}
 }
@@ -76,11 +78,11 @@ func TestBrokenChecksAreUnknownAndTheOthersRun(t *testing.T) {
 // still stops the agent, saying why.
 func TestUnparsableConfigRefusesToStart(t *testing.T) {
 	e := newEnv(t)
-	if err := os.WriteFile(e.config, []byte("checks:\n  - name: a\n   plugin: [\n"), 0o644); err != nil {
+	if err := os.WriteFile(e.Config, []byte("checks:\n  - name: a\n   plugin: [\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, code := e.cli("run", "--config.file="+e.config, "--web.listen-address="+freeAddr(t))
-	if code != 1 || !strings.Contains(stderr, "cannot load configuration; not starting") || !strings.Contains(stderr, e.config+":") {
+	_, stderr, code := e.cli("run", "--config.file="+e.Config, "--web.listen-address="+agenttest.FreeAddr(t))
+	if code != 1 || !strings.Contains(stderr, "cannot load configuration; not starting") || !strings.Contains(stderr, e.Config+":") {
 		t.Fatalf("exit %d:\n%s", code, stderr)
 	}
 }

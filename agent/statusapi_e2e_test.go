@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +17,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/pbxwatch/pbxwatch/plugins/whmcs/whmcssim"
+
+	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
 )
 
 const failingScript = `status: CRITICAL
@@ -35,24 +36,24 @@ func TestStatusAPIHasTheCheckShapePlusHistory(t *testing.T) {
 	e := newEnv(t)
 	e.setScript(failingScript)
 	cfg := fmt.Sprintf("agent: {state_dir: %s, plugin_dir: %s}\nalerting:\n  alertmanagers: [{url: %q}]\n  resend_interval: 1s\nchecks:\n%s",
-		e.stateDir, e.pluginDir, am.url, e.scriptedCheck("trunk", "@every 1s", "5s"))
-	if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
+		e.StateDir, e.PluginDir, am.url, e.scriptedCheck("trunk", "@every 1s", "5s"))
+	if err := os.WriteFile(e.Config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	d := e.start("--web.external-url=https://pbx.example.test:9851/")
-	d.waitFor("two runs", func() bool { return d.metric(`pbxwatch_check_runs_total{check="trunk",result="critical"}`) >= 2 })
+	d.WaitFor("two runs", func() bool { return d.Metric(`pbxwatch_check_runs_total{check="trunk",result="critical"}`) >= 2 })
 
-	body, code := d.get("/api/v1/checks")
+	body, code := d.Fetch("/api/v1/checks")
 	var list []map[string]any
 	if err := json.Unmarshal([]byte(body), &list); err != nil || code != 200 || len(list) != 1 {
 		t.Fatalf("GET /api/v1/checks: %d %v\n%s", code, err, body)
 	}
-	one, code := d.get("/api/v1/checks/trunk")
+	one, code := d.Fetch("/api/v1/checks/trunk")
 	var got map[string]any
 	if err := json.Unmarshal([]byte(one), &got); err != nil || code != 200 {
 		t.Fatalf("GET /api/v1/checks/trunk: %d %v\n%s", code, err, one)
 	}
-	cli, _, _ := e.cli("check", "--schedule.min-interval=1s", "--config.file="+e.config, "--output=json", "trunk")
+	cli, _, _ := e.cli("check", "--schedule.min-interval=1s", "--config.file="+e.Config, "--output=json", "trunk")
 	var want map[string]any
 	if err := json.Unmarshal([]byte(cli), &want); err != nil {
 		t.Fatal(err)
@@ -81,14 +82,14 @@ func TestStatusAPIHasTheCheckShapePlusHistory(t *testing.T) {
 		t.Errorf("changes %v", ch)
 	}
 	for _, p := range []string{"/api/v1/checks/nope", "/checks/nope"} {
-		if _, code := d.get(p); code != 404 {
+		if _, code := d.Fetch(p); code != 404 {
 			t.Errorf("GET %s: %d, want 404", p, code)
 		}
 	}
 
 	// The alert links to the check's page.
 	var gen string
-	d.waitFor("the alert with its generatorURL", func() bool {
+	d.WaitFor("the alert with its generatorURL", func() bool {
 		resp, err := http.Get(am.url + "/api/v2/alerts?active=true")
 		if err != nil {
 			return false
@@ -141,9 +142,8 @@ func TestStatusPagesBehindTLSAndBasicAuth(t *testing.T) {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(cert.CAPEM)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
-	addr := freeAddr(t)
-	c, stderr := startRaw(t, e, "--web.listen-address="+addr, "--web.config.file="+filepath.Join(dir, "web.yml"))
-	defer c()
+	addr := agenttest.FreeAddr(t)
+	d := e.Start(agenttest.Options{Args: []string{"--web.listen-address=" + addr, "--web.config.file=" + filepath.Join(dir, "web.yml")}, NoWait: true})
 	get := func(path string, auth bool) (int, string) {
 		req, _ := http.NewRequest(http.MethodGet, "https://"+addr+path, nil)
 		if auth {
@@ -163,7 +163,7 @@ func TestStatusPagesBehindTLSAndBasicAuth(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("status page never served over TLS with auth:\n%s", stderr())
+			t.Fatalf("status page never served over TLS with auth:\n%s", d.Logs())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -175,17 +175,4 @@ func TestStatusPagesBehindTLSAndBasicAuth(t *testing.T) {
 			t.Errorf("GET %s with credentials: %d", p, code)
 		}
 	}
-}
-
-// startRaw runs `pbxwatch run` on e's config with args, returning a stop
-// function and the log so far.
-func startRaw(t *testing.T, e *env, args ...string) (stop func(), logs func() string) {
-	t.Helper()
-	buf := newSyncBuffer()
-	cmd := exec.Command(e.agent, append([]string{"run", "--config.file=" + e.config}, args...)...)
-	cmd.Stdout, cmd.Stderr = buf, buf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }, buf.String
 }

@@ -97,7 +97,7 @@ func secretForms(s string) []string {
 
 func TestStatusPageInABrowser(t *testing.T) {
 	e := newEnv(t)
-	e.link("whmcs", sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/whmcs"))
+	e.LinkPlugin("whmcs", sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/whmcs"))
 	sim := httptest.NewServer(whmcssim.New(whmcssim.Options{}))
 	defer sim.Close()
 	creds := t.TempDir()
@@ -144,16 +144,16 @@ checks:
       url: %s/invalid_ip/
       identifier_file: %s
       secret_file: %s
-`, e.stateDir, e.pluginDir, healthy, flappy, warn, leaky, pageSecret, sim.URL, ident, secret)
-	write(e.config, cfg)
+`, e.StateDir, e.PluginDir, healthy, flappy, warn, leaky, pageSecret, sim.URL, ident, secret)
+	write(e.Config, cfg)
 	d := e.start()
-	d.waitFor("every check run", func() bool {
-		body, _ := d.get("/checks")
+	d.WaitFor("every check run", func() bool {
+		body, _ := d.Fetch("/checks")
 		return !strings.Contains(body, "not run yet") && strings.Contains(body, "whmcs_auth CRITICAL")
 	})
 
 	ctx := browser(t)
-	base := "http://" + d.addr + "/"
+	base := "http://" + d.Addr() + "/"
 	var summary, bodyText, pageHTML string
 	var order []string
 	if err := run(ctx,
@@ -195,7 +195,7 @@ summary: trunk lost its registration
 diagnoses:
   - {code: trunk.unregistered, severity: critical, message: The trunk is not registered., remediation: [Check the provider's credentials.]}
 `)
-	d.waitFor("flappy CRITICAL", func() bool { return d.metric(`pbxwatch_check_status{check="flappy",plugin="scripted"}`) == 2 })
+	d.WaitFor("flappy CRITICAL", func() bool { return d.Metric(`pbxwatch_check_status{check="flappy",plugin="scripted"}`) == 2 })
 	var changes, runs, held string
 	if err := run(ctx,
 		chromedp.Navigate(base+"checks/flappy"),
@@ -218,9 +218,9 @@ diagnoses:
 	}
 
 	// No secret on any page, in any encoding.
-	api, _ := d.get("/api/v1/checks")
-	leakyPage, _ := d.get("/checks/leaky")
-	text, _ := d.get("/checks")
+	api, _ := d.Fetch("/api/v1/checks")
+	leakyPage, _ := d.Fetch("/checks/leaky")
+	text, _ := d.Fetch("/checks")
 	for _, page := range []string{pageHTML, api, leakyPage, text} {
 		for _, form := range secretForms(pageSecret) {
 			if strings.Contains(page, form) {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/internal/testutil"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
 	"github.com/pbxwatch/pbxwatch/sdk"
 	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
@@ -144,59 +144,45 @@ func TestAMIConfigErrorsNameTheLine(t *testing.T) {
 // as an operator would (with its library beside it) and runs the agent.
 func TestPythonPluginThroughPbxwatchCheck(t *testing.T) {
 	sim := startAMISim(t, &amiSim{user: "pbxwatch", secret: secret})
-	dir := t.TempDir()
-	pluginDir := filepath.Join(dir, "plugins")
-	creds := filepath.Join(dir, "creds")
-	for _, d := range []string{pluginDir, creds} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	in := agenttest.New(t)
+	creds := filepath.Join(in.Dir, "creds")
+	if err := os.MkdirAll(creds, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	for src, dst := range map[string]string{plugin(t): "pbxwatch-plugin-ami", pyLib: "pbxwatch_plugin.py"} {
 		b, err := os.ReadFile(src)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(pluginDir, dst), b, 0o755); err != nil {
+		if err := os.WriteFile(filepath.Join(in.PluginDir, dst), b, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := os.WriteFile(filepath.Join(creds, "ami.secret"), []byte(secret), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := fmt.Sprintf("agent:\n  state_dir: %s\n  plugin_dir: %s\nchecks:\n  - name: asterisk_ami\n    plugin: ami\n    config:\n      port: %s\n      username: pbxwatch\n      secret_file: ami.secret\n",
-		filepath.Join(dir, "state"), pluginDir, sim.port())
-	cfgFile := filepath.Join(dir, "pbxwatch.yml")
-	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
+	in.Env = []string{"CREDENTIALS_DIRECTORY=" + creds}
+	amiCheck := func(port string) string {
+		return agenttest.Checks(agenttest.Check{Name: "asterisk_ami", Plugin: "ami", Config: "port: " + port + "\nusername: pbxwatch\nsecret_file: ami.secret\n"})
 	}
-	agent := sdktest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
-	cmd := exec.Command(agent, "check", "--config.file="+cfgFile, "--output=json", "--log.level=debug", "asterisk_ami")
-	cmd.Env = append(os.Environ(), "CREDENTIALS_DIRECTORY="+creds)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%v\n%s\n%s", err, out, stderr.String())
+	in.WriteConfig(amiCheck(sim.port()))
+	res := in.Run("check", "--config.file="+in.Config, "--output=json", "--log.level=debug", "asterisk_ami")
+	out := []byte(res.Stdout)
+	if res.Exit != 0 {
+		t.Fatalf("exit %d\n%s\n%s", res.Exit, out, res.Stderr)
 	}
 	var run struct{ Status, Summary string }
 	if err := json.Unmarshal(out, &run); err != nil || run.Status != "OK" || !strings.Contains(run.Summary, "login as pbxwatch works") {
 		t.Fatalf("%v %s", err, out)
 	}
-	if strings.Contains(string(out)+stderr.String(), "p@ss w0rd") {
+	if strings.Contains(string(out)+res.Stderr, "p@ss w0rd") {
 		t.Fatal("secret leaked")
 	}
 	// A wrong port, seen through validate: the plugin's line, in the agent's file.
-	bad := strings.Replace(cfg, "port: "+sim.port(), "port: 0", 1)
-	if err := os.WriteFile(cfgFile, []byte(bad), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd = exec.Command(agent, "validate", "--config.file="+cfgFile)
-	cmd.Env = append(os.Environ(), "CREDENTIALS_DIRECTORY="+creds)
-	vout, err := cmd.CombinedOutput()
-	var exitErr *exec.ExitError
-	if !errors.As(err, &exitErr) || !strings.Contains(string(vout), cfgFile+":8: port must be between 1 and 65535") {
-		t.Fatalf("%v\n%s", err, vout)
+	in.WriteConfig(amiCheck("0"))
+	res = in.Run("validate", "--config.file="+in.Config)
+	if res.Exit == 0 || !strings.Contains(res.Stdout+res.Stderr, in.Config+":8: port must be between 1 and 65535") {
+		t.Fatalf("exit %d\n%s%s", res.Exit, res.Stdout, res.Stderr)
 	}
 }
 

@@ -19,7 +19,7 @@ func TestAgentCheckEveryDiagnosis(t *testing.T) {
 			secret := c.secretValue()
 			checks := c.agentCheck(t, "freepbx_api")
 			e := newAgentEnv(t, checks)
-			stdout, stderr, code := e.cli("check", "--config.file="+e.config, "--output=json", "--log.level=debug", "freepbx_api")
+			stdout, stderr, code := cli(e, "check", "--config.file="+e.Config, "--output=json", "--log.level=debug", "freepbx_api")
 			var out struct {
 				Status    string `json:"status"`
 				Diagnoses []struct {

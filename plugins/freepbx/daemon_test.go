@@ -34,19 +34,14 @@ func TestDaemonHidesClientSecret(t *testing.T) {
 		t.Fatalf("cases %v not all in the transport test table", failing)
 	}
 	e := newAgentEnv(t, checks.String())
-	d := agenttest.Run(t, e.agent, e.config, "FREEPBX_SECRET="+e2eSecret)
+	d := e.Start(agenttest.Options{})
 
 	// Every check runs once at start; wait until each has its status.
-	var metrics string
-	d.WaitFor(func() string {
-		metrics = d.Get("/metrics")
-		for _, c := range cases {
-			if series := fmt.Sprintf("pbxwatch_check_status{check=%q,plugin=\"freepbx\"} %d\n", failing[c.name], int(c.status)); !strings.Contains(metrics, series) {
-				return series
-			}
-		}
-		return ""
-	})
+	var statuses []string
+	for _, c := range cases {
+		statuses = append(statuses, fmt.Sprintf("pbxwatch_check_status{check=%q,plugin=\"freepbx\"} %d\n", failing[c.name], int(c.status)))
+	}
+	metrics := d.WaitForText("/metrics", statuses...)
 	checksPage := d.Get("/checks")
 	for _, c := range cases {
 		if !strings.Contains(checksPage, failing[c.name]) || !strings.Contains(checksPage, c.code) {

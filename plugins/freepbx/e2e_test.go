@@ -4,60 +4,29 @@ package main_test
 // `pbxwatch check` against the simulator, as an operator would.
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
 )
 
-const agentPkg = "github.com/pbxwatch/pbxwatch/agent"
-
-type agentEnv struct {
-	t      *testing.T
-	agent  string
-	config string
-	env    []string
-}
-
-// newAgentEnv writes an agent config whose checks block is checks, with the
-// plugin linked into its plugin_dir.
-func newAgentEnv(t *testing.T, checks string) *agentEnv {
+// newAgentEnv installs the agent and the plugin with a config whose checks
+// block is checks; FREEPBX_SECRET is set for ${FREEPBX_SECRET}.
+func newAgentEnv(t *testing.T, checks string) *agenttest.Install {
 	t.Helper()
-	dir := t.TempDir()
-	pluginDir := filepath.Join(dir, "plugins")
-	if err := os.MkdirAll(pluginDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(sdktest.Build(t, pluginPkg), filepath.Join(pluginDir, "pbxwatch-plugin-freepbx")); err != nil {
-		t.Fatal(err)
-	}
-	cfg := fmt.Sprintf("agent:\n  state_dir: %s\n  plugin_dir: %s\nchecks:\n%s", filepath.Join(dir, "state"), pluginDir, checks)
-	path := filepath.Join(dir, "pbxwatch.yml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return &agentEnv{t: t, agent: sdktest.Build(t, agentPkg), config: path, env: append(os.Environ(), "FREEPBX_SECRET="+e2eSecret)}
+	in := agenttest.New(t)
+	in.AddPlugin("freepbx", pluginPkg)
+	in.WriteConfig("checks:\n" + checks)
+	in.Env = []string{"FREEPBX_SECRET=" + e2eSecret}
+	return in
 }
 
-func (e *agentEnv) cli(args ...string) (stdout, stderr string, code int) {
-	e.t.Helper()
-	cmd := exec.Command(e.agent, args...)
-	cmd.Env = e.env
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
+// cli runs pbxwatch with args and returns what it printed and its exit code.
+func cli(in *agenttest.Install, args ...string) (stdout, stderr string, code int) {
+	r := in.Run(args...)
+	return r.Stdout, r.Stderr, r.Exit
 }
 
 func check(name, clientID, secretLine, extra string, base string) string {
@@ -96,7 +65,7 @@ func TestAgentCheckCommand(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.check, func(t *testing.T) {
-			out, stderr, code := e.cli("check", "--config.file="+e.config, "--output=json", c.check)
+			out, stderr, code := cli(e, "check", "--config.file="+e.Config, "--output=json", c.check)
 			if strings.Contains(out+stderr, e2eSecret) || strings.Contains(out+stderr, "another-wrong-secret") {
 				t.Fatalf("secret leaked:\n%s\n%s", out, stderr)
 			}
@@ -132,7 +101,7 @@ func TestAgentCheckCommand(t *testing.T) {
 				t.Errorf("metric %s missing:\n%s", c.metric, out)
 			}
 
-			text, stderr, code := e.cli("check", "--config.file="+e.config, c.check)
+			text, stderr, code := cli(e, "check", "--config.file="+e.Config, c.check)
 			if strings.Contains(text+stderr, e2eSecret) || strings.Contains(text+stderr, "another-wrong-secret") {
 				t.Fatalf("secret leaked in text output:\n%s\n%s", text, stderr)
 			}
@@ -145,13 +114,13 @@ func TestAgentCheckCommand(t *testing.T) {
 
 func TestAgentValidateRejectsForeignScope(t *testing.T) {
 	e := newAgentEnv(t, check("fpbx_bad", "17-ok", "client_secret: ${FREEPBX_SECRET}", "      required_scopes: [extensions:read]\n", sim(t)))
-	out, stderr, code := e.cli("validate", "--config.file="+e.config)
+	out, stderr, code := cli(e, "validate", "--config.file="+e.Config)
 	all := out + stderr
 	if code == 0 || !strings.Contains(all, `did you mean \"gql:core:read\"`) && !strings.Contains(all, `did you mean "gql:core:read"`) {
 		t.Fatalf("exit %d:\n%s", code, all)
 	}
-	if !strings.Contains(all, e.config+":13") {
-		t.Errorf("error does not name %s:13:\n%s", e.config, all)
+	if !strings.Contains(all, e.Config+":13") {
+		t.Errorf("error does not name %s:13:\n%s", e.Config, all)
 	}
 	if strings.Contains(all, e2eSecret) {
 		t.Errorf("secret leaked:\n%s", all)

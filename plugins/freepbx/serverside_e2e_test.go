@@ -269,7 +269,7 @@ func TestServerSideScenarios(t *testing.T) {
 			checks := fmt.Sprintf("  - name: fpbx\n    plugin: freepbx\n    timeout: 20s\n    config:\n      url: %s\n      client_id: %s\n      client_secret_file: %s\n%s",
 				base, sc.clientID, writeSecret(t, secret), indent(lookup+sc.extra))
 			e := newAgentEnv(t, checks)
-			stdout, stderr, code := e.cli("check", "--config.file="+e.config, "--output=json", "--log.level=debug", "fpbx")
+			stdout, stderr, code := cli(e, "check", "--config.file="+e.Config, "--output=json", "--log.level=debug", "fpbx")
 			var r checkJSON
 			if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 				t.Fatalf("not JSON: %v\n%s\n%s", err, stdout, stderr)
@@ -294,7 +294,7 @@ func TestServerSideScenarios(t *testing.T) {
 				sc.check(t, r)
 			}
 			assertNoLeak(t, stdout+stderr, serverSecret, wrongSecret, dbPassword)
-			text, stderr2, code2 := e.cli("check", "--config.file="+e.config, "fpbx")
+			text, stderr2, code2 := cli(e, "check", "--config.file="+e.Config, "fpbx")
 			if code2 != code || !strings.Contains(text, "fpbx "+sc.status) || (len(sc.codes) > 0 && !strings.Contains(text, sc.codes[0])) {
 				t.Errorf("text output: exit %d\n%s\n%s", code2, text, stderr2)
 			}
@@ -443,18 +443,13 @@ func TestDaemonServerSideHidesSecrets(t *testing.T) {
 		check("fpbx_dbpass", serverSecret, dbConfig(t, srv, db, "wrong_password")) +
 		check("fpbx_dsn", serverSecret, "database_dsn: ${FPBX_DSN}\n")
 	e := newAgentEnv(t, checks)
-	d := agenttest.Run(t, e.agent, e.config, fmt.Sprintf("FPBX_DSN=%s:%s@unix(%s)/%s", user, dbPassword, srv.Socket, db))
-	want := map[string]int{"fpbx_secret": 2, "fpbx_dbpass": 1, "fpbx_dsn": 0}
-	var metrics string
-	d.WaitFor(func() string {
-		metrics = d.Get("/metrics")
-		for name, status := range want {
-			if s := fmt.Sprintf("pbxwatch_check_status{check=%q,plugin=\"freepbx\"} %d\n", name, status); !strings.Contains(metrics, s) {
-				return s
-			}
-		}
-		return ""
-	})
+	e.Env = []string{fmt.Sprintf("FPBX_DSN=%s:%s@unix(%s)/%s", user, dbPassword, srv.Socket, db)}
+	d := e.Start(agenttest.Options{})
+	var statuses []string
+	for name, status := range map[string]int{"fpbx_secret": 2, "fpbx_dbpass": 1, "fpbx_dsn": 0} {
+		statuses = append(statuses, fmt.Sprintf("pbxwatch_check_status{check=%q,plugin=\"freepbx\"} %d\n", name, status))
+	}
+	metrics := d.WaitForText("/metrics", statuses...)
 	for _, s := range []string{
 		`freepbx_api_module_info{check="fpbx_dsn",version="16.0.13"} 1`,
 		`freepbx_api_application_live_tokens{application="WHMCS 16-ok",application_id="1",check="fpbx_dsn",grant_type="client_credentials"}`,

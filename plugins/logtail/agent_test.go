@@ -1,13 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,63 +10,18 @@ import (
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/internal/testutil"
-	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
 )
-
-// agentRun is a `pbxwatch run` daemon process.
-type agentRun struct {
-	t    *testing.T
-	cmd  *exec.Cmd
-	addr string
-	done chan struct{}
-}
-
-func startAgent(t *testing.T, agentBin, config string) *agentRun {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	a := &agentRun{t: t, addr: addr, done: make(chan struct{})}
-	a.cmd = exec.Command(agentBin, "run", "--config.file="+config, "--web.listen-address="+addr, "--shutdown.grace-period=5s", "--schedule.min-interval=1s")
-	a.cmd.Stdout, a.cmd.Stderr = io.Discard, io.Discard
-	if err := a.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { a.cmd.Wait(); close(a.done) }()
-	t.Cleanup(func() { a.stop(syscall.SIGKILL) })
-	return a
-}
-
-func (a *agentRun) stop(sig syscall.Signal) {
-	select {
-	case <-a.done:
-		return
-	default:
-	}
-	a.cmd.Process.Signal(sig)
-	select {
-	case <-a.done:
-	case <-time.After(15 * time.Second):
-		a.cmd.Process.Kill()
-		a.t.Errorf("agent did not stop on %v", sig)
-	}
-}
 
 // sum adds up the samples of a metric family on /metrics (-1 when the
 // agent does not answer or has not exported it yet).
-func (a *agentRun) sum(name string) float64 {
-	resp, err := http.Get("http://" + a.addr + "/metrics")
-	if err != nil {
+func sum(d *agenttest.Daemon, name string) float64 {
+	body, code := d.Fetch("/metrics")
+	if code != 200 {
 		return -1
 	}
-	defer resp.Body.Close()
 	total, found := 0.0, false
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
+	for _, line := range strings.Split(body, "\n") {
 		if !strings.HasPrefix(line, name+"{") {
 			continue
 		}
@@ -87,76 +36,68 @@ func (a *agentRun) sum(name string) float64 {
 	return total
 }
 
+// stop signals the daemon and waits for it to exit.
+func stop(d *agenttest.Daemon, sig syscall.Signal) {
+	d.Signal(sig)
+	d.Wait(15 * time.Second)
+}
+
 // TestAgentRestartsWithLogrotate runs the real daemon with the logtail check
 // every second while lines are written and logrotate rotates; the daemon is
 // stopped with SIGTERM and killed with SIGKILL, with rotations while it is
 // down. /metrics must end at exactly the lines written, never above.
 func TestAgentRestartsWithLogrotate(t *testing.T) {
 	lr := testutil.Tool(t, "logrotate")
-	agentBin := sdktest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
-	pluginBin := sdktest.Build(t, pluginPkg)
-	dir := t.TempDir()
-	pluginDir, stateDir, logDir := filepath.Join(dir, "plugins"), filepath.Join(dir, "state"), filepath.Join(dir, "log")
-	for _, d := range []string{pluginDir, stateDir, logDir} {
-		os.Mkdir(d, 0o755)
-	}
-	if err := os.Symlink(pluginBin, filepath.Join(pluginDir, "pbxwatch-plugin-logtail")); err != nil {
+	in := agenttest.New(t)
+	in.AddPlugin("logtail", pluginPkg)
+	logDir := filepath.Join(in.Dir, "log")
+	if err := os.Mkdir(logDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(logDir, "freepbx.log")
-	config := filepath.Join(dir, "pbxwatch.yml")
-	cfg := fmt.Sprintf(`agent:
-  state_dir: %s
-  plugin_dir: %s
-checks:
-  - name: freepbx_log
-    plugin: logtail
-    schedule: "@every 1s"
-    timeout: 10s
-    config:
-      path: %s
-      start_at: beginning
-`, stateDir, pluginDir, path)
-	if err := os.WriteFile(config, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
+	in.WriteConfig(agenttest.Checks(agenttest.Check{Name: "freepbx_log", Plugin: "logtail", Schedule: "@every 1s", Timeout: "10s",
+		Config: "path: " + path + "\nstart_at: beginning\n"}))
+	// The agent gets 5s to stop on SIGTERM, as in production.
+	start := func() *agenttest.Daemon {
+		return in.Start(agenttest.Options{Args: []string{"--shutdown.grace-period=5s"}})
 	}
 	w := &numberedWriter{t: t, path: path}
-	rot := newRotator(t, lr, dir, path, "  create 0644 root root\n  compress\n  delaycompress\n", w)
+	rot := newRotator(t, lr, in.Dir, path, "  create 0644 root root\n  compress\n  delaycompress\n", w)
 
 	// watch asserts the count never exceeds what was written.
-	watch := func(a *agentRun, d time.Duration) {
+	watch := func(a *agenttest.Daemon, d time.Duration) {
 		for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
 			w.write(25)
-			if n := a.sum("logtail_lines_total"); n > float64(w.next) {
+			if n := sum(a, "logtail_lines_total"); n > float64(w.next) {
 				t.Fatalf("agent reports %v lines, only %d written", n, w.next)
 			}
 		}
 	}
 	w.write(100)
-	a := startAgent(t, agentBin, config)
+	a := start()
 	watch(a, 1500*time.Millisecond)
 	rot.rotate()
 	watch(a, 1500*time.Millisecond)
-	a.stop(syscall.SIGTERM)
+	stop(a, syscall.SIGTERM)
 
 	w.write(100)
 	rot.rotate()
 	w.write(100)
 	rot.rotate()
 	w.write(100)
-	a = startAgent(t, agentBin, config)
+	a = start()
 	watch(a, 1500*time.Millisecond)
 	rot.rotate()
 	watch(a, 700*time.Millisecond)
-	a.stop(syscall.SIGKILL)
+	stop(a, syscall.SIGKILL)
 
 	w.write(100)
 	rot.rotate()
 	w.write(100)
-	a = startAgent(t, agentBin, config)
+	a = start()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		lines, bytes := a.sum("logtail_lines_total"), a.sum("logtail_read_bytes_total")
+		lines, bytes := sum(a, "logtail_lines_total"), sum(a, "logtail_read_bytes_total")
 		if lines == float64(w.next) && bytes == float64(w.bytes) {
 			break
 		}
@@ -165,7 +106,7 @@ checks:
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if r := a.sum("logtail_rotations_total"); r != float64(rot.runs) {
+	if r := sum(a, "logtail_rotations_total"); r != float64(rot.runs) {
 		t.Fatalf("%v rotations reported for %d logrotate runs", r, rot.runs)
 	}
 	t.Logf("%d lines written and counted through %d rotations and 2 daemon restarts", w.next, rot.runs)

@@ -5,53 +5,30 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
-	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
-// agentConfig installs the agent and this plugin in a temp dir and writes a
-// config with one nagios check, disk_root, whose config: block is block.
-func agentConfig(t *testing.T, block string) (agent, cfgFile string) {
+// agentConfig installs the agent and this plugin with a config holding one
+// nagios check, disk_root, whose config: block is block.
+func agentConfig(t *testing.T, block string) *agenttest.Install {
 	t.Helper()
-	agent = sdktest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
-	dir := t.TempDir()
-	pluginDir := filepath.Join(dir, "plugins")
-	if err := os.MkdirAll(pluginDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(sdktest.Build(t, pluginPkg), filepath.Join(pluginDir, "pbxwatch-plugin-nagios")); err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, line := range strings.Split(strings.TrimRight(block, "\n"), "\n") {
-		b.WriteString("      " + line + "\n")
-	}
-	cfg := fmt.Sprintf("agent:\n  state_dir: %s\n  plugin_dir: %s\nchecks:\n  - name: disk_root\n    plugin: nagios\n    schedule: \"@every 1h\"\n    timeout: 10s\n    config:\n%s",
-		filepath.Join(dir, "state"), pluginDir, b.String())
-	cfgFile = filepath.Join(dir, "pbxwatch.yml")
-	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return agent, cfgFile
+	in := agenttest.New(t)
+	in.AddPlugin("nagios", pluginPkg)
+	in.WriteConfig(agenttest.Checks(agenttest.Check{Name: "disk_root", Plugin: "nagios", Schedule: "@every 1h", Timeout: "10s", Config: block}))
+	return in
 }
 
 func TestPbxwatchCheckRunsANagiosPlugin(t *testing.T) {
 	needNagios(t)
 	dir := t.TempDir()
-	agent, cfgFile := agentConfig(t, "command: "+yamlList(nagiosDir+"/check_disk", "-w", "100%", "-c", "0%", "-p", dir)+"\n")
-	cmd := exec.Command(agent, "check", "--config.file="+cfgFile, "--output=json", "disk_root")
-	out, err := cmd.Output()
-	var exitErr *exec.ExitError
-	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 1 {
-		t.Fatalf("want exit 1 (WARNING: -w 100%% warns always): %v\n%s", err, out)
+	in := agentConfig(t, "command: "+yamlList(nagiosDir+"/check_disk", "-w", "100%", "-c", "0%", "-p", dir)+"\n")
+	res := in.Run("check", "--config.file="+in.Config, "--output=json", "disk_root")
+	out := []byte(res.Stdout)
+	if res.Exit != 1 {
+		t.Fatalf("want exit 1 (WARNING: -w 100%% warns always): exit %d\n%s%s", res.Exit, out, res.Stderr)
 	}
 	var run struct {
 		Status    string
@@ -83,21 +60,13 @@ func TestPbxwatchCheckRunsANagiosPlugin(t *testing.T) {
 func TestDaemonExportsPerfdata(t *testing.T) {
 	needNagios(t)
 	// check_dummy prints no perfdata; a second line, after '|', adds some.
-	agent, cfgFile := agentConfig(t, "shell: true\ncommand: \""+checkDummy+" 0 'all fine' && echo '| rtt=12ms;100;200;0'\"\n")
-	d := agenttest.Run(t, agent, cfgFile)
-	d.WaitFor(func() string {
-		m := d.Get("/metrics")
-		for _, want := range []string{
-			`nagios_perfdata_value{check="disk_root",label="rtt",uom="seconds"} 0.012`,
-			`nagios_perfdata_warning{alert_when="outside",bound="upper",check="disk_root",label="rtt",uom="seconds"} 0.1`,
-			`nagios_perfdata_min{check="disk_root",label="rtt",uom="seconds"} 0`,
-			`pbxwatch_check_status{check="disk_root",plugin="nagios"} 0`,
-		} {
-			if !strings.Contains(m, want) {
-				return want
-			}
-		}
-		return ""
-	})
+	in := agentConfig(t, "shell: true\ncommand: \""+checkDummy+" 0 'all fine' && echo '| rtt=12ms;100;200;0'\"\n")
+	d := in.Start(agenttest.Options{})
+	d.WaitForText("/metrics",
+		`nagios_perfdata_value{check="disk_root",label="rtt",uom="seconds"} 0.012`,
+		`nagios_perfdata_warning{alert_when="outside",bound="upper",check="disk_root",label="rtt",uom="seconds"} 0.1`,
+		`nagios_perfdata_min{check="disk_root",label="rtt",uom="seconds"} 0`,
+		`pbxwatch_check_status{check="disk_root",plugin="nagios"} 0`,
+	)
 	d.Stop()
 }

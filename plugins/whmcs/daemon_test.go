@@ -6,7 +6,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
@@ -29,20 +28,14 @@ func TestDaemonHidesCredentials(t *testing.T) {
 	if len(cases) != len(failing) {
 		t.Fatalf("cases %v not all in the plugin test table", failing)
 	}
-	agent, cfgFile := agentWithChecks(t, blocks)
-	d := agenttest.Run(t, agent, cfgFile)
+	d := agentWithChecks(t, blocks).Start(agenttest.Options{})
 
 	// Every check runs once at start; wait until each has its status.
-	var metrics string
-	d.WaitFor(func() string {
-		metrics = d.Get("/metrics")
-		for _, c := range cases {
-			if series := fmt.Sprintf("pbxwatch_check_status{check=%q,plugin=\"whmcs\"} %d\n", "whmcs_"+c.name, int(c.status)); !strings.Contains(metrics, series) {
-				return series
-			}
-		}
-		return ""
-	})
+	var statuses []string
+	for _, c := range cases {
+		statuses = append(statuses, fmt.Sprintf("pbxwatch_check_status{check=%q,plugin=\"whmcs\"} %d\n", "whmcs_"+c.name, int(c.status)))
+	}
+	metrics := d.WaitForText("/metrics", statuses...)
 	checks := d.Get("/checks")
 	for _, c := range cases {
 		mustContain(t, "/checks", checks, "whmcs_"+c.name, c.code)

@@ -11,20 +11,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
 	"github.com/pbxwatch/pbxwatch/plugins/whmcs/whmcssim"
 )
-
-// cliRun is one `pbxwatch check` invocation's outcome.
-type cliRun struct {
-	exit           int
-	stdout, stderr string
-}
 
 // pbxwatchCheck writes an agent config with one whmcs check for the
 // simulator path and runs `pbxwatch check` on it. The secret comes from the
 // environment (${WHMCS_SECRET}, expanded by the agent), the access key from
 // a file, as documented.
-func pbxwatchCheck(t *testing.T, path, output string) cliRun {
+func pbxwatchCheck(t *testing.T, path, output string) agenttest.Result {
 	t.Helper()
 	keyFile := filepath.Join(t.TempDir(), "whmcs.accesskey")
 	if err := os.WriteFile(keyFile, []byte(whmcssim.DefaultAccessKey+"\n"), 0o600); err != nil {
@@ -32,11 +27,12 @@ func pbxwatchCheck(t *testing.T, path, output string) cliRun {
 	}
 	block := fmt.Sprintf("url: %s%s\nidentifier: %s\nsecret: ${WHMCS_SECRET}\naccess_key_file: %s\noidc: true\n",
 		sim.url, path, whmcssim.DefaultIdentifier, keyFile)
-	agent, cfgFile := agentWithCheck(t, block)
-	run := runAgent(t, agent, []string{"WHMCS_SECRET=" + whmcssim.DefaultSecret}, "check", "--config.file="+cfgFile, "--output="+output, "whmcs_auth")
+	in := agentWithCheck(t, block)
+	in.Env = []string{"WHMCS_SECRET=" + whmcssim.DefaultSecret}
+	run := in.Run("check", "--config.file="+in.Config, "--output="+output, "whmcs_auth")
 	for _, secret := range []string{whmcssim.DefaultSecret, whmcssim.DefaultAccessKey, whmcssim.DefaultIdentifier} {
-		if strings.Contains(run.stdout+run.stderr, secret) {
-			t.Fatalf("pbxwatch check output contains %q:\nstdout:\n%s\nstderr:\n%s", secret, run.stdout, run.stderr)
+		if strings.Contains(run.Stdout+run.Stderr, secret) {
+			t.Fatalf("pbxwatch check output contains %q:\nstdout:\n%s\nstderr:\n%s", secret, run.Stdout, run.Stderr)
 		}
 	}
 	return run
@@ -72,11 +68,11 @@ func TestCLICheck(t *testing.T) {
 					Value  float64           `json:"value"`
 				} `json:"metrics"`
 			}
-			if err := json.Unmarshal([]byte(run.stdout), &out); err != nil {
-				t.Fatalf("not JSON: %v\n%s\n%s", err, run.stdout, run.stderr)
+			if err := json.Unmarshal([]byte(run.Stdout), &out); err != nil {
+				t.Fatalf("not JSON: %v\n%s\n%s", err, run.Stdout, run.Stderr)
 			}
-			if run.exit != c.exit || out.Check != "whmcs_auth" {
-				t.Fatalf("exit %d (want %d): %s\n%s", run.exit, c.exit, run.stdout, run.stderr)
+			if run.Exit != c.exit || out.Check != "whmcs_auth" {
+				t.Fatalf("exit %d (want %d): %s\n%s", run.Exit, c.exit, run.Stdout, run.Stderr)
 			}
 			if c.code == "" && len(out.Diagnoses) != 0 || c.code != "" && (len(out.Diagnoses) == 0 || out.Diagnoses[0].Code != c.code) {
 				t.Fatalf("diagnoses %+v, want %q", out.Diagnoses, c.code)
@@ -94,11 +90,11 @@ func TestCLICheck(t *testing.T) {
 		t.Run(strings.Trim(c.path, "/")+"_text", func(t *testing.T) {
 			t.Parallel()
 			run := pbxwatchCheck(t, c.path, "text")
-			if run.exit != c.exit || !strings.HasPrefix(run.stdout, "whmcs_auth ") {
-				t.Fatalf("exit %d (want %d):\n%s\n%s", run.exit, c.exit, run.stdout, run.stderr)
+			if run.Exit != c.exit || !strings.HasPrefix(run.Stdout, "whmcs_auth ") {
+				t.Fatalf("exit %d (want %d):\n%s\n%s", run.Exit, c.exit, run.Stdout, run.Stderr)
 			}
 			if c.code != "" {
-				mustContain(t, "text output", run.stdout, c.code, "How to fix:", "1. ", "Evidence:")
+				mustContain(t, "text output", run.Stdout, c.code, "How to fix:", "1. ", "Evidence:")
 			}
 		})
 	}

@@ -126,19 +126,19 @@ func TestPluginBinaryEveryDiagnosis(t *testing.T) {
 					Code string `json:"code"`
 				} `json:"diagnoses"`
 			}
-			if err := json.Unmarshal([]byte(run.stdout), &out); err != nil {
-				t.Fatalf("pbxwatch check: not JSON: %v\n%s\n%s", err, run.stdout, run.stderr)
+			if err := json.Unmarshal([]byte(run.Stdout), &out); err != nil {
+				t.Fatalf("pbxwatch check: not JSON: %v\n%s\n%s", err, run.Stdout, run.Stderr)
 			}
-			if run.exit != int(c.status) || out.Status != c.status.String() {
-				t.Fatalf("pbxwatch check: exit %d status %s, want %s\n%s", run.exit, out.Status, c.status, run.stderr)
+			if run.Exit != int(c.status) || out.Status != c.status.String() {
+				t.Fatalf("pbxwatch check: exit %d status %s, want %s\n%s", run.Exit, out.Status, c.status, run.Stderr)
 			}
 			if c.code == "" && len(out.Diagnoses) != 0 || c.code != "" && (len(out.Diagnoses) == 0 || out.Diagnoses[0].Code != c.code) {
 				t.Fatalf("pbxwatch check: diagnoses %+v, want %q first", out.Diagnoses, c.code)
 			}
-			assertAbsent(t, "pbxwatch check stdout", run.stdout, leaks)
-			assertAbsent(t, "pbxwatch check stderr", run.stderr, leaks)
-			if strings.HasPrefix(c.config, "url: http://") && !strings.Contains(run.stderr, "plain http") {
-				t.Errorf("the plugin's log did not reach the agent's stderr, so the leak check proves nothing: %q", run.stderr)
+			assertAbsent(t, "pbxwatch check stdout", run.Stdout, leaks)
+			assertAbsent(t, "pbxwatch check stderr", run.Stderr, leaks)
+			if strings.HasPrefix(c.config, "url: http://") && !strings.Contains(run.Stderr, "plain http") {
+				t.Errorf("the plugin's log did not reach the agent's stderr, so the leak check proves nothing: %q", run.Stderr)
 			}
 		})
 	}

@@ -44,35 +44,26 @@ type host struct {
 	script map[string]string // check -> script file
 }
 
-func startHost(t *testing.T, agent, plugin, name string, scripts map[string]string) *host {
+func startHost(t *testing.T, plugin, name string, scripts map[string]string) *host {
 	t.Helper()
-	return startHostWith(t, agent, plugin, name, "", scripts)
+	return startHostWith(t, plugin, name, "", scripts)
 }
 
 // startHostWith starts a host whose config has extra (top-level blocks
 // such as remote_write:) added; its agent: block carries its instance.
-func startHostWith(t *testing.T, agent, plugin, name, extra string, scripts map[string]string) *host {
+func startHostWith(t *testing.T, plugin, name, extra string, scripts map[string]string) *host {
 	t.Helper()
-	h := &host{name: name, dir: t.TempDir(), script: map[string]string{}}
-	plugins := filepath.Join(h.dir, "plugins")
-	if err := os.MkdirAll(plugins, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(plugin, filepath.Join(plugins, "pbxwatch-plugin-scripted")); err != nil {
-		t.Fatal(err)
-	}
-	cfg := fmt.Sprintf("agent: {state_dir: %s, plugin_dir: %s, external_labels: {instance: %s, site: lyon}}\n%schecks:\n",
-		filepath.Join(h.dir, "state"), plugins, name, extra)
+	in := agenttest.New(t)
+	in.LinkPlugin("scripted", plugin)
+	h := &host{name: name, dir: in.Dir, script: map[string]string{}}
+	cfg := fmt.Sprintf("  external_labels: {instance: %s, site: lyon}\n%schecks:\n", name, extra)
 	for _, check := range []string{"whmcs_auth", "backup"} {
 		h.script[check] = filepath.Join(h.dir, check+".yaml")
 		h.set(t, check, scripts[check])
 		cfg += fmt.Sprintf("  - {name: %s, plugin: scripted, schedule: \"@every 1s\", config: {script_file: %s}}\n", check, h.script[check])
 	}
-	file := filepath.Join(h.dir, "pbxwatch.yml")
-	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	h.agent = agenttest.Run(t, agent, file)
+	in.WriteConfig(cfg)
+	h.agent = in.Start(agenttest.Options{})
 	return h
 }
 
@@ -124,19 +115,14 @@ func TestFleetCommandAgainstPrometheus(t *testing.T) {
 	agent := sdktest.Build(t, agentPkg)
 	plugin := sdktest.Build(t, scriptedPkg)
 	hosts := []*host{
-		startHost(t, agent, plugin, "pbx-a", map[string]string{"whmcs_auth": invalidIP, "backup": okScript}),
-		startHost(t, agent, plugin, "pbx-b", map[string]string{"whmcs_auth": invalidIP, "backup": backupStale}),
-		startHost(t, agent, plugin, "pbx-c", map[string]string{"whmcs_auth": okScript, "backup": okScript}),
-		startHost(t, agent, plugin, "pbx-d", map[string]string{"whmcs_auth": undiagnosedBad, "backup": okScript}),
+		startHost(t, plugin, "pbx-a", map[string]string{"whmcs_auth": invalidIP, "backup": okScript}),
+		startHost(t, plugin, "pbx-b", map[string]string{"whmcs_auth": invalidIP, "backup": backupStale}),
+		startHost(t, plugin, "pbx-c", map[string]string{"whmcs_auth": okScript, "backup": okScript}),
+		startHost(t, plugin, "pbx-d", map[string]string{"whmcs_auth": undiagnosedBad, "backup": okScript}),
 	}
 	scrape := "global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: pbxwatch\n    static_configs:\n"
 	for _, h := range hosts {
-		h.agent.WaitFor(func() string {
-			if !strings.Contains(h.agent.Get("/metrics"), `pbxwatch_check_status{check="backup"`) {
-				return h.name + "'s first runs"
-			}
-			return ""
-		})
+		h.agent.WaitForText("/metrics", `pbxwatch_check_status{check="backup"`)
 		scrape += fmt.Sprintf("      - {targets: [%q], labels: {instance: %s, site: lyon}}\n", h.agent.Addr(), h.name)
 	}
 	prom := promtest.Prometheus(t, scrape)
@@ -285,10 +271,10 @@ func TestFleetCommandAgainstVictoriaMetricsFedByRemoteWrite(t *testing.T) {
 	plugin := sdktest.Build(t, scriptedPkg)
 	push := fmt.Sprintf("remote_write: [{url: %q, interval: 1s}]\n", vm.URL+"/api/v1/write")
 	hosts := []*host{
-		startHostWith(t, agent, plugin, "pbx-a", push, map[string]string{"whmcs_auth": invalidIP, "backup": okScript}),
-		startHostWith(t, agent, plugin, "pbx-b", push, map[string]string{"whmcs_auth": invalidIP, "backup": backupStale}),
-		startHostWith(t, agent, plugin, "pbx-c", push, map[string]string{"whmcs_auth": okScript, "backup": backupFailed}),
-		startHostWith(t, agent, plugin, "pbx-d", push, map[string]string{"whmcs_auth": okScript, "backup": okScript}),
+		startHostWith(t, plugin, "pbx-a", push, map[string]string{"whmcs_auth": invalidIP, "backup": okScript}),
+		startHostWith(t, plugin, "pbx-b", push, map[string]string{"whmcs_auth": invalidIP, "backup": backupStale}),
+		startHostWith(t, plugin, "pbx-c", push, map[string]string{"whmcs_auth": okScript, "backup": backupFailed}),
+		startHostWith(t, plugin, "pbx-d", push, map[string]string{"whmcs_auth": okScript, "backup": okScript}),
 	}
 	waitQuery(t, vm.URL, `count(count by (instance) (pbxwatch_check_diagnosis))`, "3")
 	// pbx-c's backup is fixed; pbx-d's agent stops.

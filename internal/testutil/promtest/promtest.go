@@ -32,6 +32,7 @@ type Server struct {
 // say).
 func Prometheus(t testing.TB, config string, args ...string) *Server {
 	t.Helper()
+	testutil.Slow(t, "real Prometheus")
 	bin := testutil.Tool(t, "prometheus")
 	dir := t.TempDir()
 	file := filepath.Join(dir, "prometheus.yml")
@@ -53,6 +54,7 @@ func Prometheus(t testing.TB, config string, args ...string) *Server {
 // (-search.latencyOffset=0s), as in Prometheus.
 func VictoriaMetrics(t testing.TB, args ...string) *Server {
 	t.Helper()
+	testutil.Slow(t, "real VictoriaMetrics")
 	bin := testutil.Tool(t, "victoria-metrics")
 	addr := agenttest.FreeAddr(t)
 	return start(t, bin, append([]string{

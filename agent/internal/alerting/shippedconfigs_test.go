@@ -15,12 +15,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/agent/internal/config"
 	"github.com/pbxwatch/pbxwatch/internal/testutil"
-	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
 )
 
 const amtoolBin = "/usr/bin/amtool"
@@ -139,7 +140,7 @@ scrape_configs:
     static_configs: [{targets: [%q]}]
     relabel_configs:
       - {source_labels: [__address__], regex: '(.+):\d+', target_label: instance, replacement: '$1'}
-`, rules, agent.addr)
+`, rules, agent.Addr())
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +168,8 @@ scrape_configs:
 		}
 	}
 
-	agent.stop()
+	agent.Signal(syscall.SIGINT)
+	agent.Wait(10 * time.Second)
 	eventually(t, 20*time.Second, "PbxwatchAgentDown pending", func() (bool, string) {
 		as := promAlerts(t, prom.url)
 		for _, a := range as {
@@ -202,29 +204,14 @@ func promAlerts(t *testing.T, url string) []promAlert {
 	return body.Data.Alerts
 }
 
-// agentProc is the real `pbxwatch run` with two checks through the scripted
-// test plugin: sip_trunk CRITICAL, healthy OK.
-type agentProc struct {
-	addr string
-	cmd  *exec.Cmd
-	done chan struct{}
-	out  *syncBuffer
-}
-
-func startAgent(t *testing.T) *agentProc {
+// startAgent runs the real `pbxwatch run` with two checks through the
+// scripted test plugin: sip_trunk CRITICAL, healthy OK.
+func startAgent(t *testing.T) *agenttest.Daemon {
 	t.Helper()
-	bin := sdktest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
-	plugin := sdktest.Build(t, "github.com/pbxwatch/pbxwatch/sdk/pluginhost/internal/testplugins/scripted")
-	dir := t.TempDir()
-	pluginDir := filepath.Join(dir, "plugins")
-	if err := os.MkdirAll(pluginDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(plugin, filepath.Join(pluginDir, "pbxwatch-plugin-scripted")); err != nil {
-		t.Fatal(err)
-	}
+	in := agenttest.New(t)
+	in.AddPlugin("scripted", "github.com/pbxwatch/pbxwatch/sdk/pluginhost/internal/testplugins/scripted")
 	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
+		p := filepath.Join(in.Dir, name)
 		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -236,49 +223,11 @@ diagnoses:
   - {code: freepbx.trunk_unreachable, severity: critical, message: "Trunk provider-1 does not answer OPTIONS.", remediation: ["Check the provider's status page."]}
 `)
 	healthy := write("healthy.yaml", "status: OK\nsummary: fine\n")
-	cfg := write("pbxwatch.yml", fmt.Sprintf(`agent: {state_dir: %s, plugin_dir: %s}
-checks:
+	in.WriteConfig(fmt.Sprintf(`checks:
   - {name: sip_trunk, plugin: scripted, schedule: "@every 1s", config: {script_file: %s}}
   - {name: healthy, plugin: scripted, schedule: "@every 1s", config: {script_file: %s}}
-`, filepath.Join(dir, "state"), pluginDir, failing, healthy))
-
-	a := &agentProc{addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), done: make(chan struct{}), out: &syncBuffer{}}
-	a.cmd = exec.Command(bin, "run", "--config.file="+cfg, "--web.listen-address="+a.addr, "--shutdown.grace-period=2s", "--schedule.min-interval=1s")
-	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
-	if err := a.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = a.cmd.Wait(); close(a.done) }()
-	t.Cleanup(func() {
-		a.stop()
-		if t.Failed() {
-			t.Logf("agent output:\n%s", a.out.String())
-		}
-	})
-	eventually(t, 20*time.Second, "the agent ready", func() (bool, string) {
-		resp, err := http.Get("http://" + a.addr + "/-/ready")
-		if err != nil {
-			return false, err.Error()
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, resp.Status
-	})
-	return a
-}
-
-func (a *agentProc) stop() {
-	select {
-	case <-a.done:
-		return
-	default:
-	}
-	_ = a.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-a.done:
-	case <-time.After(10 * time.Second):
-		_ = a.cmd.Process.Kill()
-		<-a.done
-	}
+`, failing, healthy))
+	return in.Start(agenttest.Options{Patience: 20 * time.Second})
 }
 
 // Alerting config errors come out of the agent's config loader with the
