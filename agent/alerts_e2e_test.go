@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/internal/testutil"
-
 	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
 )
 
@@ -87,8 +86,7 @@ diagnoses:
     remediation: [Add 203.0.113.7 under API IP Access Restriction., Or use an access key.]
     details: {ip: 203.0.113.7}
 `)
-	cfg := fmt.Sprintf(`agent: {state_dir: %s, plugin_dir: %s}
-alerting:
+	e.WriteConfig(fmt.Sprintf(`alerting:
   alertmanagers: [{url: %q}]
   resend_interval: 1s
   external_labels: {site: pbx1}
@@ -98,10 +96,7 @@ checks:
     schedule: "@every 1s"
     alert: {labels: {team: billing}}
     config: {script_file: %s}
-`, e.StateDir, e.PluginDir, am.url, e.script)
-	if err := os.WriteFile(e.Config, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`, am.url, e.script))
 	d := e.start()
 
 	var got []amAlert

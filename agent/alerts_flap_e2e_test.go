@@ -42,8 +42,7 @@ func TestLogAlertsDoNotFlapInAlertmanager(t *testing.T) {
 	if err := os.WriteFile(logPath, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg := fmt.Sprintf(`agent: {state_dir: %s, plugin_dir: %s}
-alerting:
+	e.WriteConfig(fmt.Sprintf(`alerting:
   alertmanagers: [{url: %q}]
   resend_interval: 1s
   event_quiet_period: 8s
@@ -56,10 +55,7 @@ checks:
       patterns:
         - {name: trunk_down, regex: 'Trunk \S+ unreachable', severity: critical, event: true}
         - {name: reg_failed, regex: 'Registration from \S+ failed', severity: warning}
-`, e.StateDir, e.PluginDir, am.url, logPath)
-	if err := os.WriteFile(e.Config, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`, am.url, logPath))
 	appendLog := func(lines ...string) {
 		f, err := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0)
 		if err != nil {

@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/internal/testutil"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
 )
 
 // `pbxwatch alert test` against two Alertmanagers, one of them down: it
@@ -20,15 +20,14 @@ func TestAlertTestNamesTheAlertmanagerThatIsDown(t *testing.T) {
 	testutil.Slow(t, "real Alertmanager")
 	t.Parallel()
 	am := startAlertmanager(t)
-	down := "http://" + freeAddr(t) // nothing listens there
+	down := "http://" + agenttest.FreeAddr(t) // nothing listens there
 	e := newEnv(t)
 	write := func(urls ...string) {
 		var ams []string
 		for _, u := range urls {
 			ams = append(ams, fmt.Sprintf("{url: %q, timeout: 2s}", u))
 		}
-		cfg := fmt.Sprintf(`agent: {state_dir: %s, plugin_dir: %s}
-alerting:
+		e.WriteConfig(fmt.Sprintf(`alerting:
   alertmanagers: [%s]
   external_labels: {site: pbx1}
 checks:
@@ -36,15 +35,12 @@ checks:
     plugin: scripted
     alert: {labels: {team: billing}, severity: critical}
     config: {script_file: %s}
-`, e.stateDir, e.pluginDir, strings.Join(ams, ", "), e.script)
-		if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
-			t.Fatal(err)
-		}
+`, strings.Join(ams, ", "), e.script))
 	}
 
 	write(am.url, down)
 	start := time.Now()
-	out, errOut, code := e.cli("alert", "test", "--config.file="+e.config, "--check=whmcs_auth", "--resolve-after=2m", "--web.external-url=https://pbx1.example.com/pbxwatch/")
+	out, errOut, code := e.cli("alert", "test", "--config.file="+e.Config, "--check=whmcs_auth", "--resolve-after=2m", "--web.external-url=https://pbx1.example.com/pbxwatch/")
 	if code != 1 {
 		t.Errorf("exit %d with one Alertmanager down, want 1\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
@@ -73,12 +69,12 @@ checks:
 	}
 
 	write(am.url)
-	out, errOut, code = e.cli("alert", "test", "--config.file="+e.config)
+	out, errOut, code = e.cli("alert", "test", "--config.file="+e.Config)
 	if code != 0 || !okLine.MatchString(out) || !strings.Contains(out, "All 1 accepted it") {
 		t.Errorf("exit %d with the only Alertmanager up, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 
-	_, errOut, code = e.cli("alert", "test", "--config.file="+e.config, "--check=nosuch")
+	_, errOut, code = e.cli("alert", "test", "--config.file="+e.Config, "--check=nosuch")
 	if code != 1 || !strings.Contains(errOut, `no check named "nosuch"`) {
 		t.Errorf("unknown check: exit %d, stderr %q", code, errOut)
 	}

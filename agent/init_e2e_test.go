@@ -106,10 +106,10 @@ func (r *fakeRoot) snapshot(t *testing.T) string {
 // the freepbx plugin that reads FreePBX's database for it.
 func runInit(t *testing.T, e *env, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	if _, err := os.Lstat(filepath.Join(e.pluginDir, "pbxwatch-plugin-freepbx")); err != nil {
-		e.link("freepbx", sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/freepbx"))
+	if _, err := os.Lstat(filepath.Join(e.PluginDir, "pbxwatch-plugin-freepbx")); err != nil {
+		e.LinkPlugin("freepbx", sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/freepbx"))
 	}
-	return e.cli(append([]string{"init", "--plugin.dir=" + e.pluginDir}, args...)...)
+	return e.cli(append([]string{"init", "--plugin.dir=" + e.PluginDir}, args...)...)
 }
 
 // validateProposal writes proposal (plugin_dir pointed at the test's

@@ -38,6 +38,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/pbxwatch/pbxwatch/internal/testutil"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
 	"github.com/pbxwatch/pbxwatch/plugins/whmcs/whmcssim"
 	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
@@ -59,7 +60,7 @@ func smtpServer(t *testing.T) (addr, maildir string) {
 		testutil.Unavailable(t, debianPython+" cannot import aiosmtpd: install the Debian package python3-aiosmtpd (sudo apt-get install python3-aiosmtpd)")
 	}
 	maildir = filepath.Join(t.TempDir(), "Maildir")
-	addr = freeAddr(t)
+	addr = agenttest.FreeAddr(t)
 	cmd := exec.Command(debianPython, "-m", "aiosmtpd", "-n", "-l", addr, "-c", "aiosmtpd.handlers.Mailbox", maildir)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -160,7 +161,7 @@ func startShippedAlertmanager(t *testing.T, configFile string) string {
 	if out, err := exec.Command(testutil.Tool(t, "amtool"), "check-config", configFile).CombinedOutput(); err != nil {
 		t.Fatalf("amtool check-config of the rewritten shipped config: %v\n%s", err, out)
 	}
-	addr := freeAddr(t)
+	addr := agenttest.FreeAddr(t)
 	cmd := exec.Command(am, "--config.file="+configFile, "--storage.path="+t.TempDir(),
 		"--web.listen-address="+addr, "--cluster.listen-address=", "--log.level=debug")
 	var out safeBuffer
@@ -308,15 +309,14 @@ func TestNotificationMailEndToEnd(t *testing.T) {
 	amURL := startShippedAlertmanager(t, shippedAlertmanagerConfig(t, smarthost, hookSrv.URL))
 
 	e := newEnv(t)
-	e.link("whmcs", sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/whmcs"))
+	e.LinkPlugin("whmcs", sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/whmcs"))
 	creds := t.TempDir()
 	for name, value := range map[string]string{"id": whmcssim.DefaultIdentifier, "secret": mailSecret} {
 		if err := os.WriteFile(filepath.Join(creds, name), []byte(value+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cfg := fmt.Sprintf(`agent: {state_dir: %s, plugin_dir: %s}
-alerting:
+	e.WriteConfig(fmt.Sprintf(`alerting:
   alertmanagers: [{url: %q}]
   external_labels: {instance: pbx1.example.com}
 checks:
@@ -328,12 +328,9 @@ checks:
       url: %s/whmcs/
       identifier_file: %s
       secret_file: %s
-`, e.stateDir, e.pluginDir, amURL, simSrv.URL, filepath.Join(creds, "id"), filepath.Join(creds, "secret"))
-	if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`, amURL, simSrv.URL, filepath.Join(creds, "id"), filepath.Join(creds, "secret")))
 	d := e.start("--web.external-url=https://pbx1.example.com:9851/")
-	d.waitFor("whmcs_auth OK", func() bool { return d.metric(`pbxwatch_check_status{check="whmcs_auth",plugin="whmcs"}`) == 0 })
+	d.WaitFor("whmcs_auth OK", func() bool { return d.Metric(`pbxwatch_check_status{check="whmcs_auth",plugin="whmcs"}`) == 0 })
 
 	// The cause appears; the mail follows.
 	broken.Store(true)

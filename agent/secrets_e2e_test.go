@@ -100,8 +100,7 @@ func TestNoSecretInAnyOutputInAnyEncoding(t *testing.T) {
 	e.setScript(script.String())
 
 	writeCfg := func(reject, amURL string) {
-		cfg := fmt.Sprintf(`agent: {state_dir: %s, plugin_dir: %s}
-alerting:
+		e.WriteConfig(fmt.Sprintf(`alerting:
   alertmanagers: [{url: %q}]
   resend_interval: 1s
 checks:
@@ -113,10 +112,7 @@ checks:
     plugin: scripted
     schedule: "@every 1h"
     config: {script_file: %s, token: "${PBXW_OTHER_SECRET}"}
-`, e.StateDir, e.PluginDir, amURL, e.script, reject, filepath.Join(e.Dir, "none"))
-		if err := os.WriteFile(e.Config, []byte(cfg), 0o644); err != nil {
-			t.Fatal(err)
-		}
+`, amURL, e.script, reject, filepath.Join(e.Dir, "none")))
 	}
 	writeCfg("", am.URL)
 	d := e.start("--web.enable-lifecycle")

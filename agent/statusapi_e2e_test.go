@@ -16,9 +16,8 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/pbxwatch/pbxwatch/plugins/whmcs/whmcssim"
-
 	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
+	"github.com/pbxwatch/pbxwatch/plugins/whmcs/whmcssim"
 )
 
 const failingScript = `status: CRITICAL
@@ -35,11 +34,7 @@ func TestStatusAPIHasTheCheckShapePlusHistory(t *testing.T) {
 	am := startAlertmanager(t)
 	e := newEnv(t)
 	e.setScript(failingScript)
-	cfg := fmt.Sprintf("agent: {state_dir: %s, plugin_dir: %s}\nalerting:\n  alertmanagers: [{url: %q}]\n  resend_interval: 1s\nchecks:\n%s",
-		e.StateDir, e.PluginDir, am.url, e.scriptedCheck("trunk", "@every 1s", "5s"))
-	if err := os.WriteFile(e.Config, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	e.WriteConfig(fmt.Sprintf("alerting:\n  alertmanagers: [{url: %q}]\n  resend_interval: 1s\nchecks:\n%s", am.url, e.scriptedCheck("trunk", "@every 1s", "5s")))
 	d := e.start("--web.external-url=https://pbx.example.test:9851/")
 	d.WaitFor("two runs", func() bool { return d.Metric(`pbxwatch_check_runs_total{check="trunk",result="critical"}`) >= 2 })
 

@@ -203,7 +203,6 @@ func startShippedAlertmanager(t *testing.T, name, config, clusterAddr string, pe
 func TestOneWHMCSCauseOnTwentyHostsIsOneNotification(t *testing.T) {
 	testutil.Slow(t, "twenty agents and two real Alertmanagers")
 	testutil.Tool(t, "prometheus-alertmanager")
-	agentBin := sdktest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
 	whmcsBin := sdktest.Build(t, "github.com/pbxwatch/pbxwatch/plugins/whmcs")
 
 	gate := &whmcsGate{sim: whmcssim.New(whmcssim.Options{}), refused: map[string]bool{}}
@@ -239,19 +238,9 @@ func TestOneWHMCSCauseOnTwentyHostsIsOneNotification(t *testing.T) {
 	for i := 1; i <= fleetSize; i++ {
 		name := fmt.Sprintf("pbx%02d", i)
 		names = append(names, name)
-		dir := t.TempDir()
-		plugins := filepath.Join(dir, "plugins")
-		if err := os.MkdirAll(plugins, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink(whmcsBin, filepath.Join(plugins, "pbxwatch-plugin-whmcs")); err != nil {
-			t.Fatal(err)
-		}
-		file := filepath.Join(dir, "pbxwatch.yml")
-		if err := os.WriteFile(file, []byte(fmt.Sprintf(`agent:
-  state_dir: %s
-  plugin_dir: %s
-  external_labels: {instance: %s, customer: acme}
+		in := agenttest.New(t)
+		in.LinkPlugin("whmcs", whmcsBin)
+		in.WriteConfig(fmt.Sprintf(`  external_labels: {instance: %s, customer: acme}
 alerting:
   alertmanagers: [{url: %q}, {url: %q}]
   resend_interval: 5s
@@ -261,18 +250,11 @@ checks:
     schedule: "@every 2s"
     timeout: 10s
     config: {url: %q, identifier_file: %s, secret_file: %s}
-`, filepath.Join(dir, "state"), plugins, name, am1.url, am2.url, whmcs.URL+"/"+name+"/", ident, secret)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		agents = append(agents, agenttest.Run(t, agentBin, file))
+`, name, am1.url, am2.url, whmcs.URL+"/"+name+"/", ident, secret))
+		agents = append(agents, in.Start(agenttest.Options{}))
 	}
 	for _, a := range agents {
-		a.WaitFor(func() string {
-			if !strings.Contains(a.Get("/metrics"), `pbxwatch_check_status{check="whmcs_auth",plugin="whmcs"} 0`) {
-				return "whmcs_auth OK"
-			}
-			return ""
-		})
+		a.WaitForText("/metrics", `pbxwatch_check_status{check="whmcs_auth",plugin="whmcs"} 0`)
 	}
 
 	// WHMCS starts refusing every host (its API allow-list lost them).
