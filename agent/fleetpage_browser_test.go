@@ -27,68 +27,56 @@ const (
 	fleetTrunkDown = "status: CRITICAL\nsummary: trunk down\ndiagnoses:\n  - {code: freepbx.trunk_unreachable, severity: critical, message: The trunk does not answer.}\n"
 )
 
-// fleetHost starts a real agent with two scripted checks.
-func fleetHost(t *testing.T, e *env, name string, scripts map[string]string) *agenttest.Daemon {
+// fleetHost starts a real agent with two scripted checks, an installation
+// of its own.
+func fleetHost(t *testing.T, scripts map[string]string) *agenttest.Daemon {
 	t.Helper()
-	dir := filepath.Join(e.dir, name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cfg := fmt.Sprintf("agent: {state_dir: %s, plugin_dir: %s}\nchecks:\n", filepath.Join(dir, "state"), e.pluginDir)
+	in := agenttest.New(t)
+	in.AddPlugin("scripted", scriptedPkg)
+	checks := "checks:\n"
 	for _, check := range []string{"whmcs_auth", "backup"} {
-		script := filepath.Join(dir, check+".yaml")
+		script := filepath.Join(in.Dir, check+".yaml")
 		if err := os.WriteFile(script, []byte(scripts[check]), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cfg += fmt.Sprintf("  - {name: %s, plugin: scripted, schedule: \"@every 1s\", config: {script_file: %s}}\n", check, script)
+		checks += fmt.Sprintf("  - {name: %s, plugin: scripted, schedule: \"@every 1s\", config: {script_file: %s}}\n", check, script)
 	}
-	file := filepath.Join(dir, "pbxwatch.yml")
-	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return agenttest.Run(t, e.agent, file)
+	in.WriteConfig(checks)
+	return in.Start(agenttest.Options{})
 }
 
 func TestFleetPageInABrowser(t *testing.T) {
 	ctx := browser(t)
 	e := newEnv(t)
 	hosts := map[string]*agenttest.Daemon{
-		"pbx-a": fleetHost(t, e, "pbx-a", map[string]string{"whmcs_auth": fleetInvalidIP, "backup": fleetOK}),
-		"pbx-b": fleetHost(t, e, "pbx-b", map[string]string{"whmcs_auth": fleetInvalidIP, "backup": fleetStale}),
-		"pbx-c": fleetHost(t, e, "pbx-c", map[string]string{"whmcs_auth": fleetOK, "backup": fleetOK}),
-		"pbx-d": fleetHost(t, e, "pbx-d", map[string]string{"whmcs_auth": fleetTrunkDown, "backup": fleetOK}),
+		"pbx-a": fleetHost(t, map[string]string{"whmcs_auth": fleetInvalidIP, "backup": fleetOK}),
+		"pbx-b": fleetHost(t, map[string]string{"whmcs_auth": fleetInvalidIP, "backup": fleetStale}),
+		"pbx-c": fleetHost(t, map[string]string{"whmcs_auth": fleetOK, "backup": fleetOK}),
+		"pbx-d": fleetHost(t, map[string]string{"whmcs_auth": fleetTrunkDown, "backup": fleetOK}),
 	}
 	scrape := "global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: pbxwatch\n    static_configs:\n"
 	for name, h := range hosts {
-		h.WaitFor(func() string {
-			if !strings.Contains(h.Get("/metrics"), `pbxwatch_check_status{check="backup"`) {
-				return name + "'s first runs"
-			}
-			return ""
-		})
+		h.WaitForText("/metrics", `pbxwatch_check_status{check="backup"`)
 		scrape += fmt.Sprintf("      - {targets: [%q], labels: {instance: %s, customer: acme}}\n", h.Addr(), name)
 	}
 	prom := promtest.Prometheus(t, scrape)
 
 	// The viewer: an agent whose fleet: block points at that Prometheus.
-	if err := os.WriteFile(e.config, []byte(fmt.Sprintf(`agent: {state_dir: %s, plugin_dir: %s}
-fleet:
+	e.WriteConfig(fmt.Sprintf(`fleet:
   prometheus_url: %s
   silent_after: 3s
 checks:
   - {name: local, plugin: scripted, schedule: "@every 1h", config: {script_file: %s}}
-`, e.stateDir, e.pluginDir, prom.URL, e.script)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`, prom.URL, e.script))
 	d := e.start()
-	d.waitFor("four hosts in Prometheus, pbx-b's warning among them", func() bool {
-		body, code := d.get("/api/v1/fleet")
+	d.WaitFor("four hosts in Prometheus, pbx-b's warning among them", func() bool {
+		body, code := d.Fetch("/api/v1/fleet")
 		return code == 200 && strings.Count(body, `"instance"`) == 4 && strings.Contains(body, `"backup.stale"`)
 	})
 	// pbx-d goes silent.
 	hosts["pbx-d"].Stop()
-	d.waitFor("pbx-d silent", func() bool {
-		body, _ := d.get("/api/v1/fleet")
+	d.WaitFor("pbx-d silent", func() bool {
+		body, _ := d.Fetch("/api/v1/fleet")
 		var v struct {
 			Hosts []struct {
 				Instance string `json:"instance"`
@@ -104,7 +92,7 @@ checks:
 		return false
 	})
 
-	base := "http://" + d.addr + "/"
+	base := "http://" + d.Addr() + "/"
 	var order, causes, resources []string
 	var summary, bodyText string
 	var charts int
