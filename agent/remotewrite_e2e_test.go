@@ -20,8 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pbxwatch/pbxwatch/internal/testutil"
 	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
-	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // engine is a receiver process on a fixed address and data directory, so
@@ -37,15 +37,13 @@ type engine struct {
 	done    chan struct{}
 }
 
-func requireEngine(t *testing.T, bin, pkg string) {
+// requireEngine applies the test rules to a test that runs the engine bin:
+// a real server, so -short skips it, and a missing binary fails the test
+// naming its Debian package.
+func requireEngine(t *testing.T, bin string) {
 	t.Helper()
-	if _, err := os.Stat(bin); err == nil {
-		return
-	}
-	if os.Getenv("PBXWATCH_SKIP_INTEGRATION") != "" {
-		t.Skipf("%s missing (Debian package %s) and PBXWATCH_SKIP_INTEGRATION set", bin, pkg)
-	}
-	t.Fatalf("%s not found: install the Debian package %s (.ci/run does), or set PBXWATCH_SKIP_INTEGRATION=1", bin, pkg)
+	testutil.Slow(t, "real "+filepath.Base(bin))
+	testutil.Tool(t, filepath.Base(bin))
 }
 
 func (e *engine) start() {
@@ -97,7 +95,7 @@ func (e *engine) stop() {
 }
 
 func startPrometheus(t *testing.T, rulesYAML string) *engine {
-	requireEngine(t, "/usr/bin/prometheus", "prometheus")
+	requireEngine(t, "/usr/bin/prometheus")
 	dir := t.TempDir()
 	cfg := "global: { evaluation_interval: 2s }\n"
 	if rulesYAML != "" {
@@ -192,34 +190,25 @@ func (e *engine) get(path string, into any) {
 	}
 }
 
-// fleetAgent is one agent of the fleet: its own config and state dir.
+// fleetAgent is one agent of the fleet: an installation of its own.
 type fleetAgent struct {
 	instance string
-	config   string
+	in       *agenttest.Install
 	d        *agenttest.Daemon
 }
 
-func writeFleetAgent(t *testing.T, dir, instance, writeURL, queue string) *fleetAgent {
+func writeFleetAgent(t *testing.T, instance, writeURL, queue string) *fleetAgent {
 	t.Helper()
-	adir := filepath.Join(dir, instance)
-	if err := os.MkdirAll(adir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cfg := fmt.Sprintf(`agent:
-  state_dir: %s
-  external_labels: { instance: %s, site: lab }
+	in := agenttest.New(t)
+	in.WriteConfig(fmt.Sprintf(`  external_labels: { instance: %s, site: lab }
 remote_write:
   - url: %s
     interval: 1s
     remote_timeout: 5s
     queue: %s
 checks: []
-`, filepath.Join(adir, "state"), instance, writeURL, queue)
-	file := filepath.Join(adir, "pbxwatch.yml")
-	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return &fleetAgent{instance: instance, config: file}
+`, instance, writeURL, queue))
+	return &fleetAgent{instance: instance, in: in}
 }
 
 // remoteWriteState reads the agent's /api/v1/remote_write.
@@ -269,8 +258,6 @@ func TestFleetPushesThroughAnOutageIntoPrometheus(t *testing.T) {
 		t.Fatal("the shipped rules no longer hold PbxwatchHostSilent's `< time() - 300`")
 	}
 	prom := startPrometheus(t, silentRules)
-	bin := sdktest.Build(t, agentPkg)
-	dir := t.TempDir()
 	writeURL := prom.baseURL + "/api/v1/write"
 
 	const n = 20
@@ -287,8 +274,8 @@ func TestFleetPushesThroughAnOutageIntoPrometheus(t *testing.T) {
 		if name == bounded {
 			queue = "{ max_age: 30s }"
 		}
-		a := writeFleetAgent(t, dir, name, writeURL, queue)
-		a.d = agenttest.Run(t, bin, a.config)
+		a := writeFleetAgent(t, name, writeURL, queue)
+		a.d = a.in.Start(agenttest.Options{})
 		agents[name] = a
 		names = append(names, name)
 	}
@@ -318,13 +305,7 @@ func TestFleetPushesThroughAnOutageIntoPrometheus(t *testing.T) {
 	time.Sleep(40 * time.Second)
 	agents[killed].d.Kill()
 	killedAt := time.Now()
-	agents[killed].d = agenttest.Run(t, bin, agents[killed].config)
-	agents[killed].d.WaitFor(func() string {
-		if agents[killed].d.Get("/-/ready") == "" {
-			return "ready"
-		}
-		return ""
-	})
+	agents[killed].d = agents[killed].in.Start(agenttest.Options{})
 	restartedAt := time.Now()
 
 	time.Sleep(time.Until(outageStart.Add(2 * time.Minute)))
@@ -513,7 +494,7 @@ func TestPushIntoVictoriaMetrics(t *testing.T) {
 		t.Skip("starts victoria-metrics: not in -short")
 	}
 	t.Parallel()
-	requireEngine(t, "/usr/bin/victoria-metrics", "victoria-metrics")
+	requireEngine(t, "/usr/bin/victoria-metrics")
 	dir := t.TempDir()
 	addr := agenttest.FreeAddr(t)
 	vm := &engine{t: t, bin: "/usr/bin/victoria-metrics", baseURL: "http://" + addr, ready: "/health", args: []string{
@@ -527,11 +508,10 @@ func TestPushIntoVictoriaMetrics(t *testing.T) {
 			t.Logf("victoria-metrics:\n%s", vm.logs)
 		}
 	})
-	bin := sdktest.Build(t, agentPkg)
 	var agents []*fleetAgent
 	for i := 1; i <= 3; i++ {
-		a := writeFleetAgent(t, dir, fmt.Sprintf("vm-%02d", i), vm.baseURL+"/api/v1/write", "{ max_age: 10m }")
-		a.d = agenttest.Run(t, bin, a.config)
+		a := writeFleetAgent(t, fmt.Sprintf("vm-%02d", i), vm.baseURL+"/api/v1/write", "{ max_age: 10m }")
+		a.d = a.in.Start(agenttest.Options{})
 		agents = append(agents, a)
 	}
 	waitFleet(t, 60*time.Second, "every agent's series in VictoriaMetrics", func() string {
