@@ -62,31 +62,31 @@ checks:
     plugin: scripted
     schedule: "@every 5s"
     config: {script_file: %s, token: "${PBXW_FORMS_SECRET} ${PBXW_FORMS_SHORT}"%s}
-`, e.stateDir, e.pluginDir, am.URL, e.script, extra)
-		if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
+`, e.StateDir, e.PluginDir, am.URL, e.script, extra)
+		if err := os.WriteFile(e.Config, []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	writeCfg("")
 	d := e.start()
 	last := fmt.Sprintf("test.form_%d", len(forms)-1)
-	d.waitFor("an alert POST", func() bool { return strings.Contains(sink.all(), last) })
-	checks, _ := d.get("/checks")
-	page, _ := d.get("/")
+	d.WaitFor("an alert POST", func() bool { return strings.Contains(sink.all(), last) })
+	checks, _ := d.Fetch("/checks")
+	page, _ := d.Fetch("/")
 	if !strings.Contains(checks, last) || !strings.Contains(page, "forms") {
 		t.Fatalf("/checks or the status page lacks the result:\n%s", checks)
 	}
-	stateFile, err := os.ReadFile(filepath.Join(e.stateDir, "alerting", "alerts.json"))
+	stateFile, err := os.ReadFile(filepath.Join(e.StateDir, "alerting", "alerts.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	jsonOut, jsonErr, _ := e.cli("check", "--config.file="+e.config, "--output=json", "forms")
-	textOut, textErr, _ := e.cli("check", "--config.file="+e.config, "forms")
+	jsonOut, jsonErr, _ := e.cli("check", "--config.file="+e.Config, "--output=json", "forms")
+	textOut, textErr, _ := e.cli("check", "--config.file="+e.Config, "forms")
 	// The plugin rejects its url quoting a piece of the secret as Go's URL
 	// parser does: `invalid port ":<piece>" after host`.
 	piece := string([]rune(hostileSecret)[5:14])
 	writeCfg(fmt.Sprintf(`, reject: %s`, js(`url: parse error: invalid port ":`+piece+`" after host`)))
-	_, validateErr, code := e.cli("validate", "--config.file="+e.config)
+	_, validateErr, code := e.cli("validate", "--config.file="+e.Config)
 	if code != 1 || !strings.Contains(validateErr, "invalid port") {
 		t.Fatalf("validate: %d %s", code, validateErr)
 	}

@@ -20,7 +20,6 @@ import (
 // lists the same programs (TestCheckTestDepsListsEveryTool).
 var Tools = map[string]string{
 	"prometheus":              "prometheus",
-	"victoria-metrics":        "victoria-metrics",
 	"promtool":                "prometheus",
 	"victoria-metrics":        "victoria-metrics",
 	"prometheus-alertmanager": "prometheus-alertmanager",
