@@ -98,7 +98,7 @@ func TestFaultDuplicatedCheckNameHidesNoError(t *testing.T) {
     timeout: -1s
     config: {script_file: %s}
 `, e.script, e.script))
-	_, stderr, code := e.cli("validate", "--config.file="+e.config)
+	_, stderr, code := e.cli("validate", "--config.file="+e.Config)
 	if code != 1 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

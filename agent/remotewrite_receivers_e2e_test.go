@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
-	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // TestBadReceiversAreDiagnosedOnTheStatusPage: one real agent pushing to six
@@ -74,7 +73,8 @@ func TestBadReceiversAreDiagnosedOnTheStatusPage(t *testing.T) {
 		"wrong-password": {"rejected", "refused the credentials (401 Unauthorized)"},
 		"expired-cert":   {"retrying", "TLS certificate has expired", "renew it"},
 	}
-	dir := t.TempDir()
+	in := agenttest.New(t)
+	dir := in.Dir
 	urls := map[string]string{}
 	for name, h := range receivers {
 		srv := httptest.NewServer(h)
@@ -96,7 +96,7 @@ func TestBadReceiversAreDiagnosedOnTheStatusPage(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "credentials", "rw.pass"), password+"\n")
 
 	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "agent:\n  state_dir: %s\n  external_labels: { instance: pbx7 }\nremote_write:\n", filepath.Join(dir, "state"))
+	cfg.WriteString("  external_labels: { instance: pbx7 }\nremote_write:\n")
 	for name, u := range urls {
 		fmt.Fprintf(&cfg, "  - url: %s\n    interval: 1s\n    remote_timeout: 2s\n    queue: { max_bytes: 64KiB }\n", u)
 		switch name {
@@ -107,20 +107,27 @@ func TestBadReceiversAreDiagnosedOnTheStatusPage(t *testing.T) {
 		}
 	}
 	cfg.WriteString("checks: []\n")
-	writeFile(t, filepath.Join(dir, "pbxwatch.yml"), cfg.String())
+	in.WriteConfig(cfg.String())
 
-	d := agenttest.Run(t, sdktest.Build(t, agentPkg), filepath.Join(dir, "pbxwatch.yml"))
-	d.WaitFor(func() string {
+	d := in.Start(agenttest.Options{})
+	var missing string
+	t.Cleanup(func() {
+		if t.Failed() && missing != "" {
+			t.Logf("still missing: %s", missing)
+		}
+	})
+	d.WaitFor("every receiver's diagnosis on the status page", func() bool {
+		missing = ""
 		page := html.UnescapeString(d.Get("/"))
 		for name, words := range want {
 			line := receiverLine(page, urls[name])
 			for _, w := range words {
-				if !strings.Contains(line, strings.ReplaceAll(w, `\"`, `"`)) {
-					return fmt.Sprintf("%s: %q on the status page (line %q)", name, w, line)
+				if missing == "" && !strings.Contains(line, strings.ReplaceAll(w, `\"`, `"`)) {
+					missing = fmt.Sprintf("%s: %q on the status page (line %q)", name, w, line)
 				}
 			}
 		}
-		return ""
+		return missing == ""
 	})
 	// Push on a while: queues fill up to their bound and no further.
 	time.Sleep(8 * time.Second)
