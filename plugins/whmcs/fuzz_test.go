@@ -1,100 +1,61 @@
 package main
 
 import (
-	"encoding/base64"
-	"fmt"
+	"context"
 	"net/http"
-	"net/url"
+	"net/http/httptest"
 	"strings"
 	"testing"
-	"unicode/utf8"
+	"time"
 
+	"github.com/pbxwatch/pbxwatch/plugins/whmcs/whmcssim"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
-// fuzzSecret and fuzzKey are full of the characters encodings change.
-const (
-	fuzzSecret = `Fz$ecr3t&/+"<'>%20 ü€`
-	fuzzKey    = `k3y!(@#$%.)*[]-_`
-	fuzzID     = "FuzzIdentifier0123456789"
-)
-
-// FuzzClassify feeds the classifier arbitrary answers: it must not panic,
-// must never count an action as allowed on an error status, and no text it
-// produces may carry the credentials in any encoding.
-func FuzzClassify(f *testing.F) {
-	seeds := []struct {
-		status int
-		ctype  string
-		body   string
-	}{
-		{200, "application/json", `{"result":"success","whmcs":{"version":"8.13.1"}}`},
-		{403, "application/json", `{"result":"success"}`},
-		{200, "application/json", `{"result":"error","message":"Client Not Found"}`},
-		{404, "application/json", `{"result":"error","message":"Client Not Found"}`},
-		{200, "application/json", `{"result":"error","message":"Command Not Found"}`},
-		{403, "application/json", `{"result":"error","message":"Invalid IP 203.0.113.7"}`},
-		{403, "application/json", `{"result":"error","message":"Invalid Permissions: API action \u0022getclients\u0022 is not allowed"}`},
-		{200, "text/plain", "Access denied by Imunify360 bot-protection. IPs used for automation should be whitelisted"},
-		{403, "text/html", "<html><title>Access denied | x used Cloudflare to restrict access</title></html>"},
-		{500, "text/html", "<pre>identifier=" + fuzzID + "&secret=" + url.QueryEscape(fuzzSecret) + "&accesskey=" + url.QueryEscape(fuzzKey) + "</pre>"},
-		{200, "application/json", `{"result":"error","message":"Invalid IP ` + strings.ReplaceAll(fuzzSecret, `"`, `\"`) + `"}`},
-		{400, "text/html", base64.StdEncoding.EncodeToString([]byte(fuzzSecret))},
-		{302, "text/html", ""},
-		{200, "application/octet-stream", "\xff\xfe\x00"},
-	}
-	for _, s := range seeds {
-		f.Add(s.status, s.ctype, "Apache", []byte(s.body))
-	}
-	cfgText := fmt.Sprintf("url: https://billing.example.com/\nidentifier: %s\nsecret: '%s'\naccess_key: '%s'\n", fuzzID, strings.ReplaceAll(fuzzSecret, "'", "''"), fuzzKey)
-	c, err := configure(f, cfgText)
-	if err != nil {
-		f.Fatalf("configure: %v", err)
-	}
-	f.Fuzz(func(t *testing.T, status int, ctype, server string, body []byte) {
-		if status < 100 || status > 999 {
-			status = 100 + (status%900+900)%900
-		}
-		r := &run{cfg: c.cfg, name: "fuzz", res: &sdk.Result{}, missing: map[string]string{}}
-		rep := &reply{action: "GetClients", url: c.cfg.endpoint.String(), status: status,
-			header: http.Header{"Content-Type": {ctype}, "Server": {server}, "Location": {"/x"}}, body: body}
-		v := r.classify(rep)
-		if (status < 200 || status >= 300) && v.kind == kindAllowed {
-			t.Fatalf("HTTP %d counted as allowed: %q", status, body)
-		}
-		if v.kind != kindAllowed && v.kind != kindDenied && v.kind != kindNoAction && v.diag == nil {
-			t.Fatalf("kind %d without a diagnosis", v.kind)
-		}
-		if v.diag != nil {
-			r.res.Diagnose(*v.diag)
-		}
-		res := scrubResult(r.res, r.secrets())
-		assertNoCredential(t, res)
+// FuzzConfig: any `config:` block gives a checker or errors, never a panic.
+func FuzzConfig(f *testing.F) {
+	f.Add("url: https://billing.example.com/\nidentifier: x\nsecret: y\n")
+	f.Add("url: 'http://u:p@h:bad/'\nidentifier_file: /nonexistent\n")
+	f.Add("required_actions: [GetClients, 1, {a: b}]\noidc: yes\ntimeout: -1s\n")
+	f.Fuzz(func(t *testing.T, block string) {
+		_, _ = configure(t, block)
 	})
 }
 
-// assertNoCredential fails when a credential appears in res plainly or
-// URL-, JSON- or base64-encoded, and when a detail is not valid UTF-8.
-func assertNoCredential(t *testing.T, res *sdk.Result) {
-	t.Helper()
-	var texts []string
-	texts = append(texts, res.Summary)
-	for _, d := range res.Diagnoses {
-		texts = append(texts, d.Message)
-		texts = append(texts, d.Remediation...)
-		for _, v := range d.Details {
-			if !utf8.ValidString(v) {
-				t.Fatalf("detail is not valid UTF-8: %q", v)
-			}
-			texts = append(texts, v)
+// FuzzServerBody: whatever a server answers (status, type, body), the run
+// ends with a result or an error within its deadline, never a panic; a
+// failing result names its diagnosis.
+func FuzzServerBody(f *testing.F) {
+	f.Add(200, "application/json", []byte(`{"result":"success","whmcs":{"version":"8.10.1"}}`))
+	f.Add(403, "application/json", []byte(`{"result":"error","message":"Invalid IP 203.0.113.7"}`))
+	f.Add(403, "text/html", []byte("<html><title>Attention Required! | Cloudflare</title>Error 1020</html>"))
+	f.Add(500, "text/html; charset=iso-8859-1", []byte("Erreur \xe9"))
+	f.Add(301, "text/plain", []byte(""))
+	f.Fuzz(func(t *testing.T, status int, ctype string, body []byte) {
+		if status < 100 || status > 599 || strings.ContainsAny(ctype, "\r\n\x00") {
+			return
 		}
-	}
-	all := strings.Join(texts, "\n")
-	for _, s := range []string{fuzzSecret, fuzzKey, fuzzID} {
-		for _, form := range []string{s, url.QueryEscape(s), url.PathEscape(s), base64.StdEncoding.EncodeToString([]byte(s)), strings.ReplaceAll(s, `"`, `\"`)} {
-			if strings.Contains(all, form) {
-				t.Fatalf("result carries a credential as %q:\n%s", form, all)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", ctype)
+			if status >= 300 && status < 400 {
+				w.Header().Set("Location", string(body))
 			}
+			w.WriteHeader(status)
+			_, _ = w.Write(body)
+		}))
+		defer srv.Close()
+		c, err := configure(t, "url: "+srv.URL+"/\nidentifier: "+whmcssim.DefaultIdentifier+"\nsecret: "+whmcssim.DefaultSecret+"\n")
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		res, err := c.Check(ctx)
+		if err != nil {
+			return
+		}
+		if res.Status != sdk.StatusOK && len(res.Diagnoses) == 0 {
+			t.Fatalf("%s without a diagnosis: %q", res.Status, res.Summary)
+		}
+	})
 }
