@@ -181,3 +181,15 @@ func Field(s string, n int, secrets ...string) string {
 // escape quotes and backslashes inside them, and the quote would no longer
 // be what the server said.
 func Quote(s string) string { return `"` + s + `"` }
+
+// NotHTTP reports an error of Go's HTTP client meaning the server answered,
+// but not in HTTP/1.x: no status line (an HTTP/0.9 answer, another
+// protocol on the port) or a malformed status line or header. It is not a
+// failure to connect.
+func NotHTTP(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "malformed HTTP") || strings.Contains(msg, "malformed MIME header")
+}

@@ -116,6 +116,10 @@ func classifyTransport(ctx context.Context, endpoint string, ex *exchange) sdk.D
 	case errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalidCert), errors.As(err, &verifyErr),
 		errors.As(err, &recErr), errors.As(err, &alert), strings.Contains(err.Error(), "HTTPS client"), strings.Contains(err.Error(), "tls:"):
 		return diagTLS(ex, d)
+	case ex.status != 0:
+		return diagBrokenAnswer(endpoint, ex, d)
+	case frontlayer.NotHTTP(err):
+		return diagNotHTTP(ex, d)
 	default:
 		return diagUnreachable(ex, d)
 	}

@@ -222,6 +222,23 @@ func diagUnreachable(ex *exchange, d map[string]string) sdk.Diagnosis {
 		stepBanned)
 }
 
+// diagNotHTTP: the port answered, but not in HTTP/1.x (HTTP/0.9, another
+// protocol, a malformed header): not a failure to connect.
+func diagNotHTTP(ex *exchange, d map[string]string) sdk.Diagnosis {
+	return critical(codeUnreachable, fmt.Sprintf("%s accepted the connection but did not answer in HTTP/1.x: %v.", ex.url, ex.err), d,
+		stepCheckSchemeHostPort,
+		"Something other than the FreePBX web server answers on that port, or a proxy mangles the answer: `curl -v` the URL to see what comes back.")
+}
+
+// diagBrokenAnswer: the server answered (a status) and the connection broke
+// in the middle of the body.
+func diagBrokenAnswer(endpoint string, ex *exchange, d map[string]string) sdk.Diagnosis {
+	d["body_error"] = ex.err.Error()
+	return critical(codeUnreachable, fmt.Sprintf("The %s request to %s got HTTP %d, then the connection broke in the middle of the body (%v): the answer is incomplete.", endpoint, ex.url, ex.status, ex.err), d,
+		"Look at the FreePBX web server's error log (Apache, PHP-FPM) for a crashed worker at that time, and for a firewall, IPS or proxy that resets connections from this address.",
+		stepBanned)
+}
+
 func diagTimeout(endpoint string, ex *exchange, d map[string]string) sdk.Diagnosis {
 	return critical(codeTimeout, fmt.Sprintf("The %s request to %s did not finish within the check's timeout.", endpoint, ex.url), d,
 		"Look at the FreePBX host's load and the Apache/PHP-FPM error logs: the API answers in well under a second normally.",

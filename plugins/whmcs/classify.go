@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"maps"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -132,6 +133,26 @@ func (e envelope) version() string {
 // only then do the status code and the page's shape speak, and what none
 // of them explains is reported as unrecognised, with the evidence.
 func (run *run) classify(r *reply) verdict {
+	v := run.judge(r)
+	if r.status != 0 && r.err != nil && !isTimeout(r.err) && v.diag != nil {
+		// The answer began (a status, some of the body) and then the
+		// connection broke: whatever the start of it says, the evidence
+		// is cut, and the reset is part of the finding.
+		d := *v.diag
+		d.Details = maps.Clone(d.Details)
+		if d.Details == nil {
+			d.Details = map[string]string{}
+		}
+		d.Details["body_error"] = rootCause(r.err)
+		d.Details["body_bytes_received"] = strconv.Itoa(len(r.body))
+		d.Message += fmt.Sprintf(" The connection then broke after %d bytes of the body (%s): the answer quoted is incomplete.", len(r.body), rootCause(r.err))
+		v.diag = &d
+	}
+	return v
+}
+
+// judge is classify before the note about a body cut short.
+func (run *run) judge(r *reply) verdict {
 	// No answer, or one whose body never finished arriving in time (a
 	// server trickling bytes): the transport's diagnosis (a timeout), not
 	// a verdict on half a body.

@@ -51,6 +51,9 @@ func (r *run) transportDiagnosis(rep *reply) *sdk.Diagnosis {
 	case errors.As(rep.err, &dnsErr):
 		msg = fmt.Sprintf("Cannot resolve the WHMCS host name %s: %s.", r.cfg.endpoint.Hostname(), dnsErr.Err)
 		steps = append(steps, "Check the host name in url: for typos, and that this host's resolver answers for it (`getent hosts "+r.cfg.endpoint.Hostname()+"`).")
+	case notHTTP(rep.err):
+		msg = fmt.Sprintf("WHMCS at %s accepted the connection but did not answer in HTTP/1.x: %s.", host, rootCause(rep.err))
+		steps = append(steps, fmt.Sprintf("Something other than a web server answers on %s, or a proxy mangles the answer: `curl -v %s` shows what comes back; check the port in url: and any proxy in between.", host, rep.url))
 	case errors.Is(rep.err, syscall.ECONNREFUSED):
 		steps = append(steps, fmt.Sprintf("Nothing listens on %s, or a firewall rejects the connection: check the web server runs (`systemctl status apache2 nginx lsws`) and the port in url:.", host))
 	case errors.Is(rep.err, syscall.ECONNRESET) || strings.Contains(rep.err.Error(), "EOF"):
@@ -60,6 +63,12 @@ func (r *run) transportDiagnosis(rep *reply) *sdk.Diagnosis {
 	}
 	steps = append(steps, "Check outgoing firewall rules on this host and any HTTPS_PROXY/HTTP_PROXY environment the agent runs with.")
 	return &sdk.Diagnosis{Code: "whmcs.unreachable", Severity: sdk.SeverityCritical, Message: msg, Remediation: steps, Details: d}
+}
+
+// notHTTP reports an answer Go's HTTP client could not read as HTTP/1.x:
+// no status line (HTTP/0.9, another protocol) or a malformed header.
+func notHTTP(err error) bool {
+	return frontlayer.NotHTTP(err)
 }
 
 // tlsError explains a failed TLS handshake, or returns nil.
