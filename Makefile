@@ -182,7 +182,7 @@ fault: test-deps
 test-deps:
 	@scripts/check-test-deps.sh
 
-## bench: Go benchmarks (median of 6 runs via benchstat), the side-by-side log tailing scripts, scale and memory across 1,000 reloads
+## bench: Go benchmarks (median of 6 runs via benchstat), the side-by-side log tailing scripts, scale, the demo's memory per process, and memory across 1,000 reloads
 bench:
 	@mkdir -p $(BIN)
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee $(BIN)/bench.txt
@@ -191,6 +191,7 @@ bench:
 	@if [ -x scripts/bench-logtail.sh ]; then scripts/bench-logtail.sh; fi
 	@if [ -x scripts/bench-accesslog.sh ]; then scripts/bench-accesslog.sh; fi
 	@if [ -x scripts/bench-scale.sh ]; then scripts/bench-scale.sh; fi
+	@if [ -x scripts/bench-demo-memory.sh ]; then scripts/bench-demo-memory.sh; fi
 	@if [ -x scripts/bench-reload.sh ]; then scripts/bench-reload.sh; fi
 	@if [ -x scripts/bench-remote-write.sh ]; then BIN=$(BIN) scripts/bench-remote-write.sh; fi
 
