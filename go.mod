@@ -22,6 +22,8 @@ require (
 
 require google.golang.org/grpc v1.85.0 // indirect
 
+require github.com/fsnotify/fsnotify v1.9.0
+
 require (
 	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect

@@ -55,6 +55,7 @@ func runDaemon(o daemonOptions) int {
 		Logger: log, Metrics: m, Grace: o.grace, KillGrace: o.killGrace,
 		OnConfig: onConfig, Secrets: o.secrets,
 		OnResult: func(ch config.Check, res *sdk.Result, at time.Time) { al.Observe(ch.AlertInfo(), res, at) },
+		OnEvents: func(ch config.Check, evs []sdk.Event, at time.Time) { al.ObserveEvents(ch.AlertInfo(), evs, at) },
 	})
 	signals := make(chan os.Signal, 4)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)

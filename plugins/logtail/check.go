@@ -26,6 +26,9 @@ type checker struct {
 	// st is the state, loaded on the first run and kept in memory; the
 	// saved copy only matters after a restart.
 	st *state
+	// between is what following read since the last run: in the totals
+	// and its events sent, still to be reported by the next run.
+	between *run
 }
 
 // plugin is how logtail names its diagnoses of the file.
@@ -50,13 +53,8 @@ func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
 func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.st == nil {
-		st := &state{}
-		if err := c.log.Load(st); err != nil {
-			return c.log.StateCorrupt(err), nil
-		}
-		st.Totals.init()
-		c.st = st
+	if err := c.load(); err != nil {
+		return c.log.StateCorrupt(err), nil
 	}
 	r := newRun(&c.cfg, c.matcher)
 	pr, err := c.log.Poll(ctx, c.st, &c.st.Totals.Counters, r)
@@ -65,9 +63,75 @@ func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 	if res, err := c.log.Save(c.st, pr, err); res != nil || err != nil {
 		return res, err
 	}
+	if c.between != nil {
+		r.absorb(c.between)
+		c.between = nil
+	}
 	res := &sdk.Result{}
 	c.report(res, r, pr)
 	return res, nil
+}
+
+// load reads the saved state on first use.
+func (c *checker) load() error {
+	if c.st != nil {
+		return nil
+	}
+	st := &state{}
+	if err := c.log.Load(st); err != nil {
+		return err
+	}
+	st.Totals.init()
+	c.st = st
+	return nil
+}
+
+// Follow reads the log between runs (`follow: true`, the default): every
+// line the moment it is complete, counted exactly once in the same totals
+// and saved position as the runs, each matched line of an `event: true`
+// pattern sent at once. The next run reports what was read in between.
+func (c *checker) Follow(ctx context.Context, emit func([]sdk.Event)) error {
+	if !c.cfg.Follow {
+		return nil
+	}
+	tailfile.Watch(ctx, c.cfg.Path, func() {
+		if evs := c.followOnce(ctx); len(evs) > 0 {
+			emit(evs)
+		}
+	})
+	return nil
+}
+
+// followTimeout bounds one poll of following, as a run's timeout does.
+const followTimeout = 10 * time.Second
+
+// followOnce reads what was written since the last read and returns the
+// events to send. A state that cannot be read, a refused or unreadable
+// file are left to the next run to report.
+func (c *checker) followOnce(ctx context.Context) []sdk.Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.load() != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, followTimeout)
+	defer cancel()
+	r := newRun(&c.cfg, c.matcher)
+	pr, err := c.log.Poll(ctx, c.st, &c.st.Totals.Counters, r)
+	r.addTo(&c.st.Totals)
+	if res, err := c.log.Save(c.st, pr, err); res != nil || err != nil {
+		if err != nil {
+			sdk.Logger().Warn("following the log", "err", err)
+		}
+	}
+	if c.between == nil {
+		c.between = newRun(&c.cfg, c.matcher)
+	}
+	c.between.absorb(r)
+	for i := range r.events {
+		r.events[i].Labels["file"] = c.cfg.Path
+	}
+	return r.events
 }
 
 // run collects what one check run read.
@@ -144,6 +208,22 @@ func (r *run) match(i int, line []byte) {
 		Name: p.Name, Severity: sdk.Severity(p.Severity), Message: redact(line), Time: r.now,
 		Labels: map[string]string{"pattern": p.Name, "level": lv.String()},
 	})
+}
+
+// absorb adds what o read (already in the totals, its events already
+// sent) to what r reports.
+func (r *run) absorb(o *run) {
+	for lv, n := range o.levels {
+		r.levels[lv] += n
+	}
+	r.oversized += o.oversized
+	for i, m := range o.matches {
+		r.matches[i].count += m.count
+		if r.matches[i].sample == "" {
+			r.matches[i].sample = m.sample
+		}
+	}
+	r.dropped += o.dropped
 }
 
 func (r *run) lineCount() uint64 {

@@ -18,6 +18,9 @@ type config struct {
 	// directory; by default that is refused, so a log path cannot be made
 	// to expose any file the service user can read.
 	FollowSymlinks bool `yaml:"follow_symlinks"`
+	// Follow reads the file between runs and sends matched lines' events
+	// the moment they are written; false reads it at each run only.
+	Follow bool `yaml:"follow"`
 }
 
 // patternConfig is one entry of `patterns:`.
@@ -72,7 +75,7 @@ var patternName = regexp.MustCompile(`^[a-z0-9_]+$`)
 // line. The func-style signature keeps sdk.Config.Decode strict about
 // unknown keys.
 func (c *config) UnmarshalYAML(unmarshal func(any) error) error {
-	*c = config{Path: defaultPath, Format: "freepbx", StartAt: "end", MaxLineBytes: defaultMaxLineBytes}
+	*c = config{Path: defaultPath, Format: "freepbx", StartAt: "end", MaxLineBytes: defaultMaxLineBytes, Follow: true}
 	type plain config
 	if err := unmarshal((*plain)(c)); err != nil {
 		return err

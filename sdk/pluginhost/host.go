@@ -29,6 +29,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"golang.org/x/sys/unix"
 
+	"github.com/pbxwatch/pbxwatch/sdk"
 	"github.com/pbxwatch/pbxwatch/sdk/pluginwire"
 	pluginv1 "github.com/pbxwatch/pbxwatch/sdk/proto/pbxwatch/plugin/v1"
 	"github.com/pbxwatch/pbxwatch/sdk/scrub"
@@ -73,6 +74,10 @@ type Spec struct {
 	MaxRestartBackoff time.Duration
 	// OnRestart is called each time a crashed plugin is started again.
 	OnRestart func()
+	// OnEvents receives what the check says between its runs (protocol 3
+	// Follow: a log check's matched lines the moment they are written),
+	// cleaned as a result is. Nil: the check is not followed.
+	OnEvents func([]sdk.Event)
 	// OnTruncate is told each bound hit (package bounds; stderr lines):
 	// the agent counts them in pbxwatch_truncations_total.
 	OnTruncate func(what string)
@@ -129,6 +134,10 @@ type Host struct {
 	mu            sync.Mutex
 	configuredGen int // the owner's process generation configured with the check
 	closed        bool
+
+	// followMu guards stopFollow, which ends the Follow stream.
+	followMu   sync.Mutex
+	stopFollow context.CancelFunc
 }
 
 // process is one started plugin process.
@@ -195,6 +204,7 @@ func (h *Host) configureIn(ctx context.Context, o *owner, p *process, gen int) e
 		return err
 	}
 	h.configuredGen = gen
+	h.follow(p)
 	return nil
 }
 
@@ -376,6 +386,7 @@ func (h *Host) Close() {
 		return
 	}
 	h.closed = true
+	h.stopFollowing()
 	h.owner.forget(h.instance, h.configuredGen)
 	h.owner.leave()
 }

@@ -60,6 +60,7 @@ func (h *Host) ensureRunning(ctx context.Context, timeout time.Duration) (*proce
 		return nil, unknown(sdk.CodePluginStartFailed, h.scrubError(err).Error(), []string{"Check that the plugin binary exists, is executable and matches the agent version."})
 	}
 	h.configuredGen = gen
+	h.follow(p)
 	return p, nil
 }
 

@@ -18,14 +18,17 @@ import (
 // different versions can no longer talk; go-plugin then refuses the plugin
 // with a message naming both versions. The agent and the SDK offer every
 // version in Versions and go-plugin picks the highest both know.
-const ProtocolVersion = 2
+const ProtocolVersion = 3
 
 // Protocol versions: in 1 a process serves one check; in 2 it serves any
 // number, each under the instance id its Configure named (Forget drops
-// one). Python plugins and binaries built before 2 speak 1.
+// one); 3 adds Follow, the stream of what a check says between runs.
+// Python plugins and binaries built before 2 speak 1, binaries built
+// before 3 speak 2.
 const (
 	ProtocolSingle = 1
 	ProtocolShared = 2
+	ProtocolFollow = 3
 )
 
 // PluginName is the single plugin each binary serves.
@@ -66,7 +69,8 @@ func PluginSet(server pluginv1.CheckerServer) plugin.PluginSet {
 }
 
 // Versions is what both ends offer: the same service in each version (a
-// protocol 1 peer leaves the instance fields empty and never calls Forget).
+// protocol 1 peer leaves the instance fields empty and never calls Forget;
+// the agent calls Follow of a protocol 3 peer only).
 func Versions(server pluginv1.CheckerServer) map[int]plugin.PluginSet {
-	return map[int]plugin.PluginSet{ProtocolSingle: PluginSet(server), ProtocolShared: PluginSet(server)}
+	return map[int]plugin.PluginSet{ProtocolSingle: PluginSet(server), ProtocolShared: PluginSet(server), ProtocolFollow: PluginSet(server)}
 }

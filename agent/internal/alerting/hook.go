@@ -65,6 +65,14 @@ func (h *Hook) Observe(check CheckInfo, res *sdk.Result, at time.Time) {
 	}
 }
 
+// ObserveEvents hands events a check's plugin sent between runs (a
+// followed log's matched lines) to the Manager, which sends them at once.
+func (h *Hook) ObserveEvents(check CheckInfo, evs []sdk.Event, at time.Time) {
+	if m := h.Manager(); m != nil {
+		m.ObserveEvents(check, evs, at)
+	}
+}
+
 // Manager is the alerting manager, nil before the first Apply.
 func (h *Hook) Manager() *Manager {
 	h.mu.Lock()

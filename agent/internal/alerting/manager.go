@@ -260,17 +260,44 @@ func (m *Manager) Observe(check CheckInfo, res *sdk.Result, at time.Time) {
 	}
 }
 
+// ObserveEvents records events a check's plugin sent between its runs (a
+// followed log's matched lines): each fires its log event alert, or
+// refreshes a firing one, and is sent to Alertmanager at once rather than
+// at the next resend, so the new line's count and sample arrive with it.
+func (m *Manager) ObserveEvents(check CheckInfo, evs []sdk.Event, at time.Time) {
+	if len(evs) == 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, ev := range evs {
+		m.observeEvent(check, ev, at)
+		w := &alert{Kind: kindEvent, Check: check.Name, Plugin: check.Plugin, Code: eventName(ev), Severity: eventSeverity(ev)}
+		if a := m.alerts[key(labelsFor(w, check, m.cfg, m.hostname))]; a != nil {
+			a.lastSentAt = time.Time{} // due now
+		}
+	}
+	m.changed()
+}
+
+func eventName(ev sdk.Event) string {
+	if ev.Name == "" {
+		return "unnamed"
+	}
+	return ev.Name
+}
+
+func eventSeverity(ev sdk.Event) string {
+	if ev.Severity == "" {
+		return string(sdk.SeverityWarning)
+	}
+	return string(ev.Severity)
+}
+
 // observeEvent fires or refreshes a log event alert; it reports whether a
 // new alert fired.
 func (m *Manager) observeEvent(check CheckInfo, ev sdk.Event, at time.Time) bool {
-	sev := string(ev.Severity)
-	if sev == "" {
-		sev = string(sdk.SeverityWarning)
-	}
-	name := ev.Name
-	if name == "" {
-		name = "unnamed"
-	}
+	sev, name := eventSeverity(ev), eventName(ev)
 	w := &alert{Kind: kindEvent, Check: check.Name, Plugin: check.Plugin, Code: name, Severity: sev}
 	w.Labels = labelsFor(w, check, m.cfg, m.hostname)
 	k := key(w.Labels)

@@ -26,6 +26,9 @@ import (
 // ResultFunc receives every finished run (the alerting hooks in here).
 type ResultFunc func(check config.Check, res *sdk.Result, at time.Time)
 
+// EventsFunc receives events a check's plugin sent between runs.
+type EventsFunc func(check config.Check, events []sdk.Event, at time.Time)
+
 // ConfigFunc receives every configuration that has been swapped in.
 type ConfigFunc func(cfg *config.Config) error
 
@@ -38,6 +41,9 @@ type Options struct {
 	// KillGrace is how long a run may overstay its timeout (pluginhost).
 	KillGrace time.Duration
 	OnResult  ResultFunc
+	// OnEvents receives what a check says between its runs (a followed
+	// log's matched lines), the moment the plugin says it.
+	OnEvents EventsFunc
 	// OnConfig vets and applies the non-check parts of a new config (the
 	// alerting); an error rejects the reload.
 	OnConfig ConfigFunc
@@ -232,6 +238,9 @@ func (d *Daemon) spec(cfg *config.Config, ch config.Check) (pluginhost.Spec, err
 		if d.opts.Metrics != nil {
 			d.opts.Metrics.Restarted(name)
 		}
+	}
+	if d.opts.OnEvents != nil {
+		s.OnEvents = func(evs []sdk.Event) { d.opts.OnEvents(ch, evs, time.Now()) }
 	}
 	return s, nil
 }

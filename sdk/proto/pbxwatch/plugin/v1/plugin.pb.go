@@ -120,7 +120,7 @@ func (x Metric_Type) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Metric_Type.Descriptor instead.
 func (Metric_Type) EnumDescriptor() ([]byte, []int) {
-	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{6, 0}
+	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{8, 0}
 }
 
 type ConfigureRequest struct {
@@ -392,6 +392,94 @@ func (*ForgetResponse) Descriptor() ([]byte, []int) {
 	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{4}
 }
 
+type FollowRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Instance      string                 `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FollowRequest) Reset() {
+	*x = FollowRequest{}
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FollowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FollowRequest) ProtoMessage() {}
+
+func (x *FollowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FollowRequest.ProtoReflect.Descriptor instead.
+func (*FollowRequest) Descriptor() ([]byte, []int) {
+	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *FollowRequest) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+type FollowMessage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Events        []*Event               `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FollowMessage) Reset() {
+	*x = FollowMessage{}
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FollowMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FollowMessage) ProtoMessage() {}
+
+func (x *FollowMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FollowMessage.ProtoReflect.Descriptor instead.
+func (*FollowMessage) Descriptor() ([]byte, []int) {
+	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *FollowMessage) GetEvents() []*Event {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
 type Diagnosis struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	Code        string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
@@ -411,7 +499,7 @@ type Diagnosis struct {
 
 func (x *Diagnosis) Reset() {
 	*x = Diagnosis{}
-	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[5]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -423,7 +511,7 @@ func (x *Diagnosis) String() string {
 func (*Diagnosis) ProtoMessage() {}
 
 func (x *Diagnosis) ProtoReflect() protoreflect.Message {
-	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[5]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -436,7 +524,7 @@ func (x *Diagnosis) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnosis.ProtoReflect.Descriptor instead.
 func (*Diagnosis) Descriptor() ([]byte, []int) {
-	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{5}
+	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Diagnosis) GetCode() string {
@@ -494,7 +582,7 @@ type Metric struct {
 
 func (x *Metric) Reset() {
 	*x = Metric{}
-	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[6]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -506,7 +594,7 @@ func (x *Metric) String() string {
 func (*Metric) ProtoMessage() {}
 
 func (x *Metric) ProtoReflect() protoreflect.Message {
-	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[6]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -519,7 +607,7 @@ func (x *Metric) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Metric.ProtoReflect.Descriptor instead.
 func (*Metric) Descriptor() ([]byte, []int) {
-	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{6}
+	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Metric) GetName() string {
@@ -570,7 +658,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[7]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -582,7 +670,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[7]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -595,7 +683,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{7}
+	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Event) GetName() string {
@@ -648,7 +736,7 @@ type CheckResponse struct {
 
 func (x *CheckResponse) Reset() {
 	*x = CheckResponse{}
-	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[8]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -660,7 +748,7 @@ func (x *CheckResponse) String() string {
 func (*CheckResponse) ProtoMessage() {}
 
 func (x *CheckResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[8]
+	mi := &file_pbxwatch_plugin_v1_plugin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -673,7 +761,7 @@ func (x *CheckResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckResponse.ProtoReflect.Descriptor instead.
 func (*CheckResponse) Descriptor() ([]byte, []int) {
-	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{8}
+	return file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CheckResponse) GetStatus() Status {
@@ -743,7 +831,11 @@ const file_pbxwatch_plugin_v1_plugin_proto_rawDesc = "" +
 	"\binstance\x18\x02 \x01(\tR\binstance\"+\n" +
 	"\rForgetRequest\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\tR\binstance\"\x10\n" +
-	"\x0eForgetResponse\"\x96\x02\n" +
+	"\x0eForgetResponse\"+\n" +
+	"\rFollowRequest\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\tR\binstance\"B\n" +
+	"\rFollowMessage\x121\n" +
+	"\x06events\x18\x01 \x03(\v2\x19.pbxwatch.plugin.v1.EventR\x06events\"\x96\x02\n" +
 	"\tDiagnosis\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1a\n" +
 	"\bseverity\x18\x02 \x01(\tR\bseverity\x12\x18\n" +
@@ -786,11 +878,12 @@ const file_pbxwatch_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x02OK\x10\x00\x12\v\n" +
 	"\aWARNING\x10\x01\x12\f\n" +
 	"\bCRITICAL\x10\x02\x12\v\n" +
-	"\aUNKNOWN\x10\x032\x82\x02\n" +
+	"\aUNKNOWN\x10\x032\xd4\x02\n" +
 	"\aChecker\x12X\n" +
 	"\tConfigure\x12$.pbxwatch.plugin.v1.ConfigureRequest\x1a%.pbxwatch.plugin.v1.ConfigureResponse\x12L\n" +
 	"\x05Check\x12 .pbxwatch.plugin.v1.CheckRequest\x1a!.pbxwatch.plugin.v1.CheckResponse\x12O\n" +
-	"\x06Forget\x12!.pbxwatch.plugin.v1.ForgetRequest\x1a\".pbxwatch.plugin.v1.ForgetResponseBDZBgithub.com/pbxwatch/pbxwatch/sdk/proto/pbxwatch/plugin/v1;pluginv1b\x06proto3"
+	"\x06Forget\x12!.pbxwatch.plugin.v1.ForgetRequest\x1a\".pbxwatch.plugin.v1.ForgetResponse\x12P\n" +
+	"\x06Follow\x12!.pbxwatch.plugin.v1.FollowRequest\x1a!.pbxwatch.plugin.v1.FollowMessage0\x01BDZBgithub.com/pbxwatch/pbxwatch/sdk/proto/pbxwatch/plugin/v1;pluginv1b\x06proto3"
 
 var (
 	file_pbxwatch_plugin_v1_plugin_proto_rawDescOnce sync.Once
@@ -805,7 +898,7 @@ func file_pbxwatch_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_pbxwatch_plugin_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_pbxwatch_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_pbxwatch_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_pbxwatch_plugin_v1_plugin_proto_goTypes = []any{
 	(Status)(0),               // 0: pbxwatch.plugin.v1.Status
 	(Metric_Type)(0),          // 1: pbxwatch.plugin.v1.Metric.Type
@@ -814,36 +907,41 @@ var file_pbxwatch_plugin_v1_plugin_proto_goTypes = []any{
 	(*CheckRequest)(nil),      // 4: pbxwatch.plugin.v1.CheckRequest
 	(*ForgetRequest)(nil),     // 5: pbxwatch.plugin.v1.ForgetRequest
 	(*ForgetResponse)(nil),    // 6: pbxwatch.plugin.v1.ForgetResponse
-	(*Diagnosis)(nil),         // 7: pbxwatch.plugin.v1.Diagnosis
-	(*Metric)(nil),            // 8: pbxwatch.plugin.v1.Metric
-	(*Event)(nil),             // 9: pbxwatch.plugin.v1.Event
-	(*CheckResponse)(nil),     // 10: pbxwatch.plugin.v1.CheckResponse
-	nil,                       // 11: pbxwatch.plugin.v1.ConfigureRequest.LineMapEntry
-	nil,                       // 12: pbxwatch.plugin.v1.Diagnosis.DetailsEntry
-	nil,                       // 13: pbxwatch.plugin.v1.Metric.LabelsEntry
-	nil,                       // 14: pbxwatch.plugin.v1.Event.LabelsEntry
+	(*FollowRequest)(nil),     // 7: pbxwatch.plugin.v1.FollowRequest
+	(*FollowMessage)(nil),     // 8: pbxwatch.plugin.v1.FollowMessage
+	(*Diagnosis)(nil),         // 9: pbxwatch.plugin.v1.Diagnosis
+	(*Metric)(nil),            // 10: pbxwatch.plugin.v1.Metric
+	(*Event)(nil),             // 11: pbxwatch.plugin.v1.Event
+	(*CheckResponse)(nil),     // 12: pbxwatch.plugin.v1.CheckResponse
+	nil,                       // 13: pbxwatch.plugin.v1.ConfigureRequest.LineMapEntry
+	nil,                       // 14: pbxwatch.plugin.v1.Diagnosis.DetailsEntry
+	nil,                       // 15: pbxwatch.plugin.v1.Metric.LabelsEntry
+	nil,                       // 16: pbxwatch.plugin.v1.Event.LabelsEntry
 }
 var file_pbxwatch_plugin_v1_plugin_proto_depIdxs = []int32{
-	11, // 0: pbxwatch.plugin.v1.ConfigureRequest.line_map:type_name -> pbxwatch.plugin.v1.ConfigureRequest.LineMapEntry
-	12, // 1: pbxwatch.plugin.v1.Diagnosis.details:type_name -> pbxwatch.plugin.v1.Diagnosis.DetailsEntry
-	1,  // 2: pbxwatch.plugin.v1.Metric.type:type_name -> pbxwatch.plugin.v1.Metric.Type
-	13, // 3: pbxwatch.plugin.v1.Metric.labels:type_name -> pbxwatch.plugin.v1.Metric.LabelsEntry
-	14, // 4: pbxwatch.plugin.v1.Event.labels:type_name -> pbxwatch.plugin.v1.Event.LabelsEntry
-	0,  // 5: pbxwatch.plugin.v1.CheckResponse.status:type_name -> pbxwatch.plugin.v1.Status
-	7,  // 6: pbxwatch.plugin.v1.CheckResponse.diagnoses:type_name -> pbxwatch.plugin.v1.Diagnosis
-	8,  // 7: pbxwatch.plugin.v1.CheckResponse.metrics:type_name -> pbxwatch.plugin.v1.Metric
-	9,  // 8: pbxwatch.plugin.v1.CheckResponse.events:type_name -> pbxwatch.plugin.v1.Event
-	2,  // 9: pbxwatch.plugin.v1.Checker.Configure:input_type -> pbxwatch.plugin.v1.ConfigureRequest
-	4,  // 10: pbxwatch.plugin.v1.Checker.Check:input_type -> pbxwatch.plugin.v1.CheckRequest
-	5,  // 11: pbxwatch.plugin.v1.Checker.Forget:input_type -> pbxwatch.plugin.v1.ForgetRequest
-	3,  // 12: pbxwatch.plugin.v1.Checker.Configure:output_type -> pbxwatch.plugin.v1.ConfigureResponse
-	10, // 13: pbxwatch.plugin.v1.Checker.Check:output_type -> pbxwatch.plugin.v1.CheckResponse
-	6,  // 14: pbxwatch.plugin.v1.Checker.Forget:output_type -> pbxwatch.plugin.v1.ForgetResponse
-	12, // [12:15] is the sub-list for method output_type
-	9,  // [9:12] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	13, // 0: pbxwatch.plugin.v1.ConfigureRequest.line_map:type_name -> pbxwatch.plugin.v1.ConfigureRequest.LineMapEntry
+	11, // 1: pbxwatch.plugin.v1.FollowMessage.events:type_name -> pbxwatch.plugin.v1.Event
+	14, // 2: pbxwatch.plugin.v1.Diagnosis.details:type_name -> pbxwatch.plugin.v1.Diagnosis.DetailsEntry
+	1,  // 3: pbxwatch.plugin.v1.Metric.type:type_name -> pbxwatch.plugin.v1.Metric.Type
+	15, // 4: pbxwatch.plugin.v1.Metric.labels:type_name -> pbxwatch.plugin.v1.Metric.LabelsEntry
+	16, // 5: pbxwatch.plugin.v1.Event.labels:type_name -> pbxwatch.plugin.v1.Event.LabelsEntry
+	0,  // 6: pbxwatch.plugin.v1.CheckResponse.status:type_name -> pbxwatch.plugin.v1.Status
+	9,  // 7: pbxwatch.plugin.v1.CheckResponse.diagnoses:type_name -> pbxwatch.plugin.v1.Diagnosis
+	10, // 8: pbxwatch.plugin.v1.CheckResponse.metrics:type_name -> pbxwatch.plugin.v1.Metric
+	11, // 9: pbxwatch.plugin.v1.CheckResponse.events:type_name -> pbxwatch.plugin.v1.Event
+	2,  // 10: pbxwatch.plugin.v1.Checker.Configure:input_type -> pbxwatch.plugin.v1.ConfigureRequest
+	4,  // 11: pbxwatch.plugin.v1.Checker.Check:input_type -> pbxwatch.plugin.v1.CheckRequest
+	5,  // 12: pbxwatch.plugin.v1.Checker.Forget:input_type -> pbxwatch.plugin.v1.ForgetRequest
+	7,  // 13: pbxwatch.plugin.v1.Checker.Follow:input_type -> pbxwatch.plugin.v1.FollowRequest
+	3,  // 14: pbxwatch.plugin.v1.Checker.Configure:output_type -> pbxwatch.plugin.v1.ConfigureResponse
+	12, // 15: pbxwatch.plugin.v1.Checker.Check:output_type -> pbxwatch.plugin.v1.CheckResponse
+	6,  // 16: pbxwatch.plugin.v1.Checker.Forget:output_type -> pbxwatch.plugin.v1.ForgetResponse
+	8,  // 17: pbxwatch.plugin.v1.Checker.Follow:output_type -> pbxwatch.plugin.v1.FollowMessage
+	14, // [14:18] is the sub-list for method output_type
+	10, // [10:14] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_pbxwatch_plugin_v1_plugin_proto_init() }
@@ -857,7 +955,7 @@ func file_pbxwatch_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pbxwatch_plugin_v1_plugin_proto_rawDesc), len(file_pbxwatch_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,6 +26,7 @@ const (
 	Checker_Configure_FullMethodName = "/pbxwatch.plugin.v1.Checker/Configure"
 	Checker_Check_FullMethodName     = "/pbxwatch.plugin.v1.Checker/Check"
 	Checker_Forget_FullMethodName    = "/pbxwatch.plugin.v1.Checker/Forget"
+	Checker_Follow_FullMethodName    = "/pbxwatch.plugin.v1.Checker/Follow"
 )
 
 // CheckerClient is the client API for Checker service.
@@ -39,6 +40,12 @@ type CheckerClient interface {
 	// Forget drops an instance the agent no longer runs (protocol 2: a
 	// removed or changed check).
 	Forget(ctx context.Context, in *ForgetRequest, opts ...grpc.CallOption) (*ForgetResponse, error)
+	// Follow (protocol 3) streams what a check has to say between its runs:
+	// events (a matched log line) the moment they happen. The agent opens it
+	// for an instance after its Configure and keeps it open until it forgets
+	// the instance; a checker with nothing to say between runs ends it at
+	// once. Runs still report status, totals and diagnoses.
+	Follow(ctx context.Context, in *FollowRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[FollowMessage], error)
 }
 
 type checkerClient struct {
@@ -79,6 +86,25 @@ func (c *checkerClient) Forget(ctx context.Context, in *ForgetRequest, opts ...g
 	return out, nil
 }
 
+func (c *checkerClient) Follow(ctx context.Context, in *FollowRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[FollowMessage], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Checker_ServiceDesc.Streams[0], Checker_Follow_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[FollowRequest, FollowMessage]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Checker_FollowClient = grpc.ServerStreamingClient[FollowMessage]
+
 // CheckerServer is the server API for Checker service.
 // All implementations must embed UnimplementedCheckerServer
 // for forward compatibility.
@@ -90,6 +116,12 @@ type CheckerServer interface {
 	// Forget drops an instance the agent no longer runs (protocol 2: a
 	// removed or changed check).
 	Forget(context.Context, *ForgetRequest) (*ForgetResponse, error)
+	// Follow (protocol 3) streams what a check has to say between its runs:
+	// events (a matched log line) the moment they happen. The agent opens it
+	// for an instance after its Configure and keeps it open until it forgets
+	// the instance; a checker with nothing to say between runs ends it at
+	// once. Runs still report status, totals and diagnoses.
+	Follow(*FollowRequest, grpc.ServerStreamingServer[FollowMessage]) error
 	mustEmbedUnimplementedCheckerServer()
 }
 
@@ -108,6 +140,9 @@ func (UnimplementedCheckerServer) Check(context.Context, *CheckRequest) (*CheckR
 }
 func (UnimplementedCheckerServer) Forget(context.Context, *ForgetRequest) (*ForgetResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Forget not implemented")
+}
+func (UnimplementedCheckerServer) Follow(*FollowRequest, grpc.ServerStreamingServer[FollowMessage]) error {
+	return status.Error(codes.Unimplemented, "method Follow not implemented")
 }
 func (UnimplementedCheckerServer) mustEmbedUnimplementedCheckerServer() {}
 func (UnimplementedCheckerServer) testEmbeddedByValue()                 {}
@@ -184,6 +219,17 @@ func _Checker_Forget_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Checker_Follow_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(FollowRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(CheckerServer).Follow(m, &grpc.GenericServerStream[FollowRequest, FollowMessage]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Checker_FollowServer = grpc.ServerStreamingServer[FollowMessage]
+
 // Checker_ServiceDesc is the grpc.ServiceDesc for Checker service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -204,6 +250,12 @@ var Checker_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Checker_Forget_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Follow",
+			Handler:       _Checker_Follow_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "pbxwatch/plugin/v1/plugin.proto",
 }
