@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +30,9 @@ type checker struct {
 	lookup *appLookup
 	st     *state
 	now    func() time.Time
+	// between is what following read since the last run: in the state and
+	// its events sent, still to be reported by the next run.
+	between *run
 }
 
 // plugin is how accesslog names its diagnoses of the file.
@@ -59,13 +63,8 @@ func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
 func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.st == nil {
-		st := newState()
-		if err := c.log.Load(st); err != nil {
-			return c.log.StateCorrupt(err), nil
-		}
-		st.init()
-		c.st = st
+	if err := c.load(); err != nil {
+		return c.log.StateCorrupt(err), nil
 	}
 	c.st.maxSlots = c.cfg.MaxClients
 	r := newRun(&c.cfg, c.st)
@@ -77,6 +76,10 @@ func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 	if res, err := c.log.Save(c.st, pr, err); res != nil || err != nil {
 		return res, err
 	}
+	if c.between != nil {
+		r.absorb(c.between)
+		c.between = nil
+	}
 	res := &sdk.Result{}
 	if c.src != nil {
 		c.lookup = &appLookup{src: *c.src}
@@ -86,10 +89,74 @@ func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 	return res, nil
 }
 
+// load reads the saved state on first use.
+func (c *checker) load() error {
+	if c.st != nil {
+		return nil
+	}
+	st := newState()
+	if err := c.log.Load(st); err != nil {
+		return err
+	}
+	st.init()
+	c.st = st
+	return nil
+}
+
+// Follow reads the access log between runs (`follow: true`, the default):
+// every request the moment its line is complete, counted exactly once in
+// the same state as the runs, and an event (accesslog.api_failing's) sent
+// at once for each failing API call (401, 403, 5xx) of a client that had
+// succeeded before. The next run reports what was read in between.
+func (c *checker) Follow(ctx context.Context, emit func([]sdk.Event)) error {
+	if !c.cfg.Follow {
+		return nil
+	}
+	tailfile.Watch(ctx, c.cfg.Path, func() {
+		if evs := c.followOnce(ctx); len(evs) > 0 {
+			emit(evs)
+		}
+	})
+	return nil
+}
+
+// followTimeout bounds one poll of following, as a run's timeout does.
+const followTimeout = 10 * time.Second
+
+// followOnce reads what was written since the last read and returns the
+// events to send; what cannot be read is left to the next run to report.
+func (c *checker) followOnce(ctx context.Context) []sdk.Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.load() != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, followTimeout)
+	defer cancel()
+	c.st.maxSlots = c.cfg.MaxClients
+	r := newRun(&c.cfg, c.st)
+	r.following = true
+	pr, err := c.log.Poll(ctx, c.st, &c.st.Totals.Counters, r)
+	r.addTo(c.st)
+	if _, err := c.log.Save(c.st, pr, err); err != nil {
+		sdk.Logger().Warn("following the access log", "err", err)
+	}
+	if c.between == nil {
+		c.between = newRun(&c.cfg, c.st)
+	}
+	c.between.absorb(r)
+	return r.events
+}
+
+// maxFollowEvents bounds the events of one read while following; the
+// counts always include every request.
+const maxFollowEvents = 100
+
 // run collects what one check run read. Requests are counted in arrays
 // and folded into the saved maps at the end, so the per-line work does not
 // allocate.
 type run struct {
+	path      string
 	format    format
 	max       int
 	threshold int
@@ -105,6 +172,21 @@ type run struct {
 	requests  [numEndpoints][600]uint64
 	failed    map[failKey]uint64
 	slotsFull bool
+	// following collects events of failing API calls (Follow only: a
+	// run reports them as diagnoses).
+	following bool
+	events    []sdk.Event
+}
+
+// absorb adds what o read (already in the state, its events already sent)
+// to what r reports.
+func (r *run) absorb(o *run) {
+	if r.unparsed == 0 && o.unparsed > 0 {
+		r.reason = o.reason
+	}
+	r.lines += o.lines
+	r.api += o.api
+	r.unparsed += o.unparsed
 }
 
 type failKey struct {
@@ -114,7 +196,7 @@ type failKey struct {
 }
 
 func newRun(cfg *config, st *state) *run {
-	return &run{format: cfg.format(), max: cfg.MaxLineBytes, threshold: cfg.TokenFailureThreshold, tokenWin: int64(cfg.TokenFailureWindow / time.Second),
+	return &run{path: cfg.Path, format: cfg.format(), max: cfg.MaxLineBytes, threshold: cfg.TokenFailureThreshold, tokenWin: int64(cfg.TokenFailureWindow / time.Second),
 		window: int64(cfg.Window / time.Second), st: st, failed: map[failKey]uint64{}}
 }
 
@@ -192,6 +274,26 @@ func (r *run) observe(ep endpoint) {
 	if q.status >= 400 {
 		r.failed[failKey{ep, q.status, r.st.slotFor(ct.addr, q.time)}]++
 	}
+	if r.following && (q.status == 401 || q.status == 403 || q.status >= 500) && ct.FirstOK != 0 && ct.FirstOK <= q.time {
+		r.failingCall(ep, ct.addr)
+	}
+}
+
+// failingCall records the event of a failing API call while following.
+// The path is shown without its query string, which may hold credentials.
+func (r *run) failingCall(ep endpoint, client string) {
+	if len(r.events) >= maxFollowEvents {
+		return
+	}
+	q := &r.req
+	path, _, _ := bytes.Cut(q.target, []byte("?"))
+	if len(path) > 256 {
+		path = path[:256]
+	}
+	r.events = append(r.events, sdk.Event{Name: "api_failing", Severity: sdk.SeverityCritical,
+		Message: fmt.Sprintf("FreePBX API call from %s failed: %s %s answered %d.", client, clientLabel(q.method), clientLabel(path), q.status),
+		Time:    time.Unix(q.time, 0),
+		Labels:  map[string]string{"client": client, "endpoint": ep.String(), "status": strconv.Itoa(q.status), "file": r.path}})
 }
 
 // slotFor returns the client label of a failed request: the client's own

@@ -31,6 +31,9 @@ type config struct {
 	FreePBXConf          string     `yaml:"freepbx_conf"`
 	DatabaseDSN          sdk.Secret `yaml:"database_dsn"`
 	DatabasePasswordFile string     `yaml:"database_password_file"`
+	// Follow reads the log between runs and sends failing API calls'
+	// events the moment they are written; false reads it at each run only.
+	Follow bool `yaml:"follow"`
 }
 
 // defaultPaths are where FreePBX's Apache writes its access log: FreePBX 17
@@ -46,7 +49,7 @@ const (
 
 func defaultConfig() config {
 	return config{Format: "combined", StartAt: "end", MaxLineBytes: defaultMaxLineBytes,
-		Window: 15 * time.Minute, TokenFailureThreshold: 5, TokenFailureWindow: 5 * time.Minute, MaxClients: 20}
+		Window: 15 * time.Minute, TokenFailureThreshold: 5, TokenFailureWindow: 5 * time.Minute, MaxClients: 20, Follow: true}
 }
 
 // UnmarshalYAML applies the defaults and validates, each problem at its
