@@ -249,7 +249,7 @@ func explainStartError(err error, timeout time.Duration, exit *os.ProcessState, 
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
 		return fmt.Errorf("the plugin did not complete its handshake within %s (it was killed); is it a pbxwatch plugin built with sdk.Serve?%s", timeout, quoteStderr(lastStderr))
 	case strings.Contains(msg, "Incompatible API version"), strings.Contains(msg, "Incompatible core API version"):
-		return fmt.Errorf("%w: the plugin was built for another pbxwatch plugin protocol (this agent speaks %d and %d); rebuild it against this SDK", err, pluginwire.ProtocolSingle, pluginwire.ProtocolShared)
+		return fmt.Errorf("%w: the plugin was built for another pbxwatch plugin protocol (this agent speaks %d, %d and %d); rebuild it against this SDK", err, pluginwire.ProtocolSingle, pluginwire.ProtocolShared, pluginwire.ProtocolFollow)
 	}
 	return err
 }
