@@ -10,17 +10,15 @@ import (
 )
 
 // The diagnoses every log plugin makes about its file, under the plugin's
-// own code prefix. What differs between plugins (where their log usually
+// own codes. What differs between plugins (where their log usually
 // is, how its readers are set up) the plugin passes in.
-
-func (s *Session) code(c string) string { return s.Name + "." + c }
 
 // StateCorrupt is the result of a run whose saved state cannot be trusted:
 // reading is paused rather than guessed.
 func (s *Session) StateCorrupt(err error) *sdk.Result {
 	res := &sdk.Result{Summary: "cannot read the saved position " + s.file}
 	res.Diagnose(sdk.Diagnosis{
-		Code: s.code("state_corrupt"), Severity: sdk.SeverityCritical,
+		Code: s.Codes.StateCorrupt, Severity: sdk.SeverityCritical,
 		Message: fmt.Sprintf("The saved position %s cannot be read (%v); reading is paused rather than guessing, which would count %s twice or skip them.", s.file, err, s.Unit),
 		Remediation: []string{
 			"Look at the file; if it cannot be repaired, delete it: the next run starts the log afresh (at start_at) and the counters restart from zero.",
@@ -35,7 +33,7 @@ func (s *Session) StateCorrupt(err error) *sdk.Result {
 // there.
 func (s *Session) refusedResult(e *RefusedError) *sdk.Result {
 	res := &sdk.Result{Summary: "refusing to read " + e.Path + ": it is " + e.What}
-	d := sdk.Diagnosis{Code: s.code("not_a_regular_file"), Severity: sdk.SeverityCritical,
+	d := sdk.Diagnosis{Code: s.Codes.NotARegularFile, Severity: sdk.SeverityCritical,
 		Message: e.Error() + "; " + s.Name + " reads regular files only (a FIFO would block every run, a device never ends).",
 		Remediation: []string{
 			"Point `path:` at the log file itself (" + s.Where + ").",
@@ -43,7 +41,7 @@ func (s *Session) refusedResult(e *RefusedError) *sdk.Result {
 		},
 		Details: map[string]string{"file": e.Path, "found": e.What}}
 	if e.Symlink {
-		d.Code = s.code("symlink_refused")
+		d.Code = s.Codes.SymlinkRefused
 		d.Message = e.Error() + "; following it would let a log path expose any file the service user can read."
 		d.Remediation = []string{"Point `path:` at the real log file, or move the link's target into the log's directory."}
 		if s.FollowSymlinksKey {
@@ -58,7 +56,7 @@ func (s *Session) refusedResult(e *RefusedError) *sdk.Result {
 // plugin's log is written and why it may not be.
 func (s *Session) FileMissing(steps []string) sdk.Diagnosis {
 	return sdk.Diagnosis{
-		Code: s.code("file_missing"), Severity: sdk.SeverityWarning,
+		Code: s.Codes.FileMissing, Severity: sdk.SeverityWarning,
 		Message:     fmt.Sprintf("%s does not exist.", s.path),
 		Remediation: steps,
 		Details:     map[string]string{"file": s.path},
@@ -89,7 +87,7 @@ func (s *Session) PermissionDenied(perm *PermissionError, why string, steps []st
 	if why != "" {
 		msg += " " + why
 	}
-	return sdk.Diagnosis{Code: s.code("permission_denied"), Severity: sdk.SeverityCritical,
+	return sdk.Diagnosis{Code: s.Codes.PermissionDenied, Severity: sdk.SeverityCritical,
 		Message: msg, Remediation: steps, Details: details}
 }
 
@@ -106,7 +104,7 @@ func ServiceUser() string {
 // the plugin's advice on rotation settings.
 func (s *Session) PreviousFileLost(res *sdk.Result, pr Result, advice string) {
 	for _, n := range pr.Notes {
-		res.Diagnose(sdk.Diagnosis{Code: s.code("previous_file_lost"), Severity: sdk.SeverityInfo, Message: n,
+		res.Diagnose(sdk.Diagnosis{Code: s.Codes.PreviousFileLost, Severity: sdk.SeverityInfo, Message: n,
 			Remediation: []string{advice},
 			Details:     map[string]string{"file": s.path}})
 	}
@@ -118,7 +116,7 @@ func (s *Session) Behind(res *sdk.Result, pr Result, lag int64) {
 	if !pr.Stopped {
 		return
 	}
-	res.Diagnose(sdk.Diagnosis{Code: s.code("behind"), Severity: sdk.SeverityInfo,
+	res.Diagnose(sdk.Diagnosis{Code: s.Codes.Behind, Severity: sdk.SeverityInfo,
 		Message:     fmt.Sprintf("The run ended before reaching the end of %s; the next runs read the rest (%d bytes behind).", s.path, lag),
 		Remediation: []string{"Nothing to do if it catches up; otherwise raise the check's timeout or run it more often."},
 		Details:     map[string]string{"file": s.path, "lag_bytes": strconv.FormatInt(lag, 10)}})
@@ -133,7 +131,7 @@ func (s *Session) Unterminated(res *sdk.Result, pr Result) string {
 		return ""
 	}
 	size := humanBytes(pr.Unterminated)
-	res.Diagnose(sdk.Diagnosis{Code: s.code("unterminated_line"), Severity: sdk.SeverityInfo,
+	res.Diagnose(sdk.Diagnosis{Code: s.Codes.UnterminatedLine, Severity: sdk.SeverityInfo,
 		Message: fmt.Sprintf("%s ends in a line of %s without a newline, longer than max_line_bytes, and still growing: it is counted once, cut, when its newline comes; what was scanned of it is not read again.", s.path, size),
 		Remediation: []string{
 			"Nothing to do if the writer ends the line; a log that never writes a newline is not a line-based log: point `path:` at the right file.",

@@ -28,9 +28,12 @@ type Saved interface{ header() *Header }
 
 // Plugin says how a log plugin names its diagnoses and what it reads.
 type Plugin struct {
-	// Name prefixes every diagnosis code: "logtail" gives
-	// logtail.file_missing.
+	// Name is the plugin's name, in messages.
 	Name string
+	// Codes are the plugin's codes of the diagnoses made here, written
+	// out in the plugin (a code is a literal where it is emitted, so the
+	// runbook test finds every code a plugin can put on an alert).
+	Codes Codes
 	// Unit is what one line is to the plugin ("lines", "requests").
 	Unit string
 	// Where says where the log usually is, for the remedy of a refused
@@ -53,6 +56,12 @@ type Session struct {
 	file     string
 	fresh    bool
 	version  int
+}
+
+// Codes are a log plugin's diagnosis codes for what Session diagnoses.
+type Codes struct {
+	FileMissing, PermissionDenied, StateCorrupt, NotARegularFile, SymlinkRefused,
+	PreviousFileLost, Behind, UnterminatedLine string
 }
 
 // SessionConfig is what a plugin's config says about the log.

@@ -35,8 +35,24 @@ type checker struct {
 	between *run
 }
 
+// The codes of the diagnoses of the file itself (made by tailfile).
+const (
+	codeFileMissing      = "accesslog.file_missing"
+	codePermission       = "accesslog.permission_denied"
+	codeStateCorrupt     = "accesslog.state_corrupt"
+	codeNotRegular       = "accesslog.not_a_regular_file"
+	codeSymlinkRefused   = "accesslog.symlink_refused"
+	codePreviousLost     = "accesslog.previous_file_lost"
+	codeBehind           = "accesslog.behind"
+	codeUnterminatedLine = "accesslog.unterminated_line"
+)
+
+var codes = tailfile.Codes{FileMissing: codeFileMissing, PermissionDenied: codePermission, StateCorrupt: codeStateCorrupt,
+	NotARegularFile: codeNotRegular, SymlinkRefused: codeSymlinkRefused, PreviousFileLost: codePreviousLost,
+	Behind: codeBehind, UnterminatedLine: codeUnterminatedLine}
+
 // plugin is how accesslog names its diagnoses of the file.
-var plugin = tailfile.Plugin{Name: "accesslog", Unit: "requests",
+var plugin = tailfile.Plugin{Name: "accesslog", Codes: codes, Unit: "requests",
 	Where: "Apache writes /var/log/apache2/access.log on Debian, /var/log/httpd/access_log on Sangoma Linux"}
 
 func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {

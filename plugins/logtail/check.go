@@ -31,8 +31,24 @@ type checker struct {
 	between *run
 }
 
+// The codes of the diagnoses of the file itself (made by tailfile).
+const (
+	codeFileMissing      = "logtail.file_missing"
+	codePermission       = "logtail.permission_denied"
+	codeStateCorrupt     = "logtail.state_corrupt"
+	codeNotRegular       = "logtail.not_a_regular_file"
+	codeSymlinkRefused   = "logtail.symlink_refused"
+	codePreviousLost     = "logtail.previous_file_lost"
+	codeBehind           = "logtail.behind"
+	codeUnterminatedLine = "logtail.unterminated_line"
+)
+
+var codes = tailfile.Codes{FileMissing: codeFileMissing, PermissionDenied: codePermission, StateCorrupt: codeStateCorrupt,
+	NotARegularFile: codeNotRegular, SymlinkRefused: codeSymlinkRefused, PreviousFileLost: codePreviousLost,
+	Behind: codeBehind, UnterminatedLine: codeUnterminatedLine}
+
 // plugin is how logtail names its diagnoses of the file.
-var plugin = tailfile.Plugin{Name: "logtail", Unit: "lines",
+var plugin = tailfile.Plugin{Name: "logtail", Codes: codes, Unit: "lines",
 	Where: "FreePBX writes /var/log/asterisk/freepbx.log", FollowSymlinksKey: true}
 
 func (c *checker) Configure(_ context.Context, cfg *sdk.Config) error {
