@@ -27,7 +27,7 @@ func TestFaultNumberedRotationStorm(t *testing.T) {
 	}
 	stormtest.Burn(t, 2)
 	s := stormtest.Start(t, stormtest.Config{Path: path, Rate: 50000, Every: 100 * time.Millisecond,
-		Linger: 20 * time.Millisecond, Keep: 100, Line: line})
+		Linger: 20 * time.Millisecond, Line: line})
 	f := stormtest.Drive(t, s, 60*time.Second, time.Second, 5*time.Second, func() int64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // Following: a failing API call of a client that succeeded before is an
@@ -73,7 +74,7 @@ func TestFollowSendsFailingCallsBetweenRunsAndCountsOnce(t *testing.T) {
 	if total != 7 {
 		t.Fatalf("requests_total %v, want 7", total)
 	}
-	if len(diagnoses(res, "accesslog.api_failing")) != 1 || res.Status != sdk.StatusCritical || !strings.HasPrefix(res.Summary, "6 new requests") {
+	if len(sdktest.Diagnoses(res, "accesslog.api_failing")) != 1 || res.Status != sdk.StatusCritical || !strings.HasPrefix(res.Summary, "6 new requests") {
 		t.Fatalf("the run after following: %v %q %+v", res.Status, res.Summary, res.Diagnoses)
 	}
 	if len(res.Events) != 0 {

@@ -26,7 +26,7 @@ func TestFaultNumberedRotationStorm(t *testing.T) {
 	c := mustChecker(t, "path: "+path+"\nstart_at: beginning\n", t.TempDir())
 	stormtest.Burn(t, 2)
 	s := stormtest.Start(t, stormtest.Config{Path: path, Rate: 50000, Every: 100 * time.Millisecond,
-		Linger: 20 * time.Millisecond, Keep: 100, Line: logLine})
+		Linger: 20 * time.Millisecond, Line: logLine})
 	f := stormtest.Drive(t, s, 60*time.Second, time.Second, 5*time.Second, func() int64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/sdk"
+	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
 )
 
 // eventLog collects what Follow emits.
@@ -86,21 +87,21 @@ func TestFollowSendsEventsBetweenRunsAndCountsOnce(t *testing.T) {
 		t.Fatalf("%d events sent while following, want 3: %+v", n, l.evs)
 	}
 	res := runCheck(t, c)
-	if n := sumMetric(res, "logtail_lines_total"); n != 10 {
+	if n := sdktest.MetricSum(res, "logtail_lines_total", nil); n != 10 {
 		t.Fatalf("lines_total %v, want 10 (3 auth failures and 7 lines written after the start)", n)
 	}
-	if v, _ := metricValue(res, "logtail_pattern_matches_total", map[string]string{"file": path, "pattern": "auth_failure"}); v != 3 {
+	if v, _ := sdktest.Metric(res, "logtail_pattern_matches_total", map[string]string{"file": path, "pattern": "auth_failure"}); v != 3 {
 		t.Fatalf("auth_failure matches %v, want 3", v)
 	}
-	d := diagnosis(res, "logtail.pattern_matched")
+	d := sdktest.Diagnosis(res, "logtail.pattern_matched")
 	if d == nil || d.Details["count"] != "3" || res.Status != sdk.StatusWarning {
 		t.Fatalf("the run after following does not report what was read: %v %+v", res.Status, res.Diagnoses)
 	}
 	if len(res.Events) != 0 {
 		t.Fatalf("events already sent are sent again by the run: %+v", res.Events)
 	}
-	if res := runCheck(t, c); sumMetric(res, "logtail_lines_total") != 10 || diagnosis(res, "logtail.pattern_matched") != nil {
-		t.Fatalf("second run: %v %+v", sumMetric(res, "logtail_lines_total"), res.Diagnoses)
+	if res := runCheck(t, c); sdktest.MetricSum(res, "logtail_lines_total", nil) != 10 || sdktest.Diagnosis(res, "logtail.pattern_matched") != nil {
+		t.Fatalf("second run: %v %+v", sdktest.MetricSum(res, "logtail_lines_total", nil), res.Diagnoses)
 	}
 	cancel()
 	if err := <-done; err != nil {
