@@ -10,11 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/sdk/sdktest"
+	"github.com/pbxwatch/pbxwatch/internal/testutil/agenttest"
 )
 
 // alertSink is a loopback Alertmanager stand-in: it records every alert
@@ -62,43 +61,22 @@ func (s *alertSink) first(text string) (postedAlert, bool) {
 // the moment the line is written: long before the next scheduled run
 // (issue 22). The run's totals later count the line once.
 func TestAgentSendsFollowedLineAlertBeforeTheNextRun(t *testing.T) {
-	agentBin := sdktest.Build(t, "github.com/pbxwatch/pbxwatch/agent")
-	pluginBin := sdktest.Build(t, pluginPkg)
 	sink := &alertSink{}
 	am := httptest.NewServer(sink)
 	defer am.Close()
-	dir := t.TempDir()
-	pluginDir, stateDir, logDir := filepath.Join(dir, "plugins"), filepath.Join(dir, "state"), filepath.Join(dir, "log")
-	for _, d := range []string{pluginDir, stateDir, logDir} {
-		os.Mkdir(d, 0o755)
-	}
-	if err := os.Symlink(pluginBin, filepath.Join(pluginDir, "pbxwatch-plugin-logtail")); err != nil {
+	in := agenttest.New(t)
+	in.AddPlugin("logtail", pluginPkg)
+	logDir := filepath.Join(in.Dir, "log")
+	if err := os.Mkdir(logDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(logDir, "freepbx.log")
 	appendLines(t, path, 1, 2)
-	config := filepath.Join(dir, "pbxwatch.yml")
-	cfg := fmt.Sprintf(`agent: {state_dir: %s, plugin_dir: %s}
-alerting:
-  alertmanagers: [{url: %q}]
-checks:
-  - name: freepbx_log
-    plugin: logtail
-    schedule: "@every 1h"
-    config:
-      path: %s
-`, stateDir, pluginDir, am.URL, path)
-	if err := os.WriteFile(config, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	a := startAgent(t, agentBin, config)
+	in.WriteConfig(fmt.Sprintf("alerting:\n  alertmanagers: [{url: %q}]\n", am.URL) +
+		agenttest.Checks(agenttest.Check{Name: "freepbx_log", Plugin: "logtail", Schedule: "@every 1h", Config: "path: " + path + "\n"}))
+	a := in.Start(agenttest.Options{})
 	// The first run (at start) is over when the metrics show it.
-	for deadline := time.Now().Add(20 * time.Second); a.sum("logtail_offset_bytes") < 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("the first run did not report")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	a.WaitFor("the first run", func() bool { return strings.Contains(a.Get("/metrics"), "logtail_offset_bytes") })
 	written := time.Now()
 	appendRaw(t, path, "[2024-05-01 10:00:00] [freepbx_security.NOTICE]: Authentication failure for admin from 198.51.100.77 [] []\n")
 	var got postedAlert
@@ -115,5 +93,5 @@ checks:
 		t.Fatalf("alert %+v", got)
 	}
 	t.Logf("line written -> alert received: %s", got.at.Sub(written))
-	a.stop(syscall.SIGTERM)
+	a.Stop()
 }
