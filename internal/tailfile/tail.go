@@ -482,7 +482,7 @@ func knownHeads(sibs []*logFile) []KnownHead {
 }
 
 // mergeKnown is the heads present now, then the ones remembered from
-// before that are not among them, newest first, up to maxKnown in all: a
+// before that are not among them, newest first, up to maxKnown of those: a
 // file a listing missed (taken during renames) is still known when it
 // shows up again.
 func mergeKnown(now, before []KnownHead) []KnownHead {
@@ -490,8 +490,12 @@ func mergeKnown(now, before []KnownHead) []KnownHead {
 	for _, k := range now {
 		seen[k] = true
 	}
+	// maxKnown bounds the heads kept beyond the listing, not the total: in
+	// a directory of more rotated files than that, a file one listing
+	// missed (mid-rename) was forgotten at once and read again when it
+	// showed up in the next listing.
 	out := now
-	for i := len(before) - 1; i >= 0 && len(out) < maxKnown; i-- {
+	for i := len(before) - 1; i >= 0 && len(out) < len(now)+maxKnown; i-- {
 		if k := before[i]; !seen[k] {
 			seen[k] = true
 			out = append(out, k)
