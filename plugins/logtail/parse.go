@@ -1,6 +1,10 @@
 package main
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+	"strings"
+)
 
 // level is a line's log level, an index into levelNames. The set is fixed so
 // the level label of logtail_lines_total stays bounded whatever the file
@@ -58,6 +62,9 @@ func parseLine(line []byte, f format) (level, []byte) {
 		return levelUnknown, line
 	}
 	rest = rest[2:]
+	if lv, msg := freepbxChannel(rest); lv != levelUnknown {
+		return lv, msg
+	}
 	end := bytes.IndexByte(rest, ']')
 	if end <= 0 {
 		return levelUnknown, line
@@ -89,45 +96,116 @@ func parseLine(line []byte, f format) (level, []byte) {
 	return lv, msg
 }
 
-// skipTimestamp accepts "[YYYY-MM-DD HH:MM:SS]" or "[YYYY-Mon-DD HH:MM:SS]"
-// at the start of line and returns what follows it.
-func skipTimestamp(line []byte) ([]byte, bool) {
-	// Shortest: "[2024-05-01 10:00:00]" = 21 bytes; with a month name 22.
-	if len(line) < 21 || line[0] != '[' || line[5] != '-' {
-		return nil, false
+// freepbxChannel is the fast path for the header nearly every line of
+// freepbx.log has, "freepbx.LEVEL]: " (rest is what follows " ["): one
+// comparison of the channel and one of the level with its "]: ". It
+// returns levelUnknown for anything else, which the general parse then
+// reads; where it returns a level, the general parse returns the same.
+func freepbxChannel(rest []byte) (level, []byte) {
+	const channel = "freepbx."
+	if len(rest) < len(channel)+1 || string(rest[:len(channel)]) != channel {
+		return levelUnknown, nil
 	}
-	if !digits(line[1:5]) {
-		return nil, false
+	rest = rest[len(channel):]
+	lv := levelByInitial[rest[0]]
+	if lv == levelUnknown {
+		return levelUnknown, nil
 	}
-	p := 6
-	switch {
-	case digits(line[6:8]) && line[8] == '-':
-		p = 9
-	case len(line) >= 22 && isUpper(line[6]) && isLower(line[7]) && isLower(line[8]) && line[9] == '-':
-		p = 10
-	default:
-		return nil, false
+	if h := monologHeads[lv]; len(rest) >= len(h) && string(rest[:len(h)]) == h {
+		return lv, rest[len(h):]
 	}
-	// "DD HH:MM:SS]" = 12 bytes
-	if len(line) < p+12 {
-		return nil, false
-	}
-	t := line[p : p+12]
-	if !digits(t[0:2]) || t[2] != ' ' || !digits(t[3:5]) || t[5] != ':' || !digits(t[6:8]) || t[8] != ':' || !digits(t[9:11]) || t[11] != ']' {
-		return nil, false
-	}
-	return line[p+12:], true
-}
-
-func digits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
+	// Two levels share an initial: ERROR and EMERGENCY.
+	if lv == levelError {
+		const h = "EMERGENCY]: "
+		if len(rest) >= len(h) && string(rest[:len(h)]) == h {
+			return levelEmergency, rest[len(h):]
 		}
 	}
-	return true
+	return levelUnknown, nil
 }
 
+// levelByInitial and monologHeads serve freepbxChannel: the level a name
+// starting with a byte may be, and what follows the channel for it.
+var (
+	levelByInitial [256]level
+	monologHeads   [numLevels]string
+)
+
+func init() {
+	for lv := levelDebug; lv < numLevels; lv++ {
+		name := strings.ToUpper(lv.String())
+		if lv == levelEmergency {
+			continue // shares 'E' with ERROR, checked after it
+		}
+		levelByInitial[name[0]] = lv
+		monologHeads[lv] = name + "]: "
+	}
+}
+
+// skipTimestamp accepts "[YYYY-MM-DD HH:MM:SS]" or "[YYYY-Mon-DD HH:MM:SS]"
+// at the start of line and returns what follows it. It compares eight
+// bytes at a time (see layout): this runs once per line of the file.
+func skipTimestamp(line []byte) ([]byte, bool) {
+	// Shortest: "[2024-05-01 10:00:00]" = 21 bytes; with a month name 22.
+	if len(line) < 21 || !yearLayout.fits(line[0:8]) {
+		return nil, false
+	}
+	switch {
+	case numericDateLayout.fits(line[5:13]) && clockLayout.fits(line[13:21]):
+		return line[21:], true
+	case len(line) >= 22 && monthNameLayout.fits(line[5:13]) && isUpper(line[6]) && isLower(line[7]) && isLower(line[8]) &&
+		isDigit(line[13]) && clockLayout.fits(line[14:22]):
+		return line[22:], true
+	}
+	return nil, false
+}
+
+// layout is an 8-byte template: fixed bytes and decimal digits. fits
+// checks both in a few word operations instead of eight byte branches.
+type layout struct {
+	fixed, fixedMask uint64 // the fixed bytes, and where they are
+	digitMask        uint64 // 0xFF where a digit must be
+}
+
+// newLayout reads a template of 8 bytes where 'D' is a digit, '?' any
+// byte, and anything else itself.
+func newLayout(t string) layout {
+	var l layout
+	for i := 0; i < 8; i++ {
+		shift := uint(8 * i)
+		switch t[i] {
+		case 'D':
+			l.digitMask |= 0xFF << shift
+		case '?':
+		default:
+			l.fixed |= uint64(t[i]) << shift
+			l.fixedMask |= 0xFF << shift
+		}
+	}
+	return l
+}
+
+var (
+	yearLayout        = newLayout("[DDDD-??") // "[2024-05-01 10:00:00]"
+	numericDateLayout = newLayout("-DD-DD D")
+	monthNameLayout   = newLayout("-???-DD ") // "-Jul-25 ", letters checked apart
+	clockLayout       = newLayout("D:DD:DD]")
+)
+
+func (l layout) fits(b []byte) bool {
+	x := binary.LittleEndian.Uint64(b)
+	if x&l.fixedMask != l.fixed {
+		return false
+	}
+	// A byte is a digit when its high nibble is 3 and adding 6 keeps it 3
+	// (0x30-0x39). Adding only where digits must be, a carry out of a
+	// byte can only come from a byte already failing the first test.
+	const high, three, six = 0xF0F0F0F0F0F0F0F0, 0x3030303030303030, 0x0606060606060606
+	d := x & l.digitMask
+	return d&high == three&l.digitMask && (d+six&l.digitMask)&high&l.digitMask == three&l.digitMask
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
 
