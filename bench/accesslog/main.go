@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pbxwatch/pbxwatch/bench/internal/benchproc"
@@ -26,17 +27,18 @@ func main() {
 	workdir := flag.String("workdir", "bench-accesslog", "directory for the generated log and state")
 	plugin := flag.String("plugin", "bin/pbxwatch-plugin-accesslog", "the accesslog plugin binary")
 	sizeMiB := flag.Int("size", 256, "size of the log, MiB")
-	runs := flag.Int("runs", 3, "runs per tool; the median is reported")
+	runs := flag.Int("runs", 3, "rounds; each runs every tool once, and the median is reported beside each round's ratio")
 	mtailProg := flag.String("mtail-prog", "bench/accesslog/accesslog.mtail", "mtail program equivalent to the plugin's counting")
 	noMtail := flag.Bool("no-mtail", false, "skip mtail")
+	noGoaccess := flag.Bool("no-goaccess", false, "skip goaccess")
 	flag.Parse()
-	if err := run(*workdir, *plugin, *mtailProg, *sizeMiB, *runs, !*noMtail); err != nil {
+	if err := run(*workdir, *plugin, *mtailProg, *sizeMiB, *runs, !*noMtail, !*noGoaccess); err != nil {
 		fmt.Fprintln(os.Stderr, "accesslog-bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(workdir, plugin, mtailProg string, sizeMiB, runs int, withMtail bool) error {
+func run(workdir, plugin, mtailProg string, sizeMiB, runs int, withMtail, withGoaccess bool) error {
 	if err := os.MkdirAll(workdir, 0o755); err != nil {
 		return err
 	}
@@ -56,27 +58,28 @@ func run(workdir, plugin, mtailProg string, sizeMiB, runs int, withMtail bool) e
 	if err != nil {
 		return err
 	}
-	fmt.Printf("log: %s, %d bytes, %d lines (page cache warm); %d runs each, median; %s\n\n", log, fi.Size(), lines, runs, benchproc.CPUName())
+	fmt.Printf("log: %s, %d bytes, %d lines (page cache warm); %d rounds, each running every tool once, back to back in alternating order; %s\n\n", log, fi.Size(), lines, runs, benchproc.CPUName())
 
 	report := filepath.Join(workdir, "goaccess.json")
-	tools := []struct {
-		name string
-		f    func() (benchproc.Measure, error)
-	}{
-		{"pbxwatch accesslog", func() (benchproc.Measure, error) { return runPlugin(plugin, log, workdir) }},
-		{"goaccess (JSON report)", func() (benchproc.Measure, error) {
+	tools := []benchproc.Tool{
+		{Name: "pbxwatch accesslog", Run: func() (benchproc.Measure, error) { return runPlugin(plugin, log, workdir) }},
+		{Name: "grep -cE (LC_ALL=C)", Run: func() (benchproc.Measure, error) {
+			m, out, err := benchproc.Time([]string{"LC_ALL=C"}, "grep", "-cE", grepFailedAPI, log)
+			m.Note = strings.TrimSpace(out) + " failed API requests"
+			return m, err
+		}},
+	}
+	if withGoaccess {
+		tools = append(tools, benchproc.Tool{Name: "goaccess (JSON report)", Run: func() (benchproc.Measure, error) {
 			m, _, err := benchproc.Time(nil, "goaccess", log, "--log-format=COMBINED", "--no-global-config", "--no-progress", "-o", report)
 			if err == nil {
 				m.Note = goaccessTotal(report)
 			}
 			return m, err
-		}},
+		}})
 	}
 	if withMtail {
-		tools = append(tools, struct {
-			name string
-			f    func() (benchproc.Measure, error)
-		}{"mtail --one_shot", func() (benchproc.Measure, error) {
+		tools = append(tools, benchproc.Tool{Name: "mtail --one_shot", Run: func() (benchproc.Measure, error) {
 			m, out, err := benchproc.Time(nil, "mtail", "--one_shot", "--logtostderr", "--port", "0", "--progs", mtailProg, "--logs", log)
 			if err == nil {
 				m.Note = mtailTotal(out)
@@ -84,30 +87,35 @@ func run(workdir, plugin, mtailProg string, sizeMiB, runs int, withMtail bool) e
 			return m, err
 		}})
 	}
+	rounds, err := benchproc.Interleave(runs, tools)
+	if err != nil {
+		return err
+	}
 	var results []benchproc.Measure
-	for _, tool := range tools {
-		var ms []benchproc.Measure
-		for i := 0; i < runs; i++ {
-			m, err := tool.f()
-			if err != nil {
-				return fmt.Errorf("%s: %w", tool.name, err)
-			}
-			ms = append(ms, m)
-		}
-		m := benchproc.Median(ms)
-		m.Name = tool.name
+	for i := range tools {
+		m := benchproc.Median(benchproc.Column(rounds, i))
 		results = append(results, m)
 	}
-	fmt.Printf("%-24s %9s %9s %12s %10s  %s\n", "tool", "seconds", "MB/s", "lines/s", "peak RSS", "result")
+	fmt.Printf("%-24s %9s %9s %12s %10s  %s\n", "tool (median)", "seconds", "MB/s", "lines/s", "peak RSS", "result")
 	for _, m := range results {
 		fmt.Printf("%-24s %9.3f %9.1f %12.0f %6.1f MiB  %s\n", m.Name, m.Seconds, size/1e6/m.Seconds, float64(lines)/m.Seconds, float64(m.RSSKiB)/1024, m.Note)
 	}
-	for _, m := range results[1:] {
+	for _, m := range results[2:] {
 		fmt.Printf("\naccesslog / %s throughput: %.1fx", m.Name, m.Seconds/results[0].Seconds)
 	}
-	fmt.Println()
+	fmt.Printf("\n\naccesslog / grep -cE (the failed API requests alone), each round (target >= 1.0x in every round):\n")
+	least := benchproc.PrintRatios(rounds, 0, 1, size)
+	fmt.Printf("accesslog / grep -cE throughput: median %.2fx, smallest %.2fx\n", results[1].Seconds/results[0].Seconds, least)
 	return nil
 }
+
+// grepFailedAPI selects the lines the plugin counts in
+// accesslog_failed_requests_total: a request to the FreePBX API (a path
+// under /admin/api/, or /admin/ajax.php or /ucp/ajax.php, with any query)
+// answered 400 or more. grep does only this; the plugin also parses every
+// field of every line, counts every request by endpoint and status, and
+// follows each client's streaks.
+const grepFailedAPI = `"[A-Z]+ /+(admin/api/[^ "]*|(admin|ucp)/ajax\.php([?#][^ "]*)?) HTTP/[0-9.]+" [45][0-9][0-9] `
 
 func countLines(path string) (int64, error) {
 	f, err := os.Open(path)
