@@ -161,7 +161,6 @@ func TestRedact(t *testing.T) {
 	}
 }
 
-// literal.index agrees with bytes.Index whatever byte anchors the search.
 // Calibration chooses, among the literal sets a regexp allows, the one whose
 // anchors are rarest in the data: for ami_unreachable "Unable" and "Failed"
 // rather than " to connect to " (its rarest byte, 'c', is everywhere).
@@ -186,15 +185,32 @@ func TestCalibrateChoosesRareLiterals(t *testing.T) {
 	}
 }
 
-func TestLiteralIndexAnyAnchor(t *testing.T) {
+// A pass finds, in every line holding the literal, its first occurrence,
+// whatever byte anchors the search and whatever byte is checked first.
+func TestSearchFindsFirstOccurrenceAnyAnchor(t *testing.T) {
 	rng := rand.New(rand.NewSource(2))
 	for round := 0; round < 2000; round++ {
 		lit := []byte(randomText(rng, 1+rng.Intn(5)))
-		s := []byte(randomText(rng, rng.Intn(60)))
-		for a := range lit {
-			l := literal{b: lit, anchor: a}
-			if got, want := l.index(s), strings.Index(string(s), string(lit)); got != want {
-				t.Fatalf("index(%q in %q, anchor %d) = %d, want %d", lit, s, a, got, want)
+		var lines []string
+		for n := rng.Intn(4); n >= 0; n-- {
+			lines = append(lines, randomText(rng, rng.Intn(30)))
+		}
+		buf := []byte(strings.Join(lines, "\n") + "\n")
+		var want []int
+		start := 0
+		for _, l := range lines {
+			if i := strings.Index(l, string(lit)); i >= 0 {
+				want = append(want, start+i+len(lit))
+			}
+			start += len(l) + 1
+		}
+		for at := range lit {
+			for check := range lit {
+				m := &matcher{pats: []pattern{{}}, hits: make([][]int, 1), lineEnd: make([]int, 1)}
+				m.search(&pass{anchor: lit[at], lits: []anchored{{b: lit, at: at, check: check, pats: []int{0}}}}, buf)
+				if !slices.Equal(m.hits[0], want) {
+					t.Fatalf("%q in %q (anchor %d, check %d): hits %v, want %v", lit, buf, at, check, m.hits[0], want)
+				}
 			}
 		}
 	}

@@ -98,49 +98,61 @@ func parseLine(line []byte, f format) (level, []byte) {
 
 // freepbxChannel is the fast path for the header nearly every line of
 // freepbx.log has, "freepbx.LEVEL]: " (rest is what follows " ["): one
-// comparison of the channel and one of the level with its "]: ". It
-// returns levelUnknown for anything else, which the general parse then
-// reads; where it returns a level, the general parse returns the same.
+// word comparison for the channel and two for the level with its "]: ",
+// picked by the level's first byte. It returns levelUnknown for anything
+// else, which the general parse then reads; where it returns a level, the
+// general parse returns the same.
 func freepbxChannel(rest []byte) (level, []byte) {
-	const channel = "freepbx."
-	if len(rest) < len(channel)+1 || string(rest[:len(channel)]) != channel {
+	// "freepbx." and the longest head, "EMERGENCY]: ", are 20 bytes; a
+	// shorter line takes the general parse.
+	if len(rest) < 20 || binary.LittleEndian.Uint64(rest) != freepbxDot {
 		return levelUnknown, nil
 	}
-	rest = rest[len(channel):]
-	lv := levelByInitial[rest[0]]
-	if lv == levelUnknown {
-		return levelUnknown, nil
-	}
-	if h := monologHeads[lv]; len(rest) >= len(h) && string(rest[:len(h)]) == h {
-		return lv, rest[len(h):]
-	}
-	// Two levels share an initial: ERROR and EMERGENCY.
-	if lv == levelError {
-		const h = "EMERGENCY]: "
-		if len(rest) >= len(h) && string(rest[:len(h)]) == h {
-			return levelEmergency, rest[len(h):]
+	rest = rest[8:]
+	lo, hi := binary.LittleEndian.Uint64(rest), binary.LittleEndian.Uint32(rest[8:])
+	for _, h := range &headsByInitial[rest[0]] {
+		if h.n > 0 && lo&h.loMask == h.lo && hi&h.hiMask == h.hi {
+			return h.level, rest[h.n:]
 		}
 	}
 	return levelUnknown, nil
 }
 
-// levelByInitial and monologHeads serve freepbxChannel: the level a name
-// starting with a byte may be, and what follows the channel for it.
-var (
-	levelByInitial [256]level
-	monologHeads   [numLevels]string
-)
+// freepbxDot is "freepbx." read as a little-endian word.
+var freepbxDot = binary.LittleEndian.Uint64([]byte("freepbx."))
 
-func init() {
-	for lv := levelDebug; lv < numLevels; lv++ {
-		name := strings.ToUpper(lv.String())
-		if lv == levelEmergency {
-			continue // shares 'E' with ERROR, checked after it
-		}
-		levelByInitial[name[0]] = lv
-		monologHeads[lv] = name + "]: "
-	}
+// head is a level's name and "]: " as up to 12 bytes: lo the first eight,
+// hi the next four, each with the mask of the bytes it has.
+type head struct {
+	lo, loMask uint64
+	hi, hiMask uint32
+	n          int
+	level      level
 }
+
+// headsByInitial holds the heads of the levels whose names start with a
+// byte: two at most (ERROR, EMERGENCY).
+var headsByInitial = func() (t [256][2]head) {
+	for lv := levelDebug; lv < numLevels; lv++ {
+		h := strings.ToUpper(lv.String()) + "]: "
+		var b [12]byte
+		var m [12]byte
+		copy(b[:], h)
+		for i := range h {
+			m[i] = 0xFF
+		}
+		e := head{n: len(h), level: lv,
+			lo: binary.LittleEndian.Uint64(b[:]), loMask: binary.LittleEndian.Uint64(m[:]),
+			hi: binary.LittleEndian.Uint32(b[8:]), hiMask: binary.LittleEndian.Uint32(m[8:])}
+		slot := &t[h[0]]
+		if slot[0].n == 0 {
+			slot[0] = e
+		} else {
+			slot[1] = e
+		}
+	}
+	return t
+}()
 
 // skipTimestamp accepts "[YYYY-MM-DD HH:MM:SS]" or "[YYYY-Mon-DD HH:MM:SS]"
 // at the start of line and returns what follows it. It compares eight
