@@ -104,8 +104,8 @@ func run(workdir, plugin, mtailProg string, sizeMiB, runs int, withMtail, withGo
 		fmt.Printf("\naccesslog / %s throughput: %.1fx", m.Name, m.Seconds/results[0].Seconds)
 	}
 	fmt.Printf("\n\naccesslog / grep -cE (the failed API requests alone), each round (target >= 1.0x in every round):\n")
-	least := benchproc.PrintRatios(rounds, 0, 1, size)
-	fmt.Printf("accesslog / grep -cE throughput: median %.2fx, smallest %.2fx\n", results[1].Seconds/results[0].Seconds, least)
+	least, leastCPU := benchproc.PrintRatios(rounds, 0, 1, size)
+	fmt.Printf("accesslog / grep -cE throughput: median %.2fx, smallest %.2fx (by CPU time: smallest %.2fx)\n", results[1].Seconds/results[0].Seconds, least, leastCPU)
 	return nil
 }
 
@@ -163,9 +163,9 @@ func runPlugin(bin, log, workdir string) (benchproc.Measure, error) {
 		return benchproc.Measure{}, err
 	}
 	defer h.Close()
-	start := time.Now()
+	cpu, start := benchproc.CPUTime(h.PID()), time.Now()
 	res := h.Run(context.Background(), 10*time.Minute)
-	elapsed := time.Since(start).Seconds()
+	elapsed, cpu := time.Since(start).Seconds(), benchproc.CPUTime(h.PID())-cpu
 	if res.Status == sdk.StatusUnknown {
 		return benchproc.Measure{}, fmt.Errorf("check failed: %s", res.Summary)
 	}
@@ -178,7 +178,7 @@ func runPlugin(bin, log, workdir string) (benchproc.Measure, error) {
 			failed += m.Value
 		}
 	}
-	return benchproc.Measure{Seconds: elapsed, RSSKiB: benchproc.VmHWM(h.PID()),
+	return benchproc.Measure{Seconds: elapsed, CPUSeconds: cpu.Seconds(), RSSKiB: benchproc.VmHWM(h.PID()),
 		Note: fmt.Sprintf("%.0f requests, %.0f failed API requests", requests, failed)}, nil
 }
 

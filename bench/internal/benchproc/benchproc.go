@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -18,8 +19,11 @@ import (
 type Measure struct {
 	Name    string
 	Seconds float64
-	RSSKiB  int64
-	Note    string
+	// CPUSeconds is the CPU time (user and system, every thread) the run
+	// took: unlike Seconds, it barely moves with the machine's load.
+	CPUSeconds float64
+	RSSKiB     int64
+	Note       string
 }
 
 // Time runs a command and measures it. Its peak RSS comes from
@@ -37,7 +41,8 @@ func Time(env []string, name string, args ...string) (Measure, string, error) {
 	if err != nil {
 		return Measure{}, "", fmt.Errorf("%v: %s", err, tail(errb.String()))
 	}
-	m := Measure{Seconds: elapsed}
+	// The rusage of /usr/bin/time includes that of the command it waited for.
+	m := Measure{Seconds: elapsed, CPUSeconds: (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()}
 	if i := strings.LastIndex(errb.String(), "maxrss="); i >= 0 {
 		m.RSSKiB, _ = strconv.ParseInt(strings.TrimSpace(errb.String()[i+len("maxrss="):]), 10, 64)
 	}
@@ -66,6 +71,26 @@ func VmHWM(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// CPUTime is the CPU time a running process has used so far: the sum
+// over its threads of /proc/PID/task/TID/schedstat's time on CPU, in
+// nanoseconds (the clock-tick counts of /proc/PID/stat are too coarse for
+// runs of a tenth of a second).
+func CPUTime(pid int) time.Duration {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			ns, _ := strconv.ParseInt(f[0], 10, 64)
+			sum += time.Duration(ns)
+		}
+	}
+	return sum
 }
 
 // Warm reads path once, so every tool reads it from the page cache.

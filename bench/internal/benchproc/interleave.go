@@ -68,18 +68,20 @@ func LoadAvg() string {
 }
 
 // PrintRatios prints, per round, the two tools' MB/s and the ratio of
-// their times (other/subject: above 1 means subject is faster), then the
-// smallest ratio. It returns the smallest ratio.
-func PrintRatios(rounds []Round, subject, other int, size float64) float64 {
-	fmt.Printf("%-6s %-16s %22s %22s %8s\n", "round", "load avg", rounds[0].Measures[subject].Name+" MB/s", rounds[0].Measures[other].Name+" MB/s", "ratio")
-	least := 0.0
+// their times (other/subject: above 1 means subject is faster), by the
+// clock and by CPU time, then returns the smallest of each.
+func PrintRatios(rounds []Round, subject, other int, size float64) (leastWall, leastCPU float64) {
+	fmt.Printf("%-6s %-16s %22s %22s %8s %10s\n", "round", "load avg", rounds[0].Measures[subject].Name+" MB/s", rounds[0].Measures[other].Name+" MB/s", "ratio", "CPU ratio")
 	for i, r := range rounds {
 		s, o := r.Measures[subject], r.Measures[other]
-		ratio := o.Seconds / s.Seconds
-		if i == 0 || ratio < least {
-			least = ratio
+		wall, cpu := o.Seconds/s.Seconds, o.CPUSeconds/s.CPUSeconds
+		if i == 0 || wall < leastWall {
+			leastWall = wall
 		}
-		fmt.Printf("%-6d %-16s %22.0f %22.0f %7.2fx\n", i+1, r.Load, size/1e6/s.Seconds, size/1e6/o.Seconds, ratio)
+		if i == 0 || cpu < leastCPU {
+			leastCPU = cpu
+		}
+		fmt.Printf("%-6d %-16s %22.0f %22.0f %7.2fx %9.2fx\n", i+1, r.Load, size/1e6/s.Seconds, size/1e6/o.Seconds, wall, cpu)
 	}
-	return least
+	return leastWall, leastCPU
 }
