@@ -163,18 +163,23 @@ func quoted(p []byte) (field, rest []byte, ok bool) {
 			return nil, nil, false
 		}
 		i += j
-		// Escaped when preceded by an odd number of backslashes.
-		k := i - 1
-		for k >= 1 && p[k] == '\\' {
-			k--
-		}
-		if (i-1-k)%2 == 1 {
+		if p[i-1] == '\\' && escaped(p, i) {
 			i++
 			continue
 		}
 		return p[1:i], p[i+1:], true
 	}
 	return nil, nil, false
+}
+
+// escaped says whether the quote at p[i] is escaped: preceded, after the
+// opening quote p[0], by an odd number of backslashes.
+func escaped(p []byte, i int) bool {
+	k := i - 1
+	for k >= 1 && p[k] == '\\' {
+		k--
+	}
+	return (i-1-k)%2 == 1
 }
 
 // splitRequest cuts "METHOD target PROTOCOL" (or an HTTP/0.9 "GET /x", or
