@@ -179,17 +179,24 @@ func newRun(cfg *config, m *matcher) *run {
 }
 
 func (r *run) Lines(buf []byte) {
+	// Counted in locals, not through r: this loop runs once per line.
+	var levels [numLevels]uint64
+	var oversized uint64
 	for rest := buf; len(rest) > 0; {
 		i := bytes.IndexByte(rest, '\n')
 		line := rest[:i]
 		rest = rest[i+1:]
 		if len(line) > r.max {
-			r.oversized++
+			oversized++
 			line = line[:r.max]
 		}
 		lv, _ := parseLine(line, r.format)
-		r.levels[lv]++
+		levels[lv]++
 	}
+	for lv, n := range levels {
+		r.levels[lv] += n
+	}
+	r.oversized += oversized
 	r.matcher.scan(buf, r.max, r.found)
 }
 
