@@ -51,12 +51,15 @@ help:
 		if (index($$0, t ":") == 1) { sub(/^[a-z-]*: */, ""); printf "  %-10s %s\n", t, $$0 } else printf "  %-10s %s\n", "", $$0; next } \
 		{ t = "" }' $(firstword $(MAKEFILE_LIST)) $(firstword $(MAKEFILE_LIST))
 
-## build: bin/pbxwatch, bin/pbxwatch-plugin-<name> for every plugins/<name>, the demo tool, and every example in bin/examples/
+## build: bin/pbxwatch, bin/pbxwatch-plugin-<name> (a link to it) for every plugins/<name>, the demo tool, and every example in bin/examples/
 build:
 	$(GOBUILD) -o $(BIN)/pbxwatch ./agent
+	@# One multi-call binary: each bundled plugin is a link to pbxwatch that
+	@# runs the plugin when called by its name, so the agent and every plugin
+	@# process share the binary's pages (docs/design.md).
 	@for p in $(PLUGINS); do \
-		echo "build $(BIN)/pbxwatch-plugin-$$p (static)"; \
-		$(GOBUILD) -o $(BIN)/pbxwatch-plugin-$$p ./plugins/$$p || exit 1; \
+		echo "link $(BIN)/pbxwatch-plugin-$$p -> pbxwatch"; \
+		ln -sfn pbxwatch $(BIN)/pbxwatch-plugin-$$p || exit 1; \
 	done
 	@if [ -d tools/pbxwatch-demo ]; then $(GOBUILD) -o $(BIN)/pbxwatch-demo ./tools/pbxwatch-demo; fi
 	@# The examples, so they never rot, in a plugin dir of their own (they
@@ -73,7 +76,9 @@ install: build
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(DOCDIR)/examples/templates $(DESTDIR)$(SYSCONFDIR)/pbxwatch $(DESTDIR)$(SYSCONFDIR)/default
 	install -m 0755 $(BIN)/pbxwatch $(DESTDIR)$(BINDIR)/pbxwatch
-	for p in $(PLUGINS); do install -m 0755 $(BIN)/pbxwatch-plugin-$$p $(DESTDIR)$(LIBEXECDIR)/ || exit 1; done
+	@# Relative links, so the tree works wherever DESTDIR puts it.
+	rel=$$(realpath -m --relative-to=$(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR)/pbxwatch) && \
+		for p in $(PLUGINS); do ln -sfn "$$rel" $(DESTDIR)$(LIBEXECDIR)/pbxwatch-plugin-$$p || exit 1; done
 	for f in systemd/*.service systemd/*.conf; do [ -e "$$f" ] || continue; \
 		sed -e 's|/usr/bin/pbxwatch|$(BINDIR)/pbxwatch|g' -e 's|/etc/pbxwatch|$(SYSCONFDIR)/pbxwatch|g' "$$f" \
 			> $(DESTDIR)$(UNITDIR)/$${f#systemd/} && chmod 0644 $(DESTDIR)$(UNITDIR)/$${f#systemd/} || exit 1; done

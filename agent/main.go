@@ -31,7 +31,14 @@ const (
 	exitUsageCheck = 3
 )
 
-func main() { os.Exit(run(os.Args[1:])) }
+func main() {
+	// Started through a link named pbxwatch-plugin-NAME, this binary is
+	// that bundled plugin (bundled.go).
+	if runBundledPlugin(os.Args[0]) {
+		return
+	}
+	os.Exit(run(os.Args[1:]))
+}
 
 // terminated is what kingpin's --help and --version actions panic with, so
 // that they end the parse instead of falling through into the command.

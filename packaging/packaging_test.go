@@ -254,6 +254,7 @@ func TestMakeInstallTree(t *testing.T) {
 			t.Errorf("%s: mode %o, want %o", rel, st.Mode().Perm(), mode)
 		}
 	}
+	assertPluginsLinkToTheAgent(t, dest, "usr/bin/pbxwatch", "usr/libexec/pbxwatch")
 	for _, f := range []string{"configs/pbxwatch.yaml", "packaging/default", "packaging/sysusers.conf", "packaging/tmpfiles.conf"} {
 		installed := map[string]string{"configs/pbxwatch.yaml": "etc/pbxwatch/pbxwatch.yaml", "packaging/default": "etc/default/pbxwatch",
 			"packaging/sysusers.conf": "usr/lib/sysusers.d/pbxwatch.conf", "packaging/tmpfiles.conf": "usr/lib/tmpfiles.d/pbxwatch.conf"}[f]
@@ -298,6 +299,32 @@ func TestMakeInstallTree(t *testing.T) {
 	for _, rel := range []string{"usr/local/bin/pbxwatch", "usr/local/libexec/pbxwatch/pbxwatch-plugin-logtail"} {
 		if _, err := os.Stat(filepath.Join(dest, rel)); err != nil {
 			t.Errorf("PREFIX=/usr/local: %v", err)
+		}
+	}
+	assertPluginsLinkToTheAgent(t, dest, "usr/local/bin/pbxwatch", "usr/local/libexec/pbxwatch")
+}
+
+// assertPluginsLinkToTheAgent: every bundled plugin in libexec is a
+// relative link to the agent's binary (one multi-call binary whose pages
+// the agent and every plugin process share), not a copy.
+func assertPluginsLinkToTheAgent(t *testing.T, root, agent, libexec string) {
+	t.Helper()
+	agentInfo, err := os.Stat(filepath.Join(root, agent))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range binaries(t)[1:] {
+		link := filepath.Join(root, libexec, b)
+		target, err := os.Readlink(link)
+		if err != nil {
+			t.Errorf("%s: not a link to the agent's binary: %v", filepath.Join(libexec, b), err)
+			continue
+		}
+		if filepath.IsAbs(target) {
+			t.Errorf("%s -> %s: the link is absolute; relative links keep DESTDIR trees and packages valid", filepath.Join(libexec, b), target)
+		}
+		if info, err := os.Stat(link); err != nil || !os.SameFile(info, agentInfo) {
+			t.Errorf("%s -> %s does not reach %s (%v)", filepath.Join(libexec, b), target, agent, err)
 		}
 	}
 }
@@ -357,6 +384,16 @@ func debFiles(t *testing.T, deb string) []string {
 	}
 	sort.Strings(files)
 	return files
+}
+
+// TestDebShipsPluginsAsLinks: the .deb carries one binary, the bundled
+// plugins as links to it, as `make install` lays them out.
+func TestDebShipsPluginsAsLinks(t *testing.T) {
+	testutil.Tool(t, "dpkg-deb")
+	_, deb, _ := makePackage(t)
+	dir := t.TempDir()
+	run(t, ".", nil, "dpkg-deb", "--extract", deb, dir)
+	assertPluginsLinkToTheAgent(t, dir, "usr/bin/pbxwatch", "usr/libexec/pbxwatch")
 }
 
 func TestDebMetadataAndConffiles(t *testing.T) {

@@ -22,7 +22,9 @@ if [ "${MTAIL:-1}" = 0 ] || ! command -v mtail >/dev/null; then
 fi
 work=${WORKDIR:-$(mktemp -d)}
 [ -n "${WORKDIR:-}" ] || trap 'rm -rf "$work"' EXIT
-go build -o "$work/pbxwatch-plugin-accesslog" ./plugins/accesslog
+# The plugin as shipped: a link to the agent's multi-call binary.
+CGO_ENABLED=0 go build -trimpath -o "$work/pbxwatch" ./agent
+ln -sfn pbxwatch "$work/pbxwatch-plugin-accesslog"
 go build -o "$work/accesslog-bench" ./bench/accesslog
 "$work/accesslog-bench" -workdir "$work" -plugin "$work/pbxwatch-plugin-accesslog" \
 	-mtail-prog bench/accesslog/accesslog.mtail -size "${SIZE_MIB:-256}" -runs "${RUNS:-3}" $skip

@@ -17,9 +17,11 @@ cleanup() {
 	[ -n "${WORKDIR:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-go build -o "$work/pbxwatch" ./agent
+# One multi-call binary, the plugins links to it, as `make build` lays out
+# bin/ and the packages /usr/libexec/pbxwatch.
+CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$work/pbxwatch" ./agent
 for p in whmcs freepbx accesslog logtail nagios; do
-	go build -o "$work/pbxwatch-plugin-$p" "./plugins/$p"
+	ln -sfn pbxwatch "$work/pbxwatch-plugin-$p"
 done
 go build -o "$work/pbxwatch-demo" ./tools/pbxwatch-demo
 # The demo config with its data under $work, so a running `make demo`'s
@@ -42,7 +44,8 @@ pss_of() {
 printf '%-28s %9s %9s %9s %9s %8s\n' process 'PSS MiB' 'code' 'rodata' 'anon' threads
 total=0
 for pid in $(pgrep -f "^$work/pbxwatch( run|-plugin-)"); do
-	name=$(basename "$(readlink "/proc/$pid/exe")")
+	# Named as started (argv[0]): every process maps the same file.
+	name=$(basename "$(tr '\0' '\n' <"/proc/$pid/cmdline" | head -n 1)")
 	set -- $(pss_of "$pid")
 	threads=$(awk '/^Threads:/ { print $2 }' "/proc/$pid/status")
 	echo "$name $* $threads" |

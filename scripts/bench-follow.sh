@@ -11,8 +11,9 @@ work=${WORKDIR:-$(mktemp -d)}
 [ -n "${WORKDIR:-}" ] || trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/plugins"
 go build -o "$work/pbxwatch" ./agent
-go build -o "$work/plugins/pbxwatch-plugin-logtail" ./plugins/logtail
-go build -o "$work/plugins/pbxwatch-plugin-accesslog" ./plugins/accesslog
+# The bundled plugins are links to the agent's binary (docs/design.md).
+ln -sfn ../pbxwatch "$work/plugins/pbxwatch-plugin-logtail"
+ln -sfn ../pbxwatch "$work/plugins/pbxwatch-plugin-accesslog"
 go build -o "$work/follow-bench" ./bench/follow
 "$work/follow-bench" -agent "$work/pbxwatch" -plugin-dir "$work/plugins" \
 	-mtail-prog bench/follow/latency.mtail -workdir "$work" -lines "${LINES:-200}"

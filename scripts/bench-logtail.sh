@@ -18,7 +18,9 @@ else
 fi
 work=${WORKDIR:-$(mktemp -d)}
 [ -n "${WORKDIR:-}" ] || trap 'rm -rf "$work"' EXIT
-go build -o "$work/pbxwatch-plugin-logtail" ./plugins/logtail
+# The plugin as shipped: a link to the agent's multi-call binary.
+CGO_ENABLED=0 go build -trimpath -o "$work/pbxwatch" ./agent
+ln -sfn pbxwatch "$work/pbxwatch-plugin-logtail"
 go build -o "$work/logtail-bench" ./bench/logtail
 "$work/logtail-bench" -workdir "$work" -plugin "$work/pbxwatch-plugin-logtail" \
 	-mtail-prog bench/logtail/freepbx.mtail -size "${SIZE_MIB:-256}" -runs "${RUNS:-3}" $mtail

@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 work=${WORKDIR:-$(mktemp -d)}
 [ -n "${WORKDIR:-}" ] || trap 'rm -rf "$work"' EXIT
 go build -o "$work/pbxwatch" ./agent
-go build -o "$work/pbxwatch-plugin-logtail" ./plugins/logtail
-go build -o "$work/pbxwatch-plugin-accesslog" ./plugins/accesslog
+ln -sfn pbxwatch "$work/pbxwatch-plugin-logtail"
+ln -sfn pbxwatch "$work/pbxwatch-plugin-accesslog"
 for mode in same churn; do
 	go run ./bench/reload -agent "$work/pbxwatch" \
 		-plugins "$work/pbxwatch-plugin-logtail,$work/pbxwatch-plugin-accesslog" \

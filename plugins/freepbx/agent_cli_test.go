@@ -1,4 +1,4 @@
-package main_test
+package freepbx_test
 
 // End-to-end: the real pbxwatch binary runs the real plugin through
 // `pbxwatch check` against the simulator, as an operator would.

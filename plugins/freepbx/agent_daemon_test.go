@@ -1,4 +1,4 @@
-package main_test
+package freepbx_test
 
 // The daemon's view: `pbxwatch run` schedules failing freepbx checks, and
 // neither its /metrics, its /checks page nor its log (plugin lines relayed

@@ -1,4 +1,4 @@
-package main_test
+package freepbx_test
 
 import (
 	"context"

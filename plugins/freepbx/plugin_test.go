@@ -1,4 +1,4 @@
-package main_test
+package freepbx_test
 
 // These tests run the real plugin binary over the agent's transport
 // (sdk/sdktest) against the simulator: one case per diagnosis, alternating

@@ -1,4 +1,4 @@
-package main
+package freepbx
 
 import (
 	"crypto/md5"  //nolint:gosec // FreePBX's algo column may name it

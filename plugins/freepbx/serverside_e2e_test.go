@@ -1,4 +1,4 @@
-package main_test
+package freepbx_test
 
 // The server-side look-up end to end: `pbxwatch check` runs the real plugin
 // against the FreePBX simulator (the HTTP side) and a real MariaDB holding

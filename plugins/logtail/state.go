@@ -1,4 +1,4 @@
-package main
+package logtail
 
 import "github.com/pbxwatch/pbxwatch/internal/tailfile"
 

@@ -1,4 +1,4 @@
-package main
+package nagios
 
 // The plugin through the agent an operator runs: `pbxwatch check` and the
 // daemon's /metrics.

@@ -1,4 +1,4 @@
-package main
+package nagios
 
 // Tests of the real plugin binary over the real transport (sdktest),
 // running the real Debian monitoring-plugins-basic binaries.

@@ -1,4 +1,4 @@
-package main
+package whmcs
 
 // End-to-end: the real pbxwatch CLI runs the real plugin against the
 // simulator, as an operator would with `pbxwatch check`.

@@ -1,4 +1,4 @@
-package main
+package whmcs
 
 // The daemon's view: `pbxwatch run` schedules failing whmcs checks, and
 // neither its /metrics, its /checks page nor its log (plugin lines relayed

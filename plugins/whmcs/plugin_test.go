@@ -1,4 +1,4 @@
-package main
+package whmcs
 
 // Tests of the real plugin binary over the real plugin transport (sdktest):
 // one run per diagnosis code, and no secret in any result field or log line.

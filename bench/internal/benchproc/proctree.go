@@ -66,12 +66,15 @@ func statusInt(pid int, key string) int {
 	return 0
 }
 
-// Exe is the base name of the process' executable (argv[0] resolved):
-// comm is cut at 15 bytes, which leaves "pbxwatch-plugin" of every plugin.
+// Exe is the base name the process was started under (argv[0]): comm is
+// cut at 15 bytes, which leaves "pbxwatch-plugin" of every plugin, and
+// /proc/PID/exe names pbxwatch for every bundled plugin (links to one
+// multi-call binary).
 func Exe(pid int) string {
-	p, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-	if err != nil {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || len(b) == 0 {
 		return Comm(pid)
 	}
-	return filepath.Base(strings.TrimSuffix(p, " (deleted)"))
+	argv0, _, _ := strings.Cut(string(b), "\x00")
+	return filepath.Base(argv0)
 }

@@ -19,10 +19,15 @@ var (
 	built = map[string]string{}
 )
 
-// Build compiles the main package pkg (an import path such as
-// "github.com/pbxwatch/pbxwatch/plugins/whmcs") once per test process and
-// returns the binary's path. The binary is named after the last path element
-// with the prefix the agent expects of plugins under plugins/.
+// Build compiles the main package pkg once per test process and returns
+// the binary's path. The binary is named after the last path element with
+// the prefix the agent expects of plugins under plugins/.
+//
+// A bundled plugin (an import path such as
+// "github.com/pbxwatch/pbxwatch/plugins/whmcs", a library the agent's
+// binary serves when called by the plugin's name) is the agent's binary
+// behind a link named pbxwatch-plugin-NAME, as `make build` and the
+// packages install it.
 func Build(t testing.TB, pkg string) string {
 	t.Helper()
 	path, err := build(pkg)
@@ -32,9 +37,48 @@ func Build(t testing.TB, pkg string) string {
 	return path
 }
 
+// agentPkg is the agent's main package, whose binary bundles the plugins
+// under bundledPrefix.
+const (
+	agentPkg      = "github.com/pbxwatch/pbxwatch/agent"
+	bundledPrefix = "github.com/pbxwatch/pbxwatch/plugins/"
+)
+
 func build(pkg string) (string, error) {
+	if name, ok := strings.CutPrefix(pkg, bundledPrefix); ok && !strings.Contains(name, "/") {
+		return linkBundled(name)
+	}
 	mu.Lock()
 	defer mu.Unlock()
+	return buildLocked(pkg)
+}
+
+// linkBundled builds the agent and links pbxwatch-plugin-NAME to it in the
+// agent's directory (a relative link, as `make build` writes bin/).
+func linkBundled(name string) (string, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	agent, err := buildLocked(agentPkg)
+	if err != nil {
+		return "", err
+	}
+	link := filepath.Join(filepath.Dir(agent), "pbxwatch-plugin-"+name)
+	if target, err := os.Readlink(link); err == nil && target == filepath.Base(agent) {
+		return link, nil
+	}
+	// Link beside and rename, for the reason buildLocked renames.
+	tmp := link + fmt.Sprintf(".%d", os.Getpid())
+	os.Remove(tmp)
+	if err := os.Symlink(filepath.Base(agent), tmp); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		return "", err
+	}
+	return link, nil
+}
+
+func buildLocked(pkg string) (string, error) {
 	if p, ok := built[pkg]; ok {
 		return p, nil
 	}
