@@ -2,10 +2,11 @@
 # Side-by-side: the accesslog plugin (through the plugin transport, as the
 # agent runs it) vs grep -cE selecting the failed API requests vs goaccess
 # vs mtail --one_shot, reading a generated 256 MiB Apache combined-format
-# access log of a FreePBX host from its start. Each round runs every tool
-# once, back to back in alternating order, so the load of the moment weighs
-# on all of them; prints each round's load average, MB/s and
-# accesslog/grep ratio, the smallest ratio, medians, lines/s and peak RSS.
+# access log of a FreePBX host from its start. After an unreported warm-up
+# round, each round runs every tool once, back to back in alternating
+# order, so the load of the moment weighs on all of them; prints each
+# round's load average, MB/s and accesslog/grep ratio (by the clock and by
+# CPU time), the smallest ratio, medians, lines/s and peak RSS.
 # Needs: go, grep, goaccess and mtail (Debian packages; GOACCESS=0 or
 # MTAIL=0 skips one). Env: SIZE_MIB (256), RUNS (3 rounds), WORKDIR (a
 # temporary directory, removed afterwards).

@@ -58,7 +58,7 @@ func run(workdir, plugin, mtailProg string, sizeMiB, runs int, withMtail, withGo
 	if err != nil {
 		return err
 	}
-	fmt.Printf("log: %s, %d bytes, %d lines (page cache warm); %d rounds, each running every tool once, back to back in alternating order; %s\n\n", log, fi.Size(), lines, runs, benchproc.CPUName())
+	fmt.Printf("log: %s, %d bytes, %d lines (page cache warm); %d rounds after a warm-up one, each running every tool once, back to back in alternating order; %s\n\n", log, fi.Size(), lines, runs, benchproc.CPUName())
 
 	report := filepath.Join(workdir, "goaccess.json")
 	tools := []benchproc.Tool{

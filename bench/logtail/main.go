@@ -62,7 +62,7 @@ func run(workdir, plugin, mtailProg string, sizeMiB, smallMiB, runs int, withMta
 		return err
 	}
 	size := float64(fi.Size())
-	fmt.Printf("log: %s, %d bytes (page cache warm); %d rounds, each running every tool once, back to back in alternating order; %s\n\n", big, fi.Size(), runs, benchproc.CPUName())
+	fmt.Printf("log: %s, %d bytes (page cache warm); %d rounds after a warm-up one, each running every tool once, back to back in alternating order; %s\n\n", big, fi.Size(), runs, benchproc.CPUName())
 
 	tools := []benchproc.Tool{
 		{Name: "pbxwatch logtail", Run: func() (benchproc.Measure, error) { return runPlugin(plugin, big, workdir) }},

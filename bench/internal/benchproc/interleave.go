@@ -23,7 +23,15 @@ type Round struct {
 // changes from second to second; running the tools back to back, in
 // alternating order, lets a change hit both sides of a ratio alike, so
 // each round's ratio means something on its own.
+//
+// A first round, not reported, warms what a first run pays alone (the
+// binaries' pages, the CPU's caches and clock), as hyperfine's --warmup does.
 func Interleave(rounds int, tools []Tool) ([]Round, error) {
+	for _, t := range tools {
+		if _, err := t.Run(); err != nil {
+			return nil, fmt.Errorf("%s (warm-up): %w", t.Name, err)
+		}
+	}
 	var out []Round
 	for r := 0; r < rounds; r++ {
 		round := Round{Load: LoadAvg(), Measures: make([]Measure, len(tools))}
