@@ -132,3 +132,56 @@ func FuzzParseLineAgreesWithByteParse(f *testing.F) {
 	f.Add([]byte("[2019-Jul-25 14:28:31] [freepbx.EMERGENCY]: x"))
 	f.Fuzz(func(t *testing.T, line []byte) { agreesWithByteParse(t, line) })
 }
+
+// Lines counts each line's level as parseLine of that line (cut at max)
+// gives it, and the lines cut: lines ending inside a header, a header
+// followed at once by the next line, headers split by a newline, both
+// formats.
+func TestLinesCountLevelsAsParseLine(t *testing.T) {
+	pieces := []string{
+		"[2024-05-01 10:00:00] [freepbx.INFO]: ", "[2024-05-01 10:00:00] [freepbx.EMERGENCY]: x",
+		"[2019-Jul-25 14:28:31] [freepbx.WARNING]: ", "[2019-Jul-25 14:28:31] [INFO] (a.php:1) - x",
+		"[2024-05-01 10:00:00] [freepbx.ERROR]", "[2024-05-01 10:00:00] [freepbx.", "[2024-05-01 1", "msg", "\n", "\n", "\n",
+	}
+	rng := rand.New(rand.NewSource(5))
+	for round := 0; round < 20000; round++ {
+		var b []byte
+		for i := rng.Intn(12); i >= 0; i-- {
+			p := []byte(pieces[rng.Intn(len(pieces))])
+			if rng.Intn(4) == 0 {
+				p = p[:rng.Intn(len(p)+1)]
+			}
+			if rng.Intn(8) == 0 && len(p) > 0 {
+				p = append([]byte(nil), p...)
+				p[rng.Intn(len(p))] = "\n0A]: ."[rng.Intn(6)]
+			}
+			b = append(b, p...)
+		}
+		b = append(b, '\n')
+		for _, f := range []format{formatFreePBX, formatPlain} {
+			max := 8 + rng.Intn(60)
+			cfg := config{MaxLineBytes: max, Format: "freepbx"}
+			if f == formatPlain {
+				cfg.Format = "plain"
+			}
+			m, err := newMatcher(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := newRun(&cfg, m)
+			r.Lines(b)
+			var want [numLevels]uint64
+			var oversized uint64
+			for _, line := range bytes.Split(b[:len(b)-1], []byte("\n")) {
+				if len(line) > max {
+					line, oversized = line[:max], oversized+1
+				}
+				lv, _ := parseLine(line, f)
+				want[lv]++
+			}
+			if r.levels != want || r.oversized != oversized {
+				t.Fatalf("format %v, max %d, %q: Lines counted %v (%d oversized), parseLine per line %v (%d)", f, max, b, r.levels, r.oversized, want, oversized)
+			}
+		}
+	}
+}
