@@ -30,9 +30,17 @@ func browser(t *testing.T) context.Context {
 	t.Helper()
 	testutil.Slow(t, "headless Chromium")
 	bin := testutil.Tool(t, "chromium")
+	// The profile is removed by this test's own clean-up, after the
+	// browser: Chromium's helper processes outlive the one chromedp waits
+	// for by a moment and still write into it, which made t.TempDir's
+	// removal fail the test ("directory not empty").
+	profile, err := os.MkdirTemp("", "pbxwatch-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(bin),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
@@ -45,13 +53,29 @@ func browser(t *testing.T) context.Context {
 		chromedp.WindowSize(1200, 900),
 	)
 	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+		removeProfile(t, profile)
+	})
 	// Start the browser now. (Its lifetime is that of the context of the
 	// first Run, so this one has no timeout of its own.)
 	if err := chromedp.Run(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
+}
+
+// removeProfile removes Chromium's profile directory, retrying for a few
+// seconds while the browser's last helper processes finish writing to it.
+func removeProfile(t *testing.T, dir string) {
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if err = os.RemoveAll(dir); err == nil {
+			return
+		}
+	}
+	t.Errorf("remove the browser profile %s: %v", dir, err)
 }
 
 // artifacts is where screenshots go: $PBXWATCH_ARTIFACTS (CI keeps it),
