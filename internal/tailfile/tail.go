@@ -319,7 +319,7 @@ func findIn(sibs []*logFile, id *FileID, end int64) int {
 		return -1 // nothing to recognise it by
 	}
 	for i := len(sibs) - 1; i >= 0; i-- {
-		if (sibs[i].dev != id.Dev || sibs[i].ino != id.Ino || sibs[i].gz) && sameContent(sibs[i], id, end) {
+		if (sibs[i].dev != id.Dev || sibs[i].ino != id.Ino || sibs[i].gz) && sameContentElsewhere(sibs[i], id, end) {
 			return i
 		}
 	}
@@ -386,7 +386,7 @@ func (p *poll) catchUp(lookForOld bool) (bool, error) {
 	moved := false
 	if lookForOld && oldIdx < 0 {
 		switch {
-		case cur != nil && !sameInode(cur, st.File) && sameContent(cur, st.File, st.Offset+st.Scanned):
+		case cur != nil && !sameInode(cur, st.File) && sameContentElsewhere(cur, st.File, st.Offset+st.Scanned):
 			// The same content under a new inode (copied and moved into
 			// place, a restored backup): carry on where we were.
 			moved = true
@@ -464,10 +464,14 @@ func sameInode(lf *logFile, id *FileID) bool {
 	return id != nil && lf.dev == id.Dev && lf.ino == id.Ino
 }
 
-// KnownHead is the fingerprint of a rotated file's first Len bytes.
+// KnownHead is the fingerprint of a rotated file's first Len bytes, and
+// the file's device and inode when it was taken (zero in state written
+// before they were kept).
 type KnownHead struct {
 	Len int    `json:"len"`
 	FP  string `json:"fp"`
+	Dev uint64 `json:"dev,omitempty"`
+	Ino uint64 `json:"ino,omitempty"`
 }
 
 // knownHeads fingerprints the rotated files present now.
@@ -475,10 +479,34 @@ func knownHeads(sibs []*logFile) []KnownHead {
 	var out []KnownHead
 	for _, lf := range sibs {
 		if h, err := lf.head(); err == nil && len(h) > 0 {
-			out = append(out, KnownHead{Len: len(h), FP: fingerprint(h)})
+			out = append(out, KnownHead{Len: len(h), FP: fingerprint(h), Dev: lf.dev, Ino: lf.ino})
 		}
 	}
 	return out
+}
+
+// names says whether k, a head of a file seen before, is lf's, whose first
+// bytes are h: a head that identifies a file names any file beginning with
+// it (a compressed copy included); a part of a first line, taken while the
+// file held only that much, names only the same file grown since (same
+// device and inode).
+// fp gives the fingerprint of h's first n bytes.
+func (k KnownHead) names(lf *logFile, h []byte, fp func(n int) string) bool {
+	if k.Len > len(h) || fp(k.Len) != k.FP {
+		return false
+	}
+	return identifies(k.Len, h) || (k.Ino != 0 && k.Dev == lf.dev && k.Ino == lf.ino)
+}
+
+// identifies says whether the first n bytes of a file whose content
+// starts with h tell it from other files of the same log: a whole line at
+// least (each with its own timestamp and content), all fpMax bytes, or the
+// whole file. A
+// part of a first line does not: log lines share long prefixes
+// (timestamp, client, request), so many files begin with the same bytes
+// as one seen while its first line was being written.
+func identifies(n int, h []byte) bool {
+	return n > 0 && n <= len(h) && (n == fpMax || n == len(h) || bytes.IndexByte(h[:n], '\n') >= 0)
 }
 
 // mergeKnown is the heads present now, then the ones remembered from
@@ -509,7 +537,7 @@ func (st *Position) addKnown(id *FileID) {
 	if id.FPLen == 0 {
 		return
 	}
-	k := KnownHead{Len: id.FPLen, FP: id.FP}
+	k := KnownHead{Len: id.FPLen, FP: id.FP, Dev: id.Dev, Ino: id.Ino}
 	for _, have := range st.Known {
 		if have == k {
 			return
@@ -527,24 +555,26 @@ func (st *Position) addRotated(r RotatedFile) {
 	}
 }
 
-// isKnown says whether lf starts with content seen before (a file that grew
-// since is still known by its first bytes).
+// isKnown says whether lf is a file whose content was seen before (one that
+// grew since is still known by its first bytes; KnownHead.names).
 func (st *Position) isKnown(lf *logFile) bool {
 	h, err := lf.head()
 	if err != nil {
 		return true // unreadable: nothing to read either
 	}
+	// One fingerprint per length: hundreds of heads are compared with
+	// each of hundreds of files in a busy log directory.
 	fps := map[int]string{}
-	for _, k := range st.Known {
-		if k.Len > len(h) {
-			continue
-		}
-		fp, ok := fps[k.Len]
+	fp := func(n int) string {
+		f, ok := fps[n]
 		if !ok {
-			fp = fingerprint(h[:k.Len])
-			fps[k.Len] = fp
+			f = fingerprint(h[:n])
+			fps[n] = f
 		}
-		if fp == k.FP {
+		return f
+	}
+	for _, k := range st.Known {
+		if k.names(lf, h, fp) {
 			return true
 		}
 	}
@@ -585,6 +615,17 @@ func sameContent(lf *logFile, id *FileID, end int64) bool {
 	}
 	head, err := lf.head()
 	return err == nil && len(head) >= id.FPLen && fingerprint(head[:id.FPLen]) == id.FP
+}
+
+// sameContentElsewhere is sameContent for a file found by its content
+// alone (another inode: a copy, a compressed rotated file): the
+// fingerprint must be one that tells files apart (identifies).
+func sameContentElsewhere(lf *logFile, id *FileID, end int64) bool {
+	if !sameContent(lf, id, end) {
+		return false
+	}
+	head, err := lf.head()
+	return err == nil && identifies(id.FPLen, head)
 }
 
 // logFile is the path or one of its rotated siblings, open: it is read

@@ -270,7 +270,7 @@ func TestStateSavedBeforeTheMoveStillLoads(t *testing.T) {
 	st.Totals.init()
 	got := fmt.Sprintf("%+v %d %d %+v %s %v %v %+v %d", *st.File, st.Offset, st.Scanned, st.Known, st.SibSig,
 		st.Totals.Lines, st.Totals.Matches, st.Totals.Counters, st.Totals.Oversized)
-	want := "{Dev:2049 Ino:77 FPLen:1024 FP:ab} 4096 12 [{Len:10 FP:cd}] ef map[info:7] map[sql_error:2] {ReadBytes:4096 Rotations:3 Truncations:1} 5"
+	want := "{Dev:2049 Ino:77 FPLen:1024 FP:ab} 4096 12 [{Len:10 FP:cd Dev:0 Ino:0}] ef map[info:7] map[sql_error:2] {ReadBytes:4096 Rotations:3 Truncations:1} 5"
 	if got != want {
 		t.Fatalf("loaded %s\nwant   %s", got, want)
 	}
