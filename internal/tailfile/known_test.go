@@ -78,3 +78,44 @@ func TestShortKnownHeadDoesNotHideAnotherFile(t *testing.T) {
 		}
 	})
 }
+
+// hookSink is a recorder that runs once when it first gets lines: a
+// writer acting while a poll reads.
+type hookSink struct {
+	*recorder
+	once func()
+}
+
+func (s *hookSink) Lines(buf []byte) {
+	if s.once != nil {
+		s.once()
+		s.once = nil
+	}
+	s.recorder.Lines(buf)
+}
+
+// A rotated file empty when a poll lists it is not read in that poll; if
+// the writer fills it while the poll reads the others, it must still be
+// read by the next poll, not remembered as known by the head it had by
+// the end of the poll.
+func TestFileFilledDuringACatchUpIsRead(t *testing.T) {
+	h := newTailHarness(t, "beginning", 1024)
+	appendLines(t, h.path, 1, 2)
+	h.poll()
+	h.rec.want(1, 2)
+
+	appendLines(t, h.path, 3, 4)
+	h.rename("freepbx.log", "freepbx.log.2")
+	appendRaw(t, h.file("freepbx.log.1"), "") // the next rotated file, empty yet
+	appendLines(t, h.path, 7, 7)
+	sink := &hookSink{recorder: h.rec, once: func() { appendLines(t, h.file("freepbx.log.1"), 5, 6) }}
+	if _, err := h.tl.Poll(h.st, h.c, false, sink, func() bool { return false }); err != nil {
+		t.Fatal(err)
+	}
+	h.poll()
+	for n := 3; n <= 7; n++ {
+		if h.rec.seen[n] != 1 {
+			t.Fatalf("line %d read %d times (lines read: %v)", n, h.rec.seen[n], h.rec.order)
+		}
+	}
+}

@@ -474,11 +474,24 @@ type KnownHead struct {
 	Ino uint64 `json:"ino,omitempty"`
 }
 
-// knownHeads fingerprints the rotated files present now.
+// knownHeads fingerprints the rotated files present now, as they were when
+// listed: a head is read lazily, maybe after the chain was read, and bytes
+// written since the listing were not read. A file empty when listed was
+// read not at all (catchUp leaves it for when it has lines): taking the
+// head it has by the end of a long catch-up made every such file "known"
+// and it was never read (the access log's storm under load lost whole
+// files of 15,000-40,000 lines).
 func knownHeads(sibs []*logFile) []KnownHead {
 	var out []KnownHead
 	for _, lf := range sibs {
-		if h, err := lf.head(); err == nil && len(h) > 0 {
+		h, err := lf.head()
+		if err != nil {
+			continue
+		}
+		if !lf.gz && int64(len(h)) > lf.size {
+			h = h[:lf.size]
+		}
+		if len(h) > 0 {
 			out = append(out, KnownHead{Len: len(h), FP: fingerprint(h), Dev: lf.dev, Ino: lf.ino})
 		}
 	}
