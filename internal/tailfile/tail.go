@@ -499,11 +499,10 @@ func knownHeads(sibs []*logFile) []KnownHead {
 }
 
 // names says whether k, a head of a file seen before, is lf's, whose first
-// bytes are h: a head that identifies a file names any file beginning with
-// it (a compressed copy included); a part of a first line, taken while the
-// file held only that much, names only the same file grown since (same
-// device and inode).
-// fp gives the fingerprint of h's first n bytes.
+// bytes are h (fp gives the fingerprint of h's first n bytes): a head that
+// identifies a file names any file beginning with it (a compressed copy
+// included); a part of a first line, taken while the file held only that
+// much, names only the same file grown since (same device and inode).
 func (k KnownHead) names(lf *logFile, h []byte, fp func(n int) string) bool {
 	if k.Len > len(h) || fp(k.Len) != k.FP {
 		return false
@@ -514,10 +513,9 @@ func (k KnownHead) names(lf *logFile, h []byte, fp func(n int) string) bool {
 // identifies says whether the first n bytes of a file whose content
 // starts with h tell it from other files of the same log: a whole line at
 // least (each with its own timestamp and content), all fpMax bytes, or the
-// whole file. A
-// part of a first line does not: log lines share long prefixes
-// (timestamp, client, request), so many files begin with the same bytes
-// as one seen while its first line was being written.
+// whole file. A part of a first line does not: log lines share long
+// prefixes (timestamp, client, request), so many files begin with the same
+// bytes as one seen while its first line was being written.
 func identifies(n int, h []byte) bool {
 	return n > 0 && n <= len(h) && (n == fpMax || n == len(h) || bytes.IndexByte(h[:n], '\n') >= 0)
 }
