@@ -6,7 +6,24 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/pbxwatch/pbxwatch/sdk"
 )
+
+// FollowReadTimeout bounds one read while following, as a run's timeout
+// bounds a run; a read applies it once it holds its checker's lock.
+const FollowReadTimeout = 10 * time.Second
+
+// Follow is a log plugin's Follow: it reads the log at path whenever it
+// may have changed (Watch) and emits the events a read returns. It returns
+// when ctx is done.
+func Follow(ctx context.Context, path string, read func(context.Context) []sdk.Event, emit func([]sdk.Event)) {
+	Watch(ctx, path, func() {
+		if evs := read(ctx); len(evs) > 0 {
+			emit(evs)
+		}
+	})
+}
 
 const (
 	// followDebounce gathers the notifications of a burst of writes into a

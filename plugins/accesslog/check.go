@@ -128,16 +128,9 @@ func (c *checker) Follow(ctx context.Context, emit func([]sdk.Event)) error {
 	if !c.cfg.Follow {
 		return nil
 	}
-	tailfile.Watch(ctx, c.cfg.Path, func() {
-		if evs := c.followOnce(ctx); len(evs) > 0 {
-			emit(evs)
-		}
-	})
+	tailfile.Follow(ctx, c.cfg.Path, c.followOnce, emit)
 	return nil
 }
-
-// followTimeout bounds one poll of following, as a run's timeout does.
-const followTimeout = 10 * time.Second
 
 // followOnce reads what was written since the last read and returns the
 // events to send; what cannot be read is left to the next run to report.
@@ -147,7 +140,7 @@ func (c *checker) followOnce(ctx context.Context) []sdk.Event {
 	if c.load() != nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, followTimeout)
+	ctx, cancel := context.WithTimeout(ctx, tailfile.FollowReadTimeout)
 	defer cancel()
 	c.st.maxSlots = c.cfg.MaxClients
 	r := newRun(&c.cfg, c.st)
