@@ -30,7 +30,7 @@ func main() {
 	counts := flag.String("checks", "10,100,1000", "comma-separated numbers of checks")
 	isolate := flag.Bool("isolate", false, "every check `isolate: true`: a process per check, the model before protocol 2 (1000 checks need ~4 GB and ~8,000 tasks)")
 	flag.Parse()
-	fmt.Println("| checks | isolate | processes | threads | PSS MiB | start s | reload s |")
+	fmt.Println("| checks | isolate | processes | threads | PSS MiB | of it anonymous | of it files | start s | reload s |")
 	fmt.Println("|---:|---|---:|---:|---:|---:|---:|")
 	for _, c := range strings.Split(*counts, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
@@ -41,13 +41,13 @@ func main() {
 		if err != nil {
 			log.Fatalf("%d checks: %v", n, err)
 		}
-		fmt.Printf("| %d | %v | %d | %d | %.0f | %.2f | %.2f |\n", n, *isolate, r.procs, r.threads, float64(r.pssKiB)/1024, r.start.Seconds(), r.reload.Seconds())
+		fmt.Printf("| %d | %v | %d | %d | %.0f | %.1f | %.1f | %.2f | %.2f |\n", n, *isolate, r.procs, r.threads, float64(r.pss.total)/1024, float64(r.pss.anon)/1024, float64(r.pss.file)/1024, r.start.Seconds(), r.reload.Seconds())
 	}
 }
 
 type result struct {
 	procs, threads int
-	pssKiB         int64
+	pss            pssKiB
 	start, reload  time.Duration
 }
 
@@ -92,7 +92,7 @@ func measure(agentBin, pluginBin string, n int, isolate bool) (result, error) {
 	}
 	r.start = time.Since(began)
 	time.Sleep(2 * time.Second) // settle
-	r.procs, r.threads, r.pssKiB = tree(cmd.Process.Pid)
+	r.procs, r.threads, r.pss = tree(cmd.Process.Pid)
 
 	before := runsTotal(base)
 	began = time.Now()
@@ -146,7 +146,7 @@ func runsTotal(base string) int {
 }
 
 // tree sums processes, threads and PSS of pid and all its descendants.
-func tree(pid int) (procs, threads int, pssKiB int64) {
+func tree(pid int) (procs, threads int, sum pssKiB) {
 	children := map[int][]int{}
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
@@ -165,9 +165,12 @@ func tree(pid int) (procs, threads int, pssKiB int64) {
 		queue = append(queue, children[p]...)
 		procs++
 		threads += statusField(p, "Threads:")
-		pssKiB += pss(p)
+		m := pss(p)
+		sum.total += m.total
+		sum.anon += m.anon
+		sum.file += m.file
 	}
-	return procs, threads, pssKiB
+	return procs, threads, sum
 }
 
 func ppid(pid int) int { return statusField(pid, "PPid:") }
@@ -188,16 +191,31 @@ func statusField(pid int, key string) int {
 	return 0
 }
 
-func pss(pid int) int64 {
+// pssKiB is a process's proportional set size and its two parts:
+// anonymous memory (heap, stacks) and file pages (the binary's code and
+// data, shared between processes of one binary), from smaps_rollup.
+type pssKiB struct{ total, anon, file int64 }
+
+func pss(pid int) pssKiB {
+	var r pssKiB
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
 	if err != nil {
-		return 0
+		return r
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "Pss:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return n
+		key, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		switch key {
+		case "Pss":
+			r.total = n
+		case "Pss_Anon":
+			r.anon = n
+		case "Pss_File":
+			r.file = n
 		}
 	}
-	return 0
+	return r
 }
