@@ -26,6 +26,15 @@ type checkSeries struct {
 // order of sdk.Status (OK, WARNING, CRITICAL, UNKNOWN).
 var runResults = [...]string{"ok", "warning", "critical", "unknown"}
 
+// resultLabels are the result label pairs, shared by every check's
+// check_runs_total series (the registry and encoders only read them).
+var resultLabels = func() (pairs [len(runResults)]*dto.LabelPair) {
+	for i, r := range runResults {
+		pairs[i] = labelPair("result", r)
+	}
+	return pairs
+}()
+
 // durationBuckets are check_duration_seconds' upper bounds.
 var durationBuckets = [...]float64{.001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
 
@@ -91,8 +100,8 @@ func (s *checkSeries) state(check string) *checkState {
 	}
 	name := labelPair("check", check)
 	st := &checkState{checkLabel: []*dto.LabelPair{name}}
-	for i, r := range runResults {
-		st.runLabels[i] = []*dto.LabelPair{name, labelPair("result", r)}
+	for i, result := range resultLabels {
+		st.runLabels[i] = []*dto.LabelPair{name, result}
 	}
 	s.checks[check] = st
 	return st
