@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -41,10 +42,19 @@ func Serve(c Checker) {
 		os.Exit(0)
 	}
 	go exitWhenOrphaned(os.Getppid())
+	// Read before go-plugin runs, so a bad offer ends the plugin with its
+	// reason on stderr rather than in go-plugin's silenced log.
+	tlsConfig, err := offeredTLS()
+	if err != nil {
+		Logger().Error("cannot serve mutual TLS: " + err.Error())
+		os.Exit(1)
+	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  pluginwire.Handshake,
 		VersionedPlugins: pluginwire.Versions(newServer(c)),
 		GRPCServer:       plugin.DefaultGRPCServer,
+		// nil without the agent's offer: go-plugin's AutoMTLS then.
+		TLSProvider: func() (*tls.Config, error) { return tlsConfig, nil },
 		// go-plugin's own chatter stays out of the agent's log; the
 		// plugin's logs go through Logger().
 		Logger: hclog.NewNullLogger(),

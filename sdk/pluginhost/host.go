@@ -148,6 +148,7 @@ type process struct {
 	pid     int
 	version int // negotiated protocol version
 	sockDir string
+	tls     *launchTLS
 }
 
 // instanceSeq numbers instances: a reloaded check is a new instance beside

@@ -177,6 +177,14 @@ func (o *owner) launch(startWithin time.Duration) (*process, error) {
 	// Its own process group, so a hung plugin is killed with every child it
 	// spawned, and a terminal's Ctrl-C reaches the agent only.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	mtls, err := newLaunchTLS()
+	if err != nil {
+		_ = os.RemoveAll(sockDir)
+		return nil, fmt.Errorf("%s: %w", o.label(), err)
+	}
+	// The plugin has its own copy of the offer once started.
+	defer mtls.closeOffer()
+	mtls.attach(cmd)
 	logs := newStderrRelay(o.log.With(o.logAttrs()...), o.spec.OnTruncate)
 	startTimeout := o.spec.StartTimeout
 	if startWithin > 0 && startWithin < startTimeout {
@@ -187,7 +195,7 @@ func (o *owner) launch(startWithin time.Duration) (*process, error) {
 		VersionedPlugins: pluginwire.Versions(nil),
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
+		TLSConfig:        mtls.config,
 		StartTimeout:     startTimeout,
 		Stderr:           logs,
 		SyncStdout:       newStdoutRelay(o.log.With(o.logAttrs()...)),
@@ -200,6 +208,7 @@ func (o *owner) launch(startWithin time.Duration) (*process, error) {
 		err = explainStartError(err, startTimeout, cmd.ProcessState, o.scrub.Strings(logs.lastLines()))
 		return nil, fmt.Errorf("start plugin %s (%s) for %s: %w", o.spec.Plugin, o.spec.Binary, o.label(), err)
 	}
+	p.tls = mtls
 	return p, nil
 }
 

@@ -39,6 +39,12 @@ const PluginName = "checker"
 // `credentials/` directory beside the config file in use.
 const CredentialsDirEnv = "PBXWATCH_CREDENTIALS_DIR"
 
+// TLSOfferFDEnv names the inherited file descriptor on which the agent
+// offers a plugin the key and certificate (PEM, P-256) to serve its mutual
+// TLS with, instead of making its own. A plugin may ignore the offer and
+// send its own certificate in the handshake line (docs/protocol.md §2).
+const TLSOfferFDEnv = "PBXWATCH_PLUGIN_TLS_FD"
+
 // Handshake keeps people from running a plugin binary by hand by mistake
 // (go-plugin prints an explanation instead); it is not a security measure.
 var Handshake = plugin.HandshakeConfig{

@@ -35,7 +35,8 @@ type config struct {
 type script struct {
 	// Behave: ok (default), panic, exit, hang (ignores ctx), hang_child
 	// (ignores ctx, with a child process), sleep (honours ctx), stdout,
-	// error, leak_secret, leak_token, hostile_text.
+	// error, leak_secret, leak_token, hostile_text, child_fds (the summary
+	// lists the descriptors and TLS variables a child process inherits).
 	Behave    string          `yaml:"behave"`
 	Sleep     time.Duration   `yaml:"sleep"`
 	Status    string          `yaml:"status"`
@@ -120,6 +121,13 @@ func (c *checker) Check(ctx context.Context) (*sdk.Result, error) {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+	case "child_fds":
+		out, err := exec.CommandContext(ctx, "sh", "-c",
+			`ls -l /proc/self/fd/; echo "offer=${PBXWATCH_PLUGIN_TLS_FD-unset} keys=$(env | grep -c 'PRIVATE KEY')"`).Output()
+		if err != nil {
+			return nil, fmt.Errorf("list a child's descriptors: %w", err)
+		}
+		return &sdk.Result{Summary: string(out)}, nil
 	case "stdout":
 		fmt.Println("some garbage on stdout")
 	case "error":
