@@ -15,7 +15,7 @@ import (
 const noopPkg = "github.com/pbxwatch/pbxwatch/sdk/pluginhost/internal/testplugins/noop"
 
 // BenchmarkRoundTrip is what the agent adds to a check: one Run through a
-// long-lived plugin process over gRPC (with AutoMTLS), result converted.
+// long-lived plugin process over gRPC (mutual TLS), result converted.
 func BenchmarkRoundTrip(b *testing.B) {
 	h, err := pluginhost.Start(context.Background(), pluginhost.Spec{
 		Check: "bench", Plugin: "noop", Binary: buildtest.Build(b, noopPkg),
