@@ -63,6 +63,19 @@ func TestSDKPluginServesTheOfferedP256Certificate(t *testing.T) {
 	}
 }
 
+// TestClosingShutsTheSDKPluginDownOverTLS: go-plugin's controller
+// (Shutdown) is served over the offered TLS too: the plugin exits by
+// itself with status 0 instead of being killed after the grace period.
+func TestClosingShutsTheSDKPluginDownOverTLS(t *testing.T) {
+	f := start(t, "", nil)
+	servedAfterARun(t, f.host, "fine")
+	cmd := pluginhost.Cmd(f.host)
+	f.host.Close()
+	if st := cmd.ProcessState; st == nil || !st.Exited() || st.ExitCode() != 0 {
+		t.Fatalf("the plugin did not exit by itself: %v", st)
+	}
+}
+
 // TestPluginsIgnoringTheOfferStillWork: plugins built against go-plugin
 // directly (as older SDK builds are) make a P-521 certificate of their
 // own; the agent trusts the one they send in the handshake line.
