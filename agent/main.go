@@ -33,21 +33,21 @@ const (
 )
 
 func main() {
-	setCollectorDefault()
 	// Started through a link named pbxwatch-plugin-NAME, this binary is
-	// that bundled plugin (bundled.go).
+	// that bundled plugin (bundled.go); sdk.Serve sets its collector.
 	if runBundledPlugin(os.Args[0]) {
 		return
 	}
+	setCollectorDefault()
 	os.Exit(run(os.Args[1:]))
 }
 
-// defaultGCPercent is the collector's target for the agent and the bundled
-// plugins: their live heaps are 2-3 MiB, so Go's default (100, a heap
-// twice the live data) left each process holding several MiB it does not
-// use; at 50 the demo's five processes hold 5 MiB less once settled, for
-// collections that take well under a millisecond each (docs/design.md,
-// "One binary for the agent and the bundled plugins").
+// defaultGCPercent is the collector's target for the agent, as sdk.Serve
+// sets it for every plugin: live heaps of a few MiB, so Go's default
+// (100, a heap twice the live data) left each process holding several MiB
+// it does not use; at 50 the demo's five processes hold 5 MiB less once
+// settled, for collections that take well under a millisecond each
+// (docs/design.md, "One binary for the agent and the bundled plugins").
 const defaultGCPercent = 50
 
 // setCollectorDefault applies defaultGCPercent unless the operator set

@@ -42,6 +42,7 @@ func Serve(c Checker) {
 		os.Exit(0)
 	}
 	go exitWhenOrphaned(os.Getppid())
+	setCollectorDefault()
 	// Read before go-plugin runs, so a bad offer ends the plugin with its
 	// reason on stderr rather than in go-plugin's silenced log.
 	tlsConfig, err := offeredTLS()
