@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/pbxwatch/pbxwatch/sdk/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk/yamlerr"
 )
 
@@ -101,7 +101,7 @@ func isEmptyBlock(raw []byte) bool {
 	return root.Kind == yaml.ScalarNode && root.Value == "" || root.Tag == "!!null"
 }
 
-var lineRef = regexp.MustCompile(`line (\d+)`)
+var lineRef = lazy.Regexp(`line (\d+)`)
 
 // mapLines rewrites each problem's line to "FILE:LINE" of the original.
 func (c *Config) mapLines(problems []yamlerr.Problem) error {
@@ -119,7 +119,7 @@ func (c *Config) mapLines(problems []yamlerr.Problem) error {
 // Locate rewrites every "line N" in msg, N being a line of the re-encoded
 // block, to the position in the original config file.
 func (c *Config) Locate(msg string) string {
-	return lineRef.ReplaceAllStringFunc(msg, func(m string) string {
+	return lineRef().ReplaceAllStringFunc(msg, func(m string) string {
 		n, err := strconv.Atoi(m[len("line "):])
 		if err != nil {
 			return m

@@ -11,10 +11,11 @@ package bounds
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pbxwatch/pbxwatch/sdk/internal/lazy"
 )
 
 // The bounds, in bytes of UTF-8 unless they count items. docs/design.md
@@ -40,7 +41,7 @@ const (
 // by the plugin is counted by the agent too.
 const cutMarkFormat = " …[cut: %d bytes in all]"
 
-var cutMark = regexp.MustCompile(` …\[cut: \d+ bytes in all\]$`)
+var cutMark = lazy.Regexp(` …\[cut: \d+ bytes in all\]$`)
 
 // Valid returns s with every byte that is not part of valid UTF-8 shown as
 // \xNN, so the evidence stays readable and honest about what was there,
@@ -80,7 +81,7 @@ const bidiControls = "\u061C\u200E\u200F\u202A\u202B\u202C\u202D\u202E\u2066\u20
 func Cut(s string, max int) (out string, cut bool) {
 	s = Valid(s)
 	if len(s) <= max {
-		return s, cutMark.MatchString(s)
+		return s, cutMark().MatchString(s)
 	}
 	mark := fmt.Sprintf(cutMarkFormat, len(s))
 	keep := max - len(mark)

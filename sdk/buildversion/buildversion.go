@@ -58,18 +58,21 @@ func firstNonEmpty(values ...string) string {
 	return ""
 }
 
-// printTmpl is prometheus/common/version.Print's layout, so the agent and
-// its plugins print their builds alike.
-var printTmpl = template.Must(template.New("version").Parse(
-	`{{.Program}}, version {{.Version}} (branch: {{.Branch}}, revision: {{.Revision}})
+// printLayout is prometheus/common/version.Print's layout, so the agent
+// and its plugins print their builds alike.
+const printLayout = `{{.Program}}, version {{.Version}} (branch: {{.Branch}}, revision: {{.Revision}})
   build user:       {{.BuildUser}}
   build date:       {{.BuildDate}}
   go version:       {{.GoVersion}}
-  platform:         {{.Platform}}`))
+  platform:         {{.Platform}}`
 
-// Print returns the build information of program, one field a line.
+// Print returns the build information of program, one field a line. The
+// layout is parsed at each call, not kept parsed in a package variable: a
+// process prints its version once if at all, and the parsed template
+// would otherwise be heap of every process of the multi-call binary.
 func Print(program string) string {
 	var b bytes.Buffer
+	printTmpl := template.Must(template.New("version").Parse(printLayout))
 	_ = printTmpl.Execute(&b, map[string]string{
 		"Program": program, "Version": Version, "Branch": Branch, "Revision": Revision,
 		"BuildUser": BuildUser, "BuildDate": BuildDate,

@@ -24,6 +24,8 @@ import (
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/pbxwatch/pbxwatch/sdk/internal/lazy"
 )
 
 // Redacted replaces whatever was scrubbed.
@@ -338,7 +340,7 @@ func isBase64(c byte) bool {
 // password holds '@', ':' or '/' (everything up to the last '@' before a
 // query, fragment, space or quote: hiding too much beats showing a
 // password), quoted or not.
-var userinfo = regexp.MustCompile(`(?i)([a-z][a-z0-9+.-]*://[^/?#@\s:"'<>]*:)[^?#\s"'<>]*@`)
+var userinfo = lazy.Regexp(`(?i)([a-z][a-z0-9+.-]*://[^/?#@\s:"'<>]*:)[^?#\s"'<>]*@`)
 
 // Userinfo hides the password of every URL in text:
 // "https://admin:pw@host/" becomes "https://admin:<secret>@host/".
@@ -346,7 +348,7 @@ func Userinfo(text string) string {
 	if !strings.Contains(text, "://") {
 		return text
 	}
-	return userinfo.ReplaceAllString(text, "${1}"+Redacted+"@")
+	return userinfo().ReplaceAllString(text, "${1}"+Redacted+"@")
 }
 
 // Pieces returns text with every piece of a registered secret (MinLen or

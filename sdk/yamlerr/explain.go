@@ -4,18 +4,19 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/pbxwatch/pbxwatch/sdk/internal/lazy"
 )
 
 var (
-	typeMismatch = regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `.*`)? into (\\S+)$")
-	unknownField = regexp.MustCompile(`^field (\S+) not found in type .+$`)
-	lineKey      = regexp.MustCompile(`^\s*(?:-\s+)?([^\s:#{}\[\],"']+)\s*:`)
+	typeMismatch = lazy.Regexp("^cannot unmarshal !!(\\w+)(?: `.*`)? into (\\S+)$")
+	unknownField = lazy.Regexp(`^field (\S+) not found in type .+$`)
+	lineKey      = lazy.Regexp(`^\s*(?:-\s+)?([^\s:#{}\[\],"']+)\s*:`)
 )
 
 // SplitIn is Split knowing what was decoded: src, the YAML text, and
@@ -34,11 +35,11 @@ func SplitIn(err error, src []byte, target any) []Problem {
 		case strings.Contains(msg, "found a tab character"):
 			p.Line = tabLine(lines, p.Line)
 			p.Msg = "found a tab character in the indentation: use spaces to indent YAML, not tabs"
-		case typeMismatch.MatchString(msg):
-			sub := typeMismatch.FindStringSubmatch(msg)
+		case typeMismatch().MatchString(msg):
+			sub := typeMismatch().FindStringSubmatch(msg)
 			p.Msg = fmt.Sprintf("%s must be %s", keyOn(lines, p.Line), describeType(sub[2]))
-		case unknownField.MatchString(msg):
-			key := unknownField.FindStringSubmatch(msg)[1]
+		case unknownField().MatchString(msg):
+			key := unknownField().FindStringSubmatch(msg)[1]
 			p.Msg = unknownKeyMsg(key, validKeys(src, target, p.Line, key))
 		}
 	}
@@ -50,13 +51,13 @@ func rawMsg(err error, i int, fallback string) string {
 	var te *yaml.TypeError
 	if asTypeError(err, &te) && i < len(te.Errors) {
 		m := te.Errors[i]
-		if sub := linePrefix.FindStringSubmatch(m); sub != nil {
+		if sub := linePrefix().FindStringSubmatch(m); sub != nil {
 			return m[len(sub[0]):]
 		}
 		return m
 	}
 	msg := err.Error()
-	if sub := linePrefix.FindStringSubmatch(msg); sub != nil {
+	if sub := linePrefix().FindStringSubmatch(msg); sub != nil {
 		return msg[len(sub[0]):]
 	}
 	return fallback
@@ -80,7 +81,7 @@ func keyOn(lines [][]byte, n int) string {
 	if n < 1 || n > len(lines) {
 		return "the value"
 	}
-	if sub := lineKey.FindSubmatch(lines[n-1]); sub != nil {
+	if sub := lineKey().FindSubmatch(lines[n-1]); sub != nil {
 		return string(sub[1])
 	}
 	return "the value"

@@ -7,10 +7,11 @@ package yamlerr
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/pbxwatch/pbxwatch/sdk/internal/lazy"
 )
 
 // Problem is one decode problem. Line is 0 when yaml did not give one.
@@ -20,8 +21,8 @@ type Problem struct {
 }
 
 var (
-	linePrefix = regexp.MustCompile(`^(?:yaml: )?(?:unmarshal errors:\n\s*)?line (\d+): `)
-	unknownKey = regexp.MustCompile(`^field (\S+) not found in type .+$`)
+	linePrefix = lazy.Regexp(`^(?:yaml: )?(?:unmarshal errors:\n\s*)?line (\d+): `)
+	unknownKey = lazy.Regexp(`^field (\S+) not found in type .+$`)
 )
 
 // Split returns the problems err holds.
@@ -34,7 +35,7 @@ func Split(err error) []Problem {
 	out := make([]Problem, 0, len(msgs))
 	for _, m := range msgs {
 		p := Problem{Msg: m}
-		if sub := linePrefix.FindStringSubmatch(m); sub != nil {
+		if sub := linePrefix().FindStringSubmatch(m); sub != nil {
 			p.Line, _ = strconv.Atoi(sub[1])
 			p.Msg = m[len(sub[0]):]
 		}
@@ -47,7 +48,7 @@ func Split(err error) []Problem {
 // reword replaces yaml's Go-centric wording ("field x not found in type
 // main.plain") with what the operator must do.
 func reword(msg string) string {
-	if sub := unknownKey.FindStringSubmatch(msg); sub != nil {
+	if sub := unknownKey().FindStringSubmatch(msg); sub != nil {
 		return fmt.Sprintf("unknown key %q: not a setting here (check its spelling and indentation)", sub[1])
 	}
 	return msg
