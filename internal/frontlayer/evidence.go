@@ -11,6 +11,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 	"github.com/pbxwatch/pbxwatch/sdk/bounds"
 )
@@ -19,21 +20,21 @@ import (
 const MaxExcerpt = 300
 
 var (
-	titleRE  = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
-	scriptRE = regexp.MustCompile(`(?is)<(script|style)[^>]*>.*?</(script|style)>`)
-	tagRE    = regexp.MustCompile(`(?s)<[^>]*>`)
+	titleRE  = lazy.Regexp(`(?is)<title[^>]*>(.*?)</title>`)
+	scriptRE = lazy.Regexp(`(?is)<(script|style)[^>]*>.*?</(script|style)>`)
+	tagRE    = lazy.Regexp(`(?s)<[^>]*>`)
 	// sensitiveRE finds credentials a page echoes back as key=value or
 	// "key": "value" (debug pages print the POST data), whatever the value.
-	sensitiveRE = regexp.MustCompile(`(?i)((?:client_secret|secret|password|passwd|accesskey|access_key|api_access_key|access_token|refresh_token|identifier|authorization)["']?\s*(?:=>|[:=])\s*["']?)(?:(?:Bearer|Basic|Digest)\s+)?[^\s"'&,;<>}\])(]{4,}`)
+	sensitiveRE = lazy.Regexp(`(?i)((?:client_secret|secret|password|passwd|accesskey|access_key|api_access_key|access_token|refresh_token|identifier|authorization)["']?\s*(?:=>|[:=])\s*["']?)(?:(?:Bearer|Basic|Digest)\s+)?[^\s"'&,;<>}\])(]{4,}`)
 )
 
 // Title is the page's <title>, on one line, valid UTF-8, bounded.
 func Title(body []byte) string {
-	m := titleRE.FindSubmatch(body[:min(len(body), 64<<10)])
+	m := titleRE().FindSubmatch(body[:min(len(body), 64<<10)])
 	if m == nil {
 		return ""
 	}
-	t := html.UnescapeString(tagRE.ReplaceAllString(bounds.Valid(string(m[1])), " "))
+	t := html.UnescapeString(tagRE().ReplaceAllString(bounds.Valid(string(m[1])), " "))
 	return clip(oneLine(noControls(bounds.Valid(t))), 120)
 }
 
@@ -53,12 +54,12 @@ func Excerpt(body []byte, secrets ...string) string {
 	if strings.HasPrefix(strings.TrimSpace(s), "<") {
 		// What the first scrub hid must survive the tag stripping.
 		s = strings.ReplaceAll(s, "<secret>", hiddenMark)
-		s = scriptRE.ReplaceAllString(s, " ")
-		spaced := Scrub(bounds.Valid(html.UnescapeString(tagRE.ReplaceAllString(s, " "))), secrets...)
+		s = scriptRE().ReplaceAllString(s, " ")
+		spaced := Scrub(bounds.Valid(html.UnescapeString(tagRE().ReplaceAllString(s, " "))), secrets...)
 		// Markup inside a secret ("p@ss<b>word</b>") splits it where tags
 		// become spaces: when the text with its tags removed outright
 		// hides more, that is the excerpt (words may run together).
-		glued := Scrub(bounds.Valid(html.UnescapeString(tagRE.ReplaceAllString(s, ""))), secrets...)
+		glued := Scrub(bounds.Valid(html.UnescapeString(tagRE().ReplaceAllString(s, ""))), secrets...)
 		s = spaced
 		if strings.Count(glued, "<secret>") > strings.Count(spaced, "<secret>") {
 			s = glued
@@ -101,7 +102,7 @@ func Scrub(s string, secrets ...string) string {
 		}
 	}
 	s = sdk.Scrub(s)
-	return sensitiveRE.ReplaceAllString(s, "${1}<secret>")
+	return sensitiveRE().ReplaceAllString(s, "${1}<secret>")
 }
 
 var escapings sync.Map // secret -> *regexp.Regexp

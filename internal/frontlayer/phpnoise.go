@@ -3,13 +3,14 @@ package frontlayer
 import (
 	"bytes"
 	"encoding/json"
-	"regexp"
+
+	"github.com/pbxwatch/pbxwatch/internal/lazy"
 )
 
 // phpMessage is how PHP prints a warning, notice or error into a page when
 // display_errors is on: "<br />\n<b>Warning</b>:  ..." in HTML mode,
 // "PHP Warning:  ..." or "Warning: ..." in text mode.
-var phpMessage = regexp.MustCompile(`(?i)^(?:<br\s*/?>\s*)?(?:<b>)?(?:PHP )?(?:Warning|Notice|Deprecated|Strict Standards|Fatal error|Parse error)(?:</b>)?:`)
+var phpMessage = lazy.Regexp(`(?i)^(?:<br\s*/?>\s*)?(?:<b>)?(?:PHP )?(?:Warning|Notice|Deprecated|Strict Standards|Fatal error|Parse error)(?:</b>)?:`)
 
 // BOMDescription stands for a byte order mark, which has nothing printable
 // to quote, in SplitPHPOutput's before: a description, never a quote.
@@ -25,7 +26,7 @@ func SplitPHPOutput(body []byte) (js []byte, before string, ok bool) {
 	if bom {
 		trimmed = bytes.TrimLeft(trimmed[3:], " \t\r\n")
 	}
-	if !bom && !phpMessage.Match(trimmed) {
+	if !bom && !phpMessage().Match(trimmed) {
 		return nil, "", false
 	}
 	for i := 0; i < len(trimmed); i++ {

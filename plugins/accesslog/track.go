@@ -3,6 +3,7 @@ package accesslog
 import (
 	"sort"
 	"strconv"
+	"sync"
 )
 
 // Tracking is keyed by client address and endpoint, so a glue that gets
@@ -35,13 +36,16 @@ type burst struct {
 	Hit      bool              `json:"hit,omitempty"`
 }
 
-// statusText is every status as a string, made once.
-var statusText = func() (t [600]string) {
-	for i := range t {
-		t[i] = strconv.Itoa(i)
+// statusText is every status as a string, made once, on first use
+// (internal/lazy says why not at start), in statusTexts.
+var statusText = sync.OnceValue(func() *[600]string {
+	for i := range statusTexts {
+		statusTexts[i] = strconv.Itoa(i)
 	}
-	return t
-}()
+	return &statusTexts
+})
+
+var statusTexts [600]string
 
 // maxTracked bounds the client addresses remembered; the least recently
 // seen is forgotten first.
@@ -73,7 +77,7 @@ func (s *streak) observe(r *request, ep endpoint, threshold int, tokenWindow int
 		if s.ByStatus == nil {
 			s.ByStatus = map[string]uint64{}
 		}
-		s.ByStatus[statusText[r.status]]++
+		s.ByStatus[statusText()[r.status]]++
 	}
 	if ep == epToken && isTokenFailure(r.status) {
 		// Keep the times of the last threshold failures: a burst is all of
@@ -93,7 +97,7 @@ func (s *streak) observe(r *request, ep endpoint, threshold int, tokenWindow int
 		}
 		b.Last = r.time
 		b.Count++
-		b.ByStatus[statusText[r.status]]++
+		b.ByStatus[statusText()[r.status]]++
 		if len(s.TokenFail) >= threshold && s.TokenFail[len(s.TokenFail)-1]-s.TokenFail[0] <= tokenWindow {
 			b.Hit = true
 		}

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/pbxwatch/pbxwatch/internal/frontlayer"
+	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -56,11 +56,11 @@ func noModule(b apiBody) (string, bool) {
 var (
 	// missingClass: Self_Helper's exceptions when ajax.php cannot load a
 	// module's class: the module is not installed (or its files are gone).
-	missingClass = regexp.MustCompile(`(?:Attempted to load (\w+) with a hint of .* and it didn't exist|Unable to locate the FreePBX BMO Class '(\w+)')`)
+	missingClass = lazy.Regexp(`(?:Attempted to load (\w+) with a hint of .* and it didn't exist|Unable to locate the FreePBX BMO Class '(\w+)')`)
 	// slimNotFound: Slim saw a path it has no route for; the rewrite that
 	// turns /admin/api/api/<command>/<route> into module, command and
 	// route did not happen as FreePBX's .htaccess says.
-	slimNotFound = regexp.MustCompile(`(?i)(HttpNotFoundException|HttpMethodNotAllowedException|^not found\.?$|^method not allowed)`)
+	slimNotFound = lazy.Regexp(`(?i)(HttpNotFoundException|HttpMethodNotAllowedException|^not found\.?$|^method not allowed)`)
 )
 
 // classifyAnswer explains an answer that is not the API module's own JSON
@@ -92,10 +92,10 @@ func classifyAnswer(endpoint string, ex *exchange, b apiBody) (sdk.Diagnosis, bo
 		return diagPHPOutput(endpoint, ex, before), true
 	}
 	if w, ok := b.exception(); ok {
-		switch m := missingClass.FindStringSubmatch(w.Message); {
+		switch m := missingClass().FindStringSubmatch(w.Message); {
 		case m != nil && strings.EqualFold(m[1]+m[2], "api"):
 			return diagAPIModuleMissing(ex, w.Message), true
-		case slimNotFound.MatchString(w.Type) || slimNotFound.MatchString(w.Message):
+		case slimNotFound().MatchString(w.Type) || slimNotFound().MatchString(w.Message):
 			return diagRouteMismatch(endpoint, ex, fmt.Sprintf("the API module's router did not find the route (%s: %s): the path it received is not /%s", shortType(w.Type), w.Message, endpoint)), true
 		}
 		return diagServerError(endpoint, ex), true
@@ -103,7 +103,7 @@ func classifyAnswer(endpoint string, ex *exchange, b apiBody) (sdk.Diagnosis, bo
 	if text := strings.TrimSpace(string(ex.body[:min(len(ex.body), 200)])); strings.HasPrefix(text, "Method not allowed") || strings.HasPrefix(b.Message, "Method not allowed") {
 		return diagRouteMismatch(endpoint, ex, "the API module's router answered 405 Method not allowed: the request reached it with another method than POST (a proxy, or a redirect that turned it into a GET)"), true
 	}
-	if slimNotFound.MatchString(strings.TrimSpace(b.Message)) || strings.Contains(string(ex.body), "The page you are looking for could not be found") {
+	if slimNotFound().MatchString(strings.TrimSpace(b.Message)) || strings.Contains(string(ex.body), "The page you are looking for could not be found") {
 		return diagRouteMismatch(endpoint, ex, "the API module's router (Slim) answered that it has no such route: the path it received is not /"+endpoint), true
 	}
 	l, named := frontlayer.Identify(ex.header, ex.body)

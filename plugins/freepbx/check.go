@@ -151,7 +151,7 @@ func confirmRouting(ctx context.Context, client *http.Client, rec *recorder, tok
 	}
 	b := parseBody(ex.body)
 	if w, ok := b.exception(); ok {
-		if m := missingClass.FindStringSubmatch(w.Message); m != nil && strings.EqualFold(m[1]+m[2], "api") {
+		if m := missingClass().FindStringSubmatch(w.Message); m != nil && strings.EqualFold(m[1]+m[2], "api") {
 			return diagAPIModuleMissing(ex, w.Message)
 		}
 	}

@@ -11,11 +11,11 @@ import (
 	"html"
 	"net"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/pbxwatch/pbxwatch/internal/frontlayer"
+	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -125,7 +125,7 @@ func classifyTransport(ctx context.Context, endpoint string, ex *exchange) sdk.D
 	}
 }
 
-var scopeHint = regexp.MustCompile("Check the `([^`]*)` scope")
+var scopeHint = lazy.Regexp("Check the `([^`]*)` scope")
 
 // classifyToken turns a failed token request into its diagnosis.
 func classifyToken(ctx context.Context, c *config, ex *exchange, err error) sdk.Diagnosis {
@@ -143,7 +143,7 @@ func classifyToken(ctx context.Context, c *config, ex *exchange, err error) sdk.
 		return diagUnsupportedGrant(ex, b)
 	case "invalid_scope":
 		scope := ""
-		if m := scopeHint.FindStringSubmatch(b.Hint); m != nil {
+		if m := scopeHint().FindStringSubmatch(b.Hint); m != nil {
 			scope = m[1]
 		}
 		return diagInvalidScope(c, ex, b, scope)
@@ -182,7 +182,7 @@ type probeResult struct {
 }
 
 var (
-	missingField   = regexp.MustCompile(`Cannot query field "([^"]+)" on type "(Query|Mutation)"`)
+	missingField   = lazy.Regexp(`Cannot query field "([^"]+)" on type "(Query|Mutation)"`)
 	noExtensionMsg = "Sorry, unable to find any extensions"
 )
 
@@ -198,7 +198,7 @@ func classifyProbe(ctx context.Context, c *config, tok *grantedToken, ex *exchan
 	b := parseBody(ex.body)
 	var fields []string
 	for _, e := range b.Errors {
-		if m := missingField.FindStringSubmatch(e.Message); m != nil {
+		if m := missingField().FindStringSubmatch(e.Message); m != nil {
 			fields = append(fields, m[1])
 		}
 	}

@@ -2,13 +2,14 @@ package freepbx
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/pbxwatch/pbxwatch/internal/lazy"
 )
 
 // scopeGrammar is FreePBX's scope shape (Api::getFlattenedScopes): gql or
 // rest, then optionally :<module rawname>, :read or :write, :<item>.
-var scopeGrammar = regexp.MustCompile(`^(gql|rest)(:[a-z0-9_]+(:(read|write)(:[A-Za-z0-9_-]+)?)?)?$`)
+var scopeGrammar = lazy.Regexp(`^(gql|rest)(:[a-z0-9_]+(:(read|write)(:[A-Za-z0-9_-]+)?)?)?$`)
 
 const scopeShape = "FreePBX scopes are gql or rest, optionally followed by :<module>, then :read or :write, then :<item> " +
 	"(e.g. gql, gql:core, gql:core:read, gql:core:read:extension)"
@@ -16,7 +17,7 @@ const scopeShape = "FreePBX scopes are gql or rest, optionally followed by :<mod
 // checkScope rejects strings that cannot be FreePBX scopes and suggests the
 // one most likely meant.
 func checkScope(s string) error {
-	if scopeGrammar.MatchString(s) {
+	if scopeGrammar().MatchString(s) {
 		return nil
 	}
 	return fmt.Errorf("%q is not a FreePBX scope; %s; did you mean %q?", s, scopeShape, suggestScope(s))

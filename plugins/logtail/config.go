@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -69,7 +70,7 @@ var defaultPatterns = []patternConfig{
 	},
 }
 
-var patternName = regexp.MustCompile(`^[a-z0-9_]+$`)
+var patternName = lazy.Regexp(`^[a-z0-9_]+$`)
 
 // UnmarshalYAML applies defaults and validates, each problem at its key's
 // line. The func-style signature keeps sdk.Config.Decode strict about
@@ -116,7 +117,7 @@ func validatePattern(p *sdk.Problems, i int, pat patternConfig, seen map[string]
 		where = fmt.Sprintf("patterns[%d] (%s)", i, pat.Name)
 	}
 	switch {
-	case !patternName.MatchString(pat.Name):
+	case !patternName().MatchString(pat.Name):
 		p.Add("name", "%s: name %q must be lower-case letters, digits and _ (it becomes a metric label and event name)", where, pat.Name)
 	case seen[pat.Name]:
 		p.Add("name", "%s: name %q is used twice: names must be unique", where, pat.Name)

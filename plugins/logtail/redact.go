@@ -3,8 +3,10 @@ package logtail
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
+	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 	"github.com/pbxwatch/pbxwatch/sdk/bounds"
 )
@@ -20,31 +22,37 @@ import (
 // access_token, refresh_token, id_token. The value runs to a space or
 // quote: a '&' inside it is part of the secret unless a new parameter
 // (&name=) starts there, which redactKeys then looks at in turn.
-var keyValue = regexp.MustCompile(`(?i)((?:secret|password|passwd|pwd|passphrase|token|api_?key|ampmgrpass)(?:"|'|%22|%27)?\]?\s*(?:=>|[=:]|%3[da])\s*(?:"|'|%22|%27)?)([^\s"',;}\])]+)`)
+var keyValue = lazy.Regexp(`(?i)((?:secret|password|passwd|pwd|passphrase|token|api_?key|ampmgrpass)(?:"|'|%22|%27)?\]?\s*(?:=>|[=:]|%3[da])\s*(?:"|'|%22|%27)?)([^\s"',;}\])]+)`)
 
 // nextParam is where the next query parameter starts, plain or
 // URL-encoded.
-var nextParam = regexp.MustCompile(`(?i)(?:&|%26)[a-z_][a-z0-9_.\[\]-]*(?:=|%3d)`)
+var nextParam = lazy.Regexp(`(?i)(?:&|%26)[a-z_][a-z0-9_.\[\]-]*(?:=|%3d)`)
 
-var redactions = []struct {
+// redactions are the secrets a line may hold whatever its key is.
+var redactions = sync.OnceValue(func() []redaction {
+	return []redaction{
+		// HTTP Authorization values: the whole credential, whatever it holds.
+		{regexp.MustCompile(`(?i)\b(bearer|basic)\s+[^\s"',;]+`), "${1} <redacted>"},
+		{regexp.MustCompile(`(?i)\b(digest)\s+.*`), "${1} <redacted>"},
+		// A JWT anywhere (header.payload.signature, base64url).
+		{regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`), "<redacted>"},
+		// Credentials in a URL: scheme://user:password@host.
+		{regexp.MustCompile(`(://[^/\s:@]+:)[^/\s@]+@`), "${1}<redacted>@"},
+	}
+})
+
+// redaction replaces what re matches with repl.
+type redaction struct {
 	re   *regexp.Regexp
 	repl string
-}{
-	// HTTP Authorization values: the whole credential, whatever it holds.
-	{regexp.MustCompile(`(?i)\b(bearer|basic)\s+[^\s"',;]+`), "${1} <redacted>"},
-	{regexp.MustCompile(`(?i)\b(digest)\s+.*`), "${1} <redacted>"},
-	// A JWT anywhere (header.payload.signature, base64url).
-	{regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`), "<redacted>"},
-	// Credentials in a URL: scheme://user:password@host.
-	{regexp.MustCompile(`(://[^/\s:@]+:)[^/\s@]+@`), "${1}<redacted>@"},
 }
 
 // redactKeys replaces the value of every secret-named key in s.
 func redactKeys(s string) string {
-	return keyValue.ReplaceAllStringFunc(s, func(m string) string {
-		sub := keyValue.FindStringSubmatch(m)
+	return keyValue().ReplaceAllStringFunc(s, func(m string) string {
+		sub := keyValue().FindStringSubmatch(m)
 		prefix, value := sub[1], sub[2]
-		if loc := nextParam.FindStringIndex(value); loc != nil {
+		if loc := nextParam().FindStringIndex(value); loc != nil {
 			return prefix + "<redacted>" + redactKeys(value[loc[0]:])
 		}
 		return prefix + "<redacted>"
@@ -64,7 +72,7 @@ func redact(line []byte) string {
 	// Invalid bytes are shown as \xNN: a Latin-1 line stays readable.
 	s := bounds.Valid(string(line))
 	s = redactKeys(s)
-	for _, r := range redactions {
+	for _, r := range redactions() {
 		s = r.re.ReplaceAllString(s, r.repl)
 	}
 	if !utf8.ValidString(s) {

@@ -3,10 +3,12 @@ package nagios
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
+
+	"github.com/pbxwatch/pbxwatch/internal/lazy"
 )
 
 // Perfdata parsing follows the Nagios plugin guidelines
@@ -44,32 +46,38 @@ const maxLabelBytes = 200
 
 // number is a decimal as the guidelines allow ([-0-9.]) plus an exponent,
 // which some plugins print for tiny times.
-var number = regexp.MustCompile(`^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?`)
+var number = lazy.Regexp(`^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?`)
 
 // unitScale maps a UOM to its Prometheus base unit and factor. Nagios
 // plugins compute KB, MB, GB and TB in powers of 1024 (check_disk's MB
-// is a mebibyte), so they are read that way.
-var unitScale = map[string]struct {
+// is a mebibyte), so they are read that way. Built on first use
+// (internal/lazy says why not at start).
+var unitScale = sync.OnceValue(func() map[string]baseUnit {
+	return map[string]baseUnit{
+		"":    {"", 1},
+		"s":   {"seconds", 1},
+		"ms":  {"seconds", 1e-3},
+		"us":  {"seconds", 1e-6},
+		"µs":  {"seconds", 1e-6},
+		"ns":  {"seconds", 1e-9},
+		"%":   {"percent", 1},
+		"B":   {"bytes", 1},
+		"KB":  {"bytes", 1 << 10},
+		"MB":  {"bytes", 1 << 20},
+		"GB":  {"bytes", 1 << 30},
+		"TB":  {"bytes", 1 << 40},
+		"KiB": {"bytes", 1 << 10},
+		"MiB": {"bytes", 1 << 20},
+		"GiB": {"bytes", 1 << 30},
+		"TiB": {"bytes", 1 << 40},
+		"c":   {"counter", 1},
+	}
+})
+
+// baseUnit is a Prometheus base unit and the factor to it.
+type baseUnit struct {
 	unit  string
 	scale float64
-}{
-	"":    {"", 1},
-	"s":   {"seconds", 1},
-	"ms":  {"seconds", 1e-3},
-	"us":  {"seconds", 1e-6},
-	"µs":  {"seconds", 1e-6},
-	"ns":  {"seconds", 1e-9},
-	"%":   {"percent", 1},
-	"B":   {"bytes", 1},
-	"KB":  {"bytes", 1 << 10},
-	"MB":  {"bytes", 1 << 20},
-	"GB":  {"bytes", 1 << 30},
-	"TB":  {"bytes", 1 << 40},
-	"KiB": {"bytes", 1 << 10},
-	"MiB": {"bytes", 1 << 20},
-	"GiB": {"bytes", 1 << 30},
-	"TiB": {"bytes", 1 << 40},
-	"c":   {"counter", 1},
 }
 
 // ParsePerfdata parses a perfdata string. Items it cannot read are
@@ -170,7 +178,7 @@ func parseData(data string) (Perf, error) {
 	if err != nil {
 		return p, err
 	}
-	u, ok := unitScale[uom]
+	u, ok := unitScale()[uom]
 	if !ok {
 		u.unit, u.scale = sanitizeUnit(uom), 1
 	}
@@ -195,7 +203,7 @@ func parseValue(s string) (float64, string, error) {
 	if s == "U" {
 		return math.NaN(), "", nil
 	}
-	num := number.FindString(s)
+	num := number().FindString(s)
 	if num == "" {
 		return 0, "", fmt.Errorf("value %q is not a number", clip(s, 40))
 	}
@@ -220,7 +228,7 @@ func parseBound(s string, scale float64) (*float64, error) {
 }
 
 func parseNumber(s string) (float64, error) {
-	if number.FindString(s) != s {
+	if number().FindString(s) != s {
 		return 0, fmt.Errorf("%q is not a number", clip(s, 40))
 	}
 	v, err := strconv.ParseFloat(s, 64)

@@ -3,41 +3,45 @@ package whmcs
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
+	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk/yamlerr"
 )
 
 // readActions are the WHMCS API actions known to only read, with the group
 // the API role dialog files them under (WHMCS API index). Only these, and
 // unknown names starting with "Get" (custom or misspelt actions), may be
-// probed.
-var readActions = map[string]string{
-	"WhmcsDetails": "System", "GetAdminDetails": "System", "GetActivityLog": "System",
-	"GetAutomationLog": "System", "GetConfigurationValue": "System", "GetCurrencies": "System",
-	"GetPaymentMethods": "System", "GetStaffOnline": "System", "GetStats": "System",
-	"GetToDoItems": "System", "GetToDoItemStatuses": "System", "GetEmailTemplates": "System",
-	"GetAdminUsers": "System",
-	"GetOrders":     "Orders", "GetOrderStatuses": "Orders", "GetProducts": "Orders", "GetPromotions": "Orders",
-	"GetCredits": "Billing", "GetInvoice": "Billing", "GetInvoices": "Billing", "GetQuotes": "Billing",
-	"GetTransactions": "Billing", "GetPayMethods": "Billing",
-	"GetModuleConfigurationParameters": "Module", "GetModuleQueue": "Module",
-	"GetAnnouncements":     "Support",
-	"GetCancelledPackages": "Client", "GetClientGroups": "Client", "GetClients": "Client",
-	"GetClientsAddons": "Client", "GetClientsDetails": "Client", "GetClientsDomains": "Client",
-	"GetClientsProducts": "Client", "GetContacts": "Client", "GetEmails": "Client",
-	"GetProject": "Project Management", "GetProjects": "Project Management",
-	"GetAffiliates":          "Affiliates",
-	"DomainGetLockingStatus": "Domains", "DomainGetNameservers": "Domains", "DomainGetWhoisInfo": "Domains",
-	"DomainWhois": "Domains", "GetTLDPricing": "Domains", "GetRegistrars": "Domains",
-	"GetHealthStatus": "Servers", "GetServers": "Servers",
-	"GetSupportDepartments": "Tickets", "GetSupportStatuses": "Tickets", "GetTicket": "Tickets",
-	"GetTicketCounts": "Tickets", "GetTicketNotes": "Tickets", "GetTicketPredefinedCats": "Tickets",
-	"GetTicketPredefinedReplies": "Tickets", "GetTickets": "Tickets",
-	"GetUsers": "Users", "GetUserPermissions": "Users", "GetPermissionsList": "Users",
-}
+// probed. Built on first use: every process of the multi-call binary runs
+// this package's initialisers (internal/lazy).
+var readActions = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"WhmcsDetails": "System", "GetAdminDetails": "System", "GetActivityLog": "System",
+		"GetAutomationLog": "System", "GetConfigurationValue": "System", "GetCurrencies": "System",
+		"GetPaymentMethods": "System", "GetStaffOnline": "System", "GetStats": "System",
+		"GetToDoItems": "System", "GetToDoItemStatuses": "System", "GetEmailTemplates": "System",
+		"GetAdminUsers": "System",
+		"GetOrders":     "Orders", "GetOrderStatuses": "Orders", "GetProducts": "Orders", "GetPromotions": "Orders",
+		"GetCredits": "Billing", "GetInvoice": "Billing", "GetInvoices": "Billing", "GetQuotes": "Billing",
+		"GetTransactions": "Billing", "GetPayMethods": "Billing",
+		"GetModuleConfigurationParameters": "Module", "GetModuleQueue": "Module",
+		"GetAnnouncements":     "Support",
+		"GetCancelledPackages": "Client", "GetClientGroups": "Client", "GetClients": "Client",
+		"GetClientsAddons": "Client", "GetClientsDetails": "Client", "GetClientsDomains": "Client",
+		"GetClientsProducts": "Client", "GetContacts": "Client", "GetEmails": "Client",
+		"GetProject": "Project Management", "GetProjects": "Project Management",
+		"GetAffiliates":          "Affiliates",
+		"DomainGetLockingStatus": "Domains", "DomainGetNameservers": "Domains", "DomainGetWhoisInfo": "Domains",
+		"DomainWhois": "Domains", "GetTLDPricing": "Domains", "GetRegistrars": "Domains",
+		"GetHealthStatus": "Servers", "GetServers": "Servers",
+		"GetSupportDepartments": "Tickets", "GetSupportStatuses": "Tickets", "GetTicket": "Tickets",
+		"GetTicketCounts": "Tickets", "GetTicketNotes": "Tickets", "GetTicketPredefinedCats": "Tickets",
+		"GetTicketPredefinedReplies": "Tickets", "GetTickets": "Tickets",
+		"GetUsers": "Users", "GetUserPermissions": "Users", "GetPermissionsList": "Users",
+	}
+})
 
 // secretActions read, but return secrets a monitor's credential must not
 // be able to fetch.
@@ -58,24 +62,26 @@ var writePrefixes = []string{
 
 // domainWrites are the Domain* actions that reach the registrar to change
 // something.
-var domainWrites = regexp.MustCompile(`^Domain(Register|Release|Renew|RequestEPP|Toggle|Transfer|Update)`)
+var domainWrites = lazy.Regexp(`^Domain(Register|Release|Renew|RequestEPP|Toggle|Transfer|Update)`)
 
-var actionName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*$`)
+var actionName = lazy.Regexp(`^[A-Za-z][A-Za-z0-9]*$`)
 
 // misnamed maps action names people guess to the real ones.
-var misnamed = map[string]string{
-	"getsystemstats": "GetStats", "getstatistics": "GetStats", "getclient": "GetClientsDetails",
-	"getclientdetails": "GetClientsDetails", "getclientproducts": "GetClientsProducts",
-	"getclientsservices": "GetClientsProducts", "getservices": "GetClientsProducts",
-	"getproduct": "GetProducts", "getorder": "GetOrders", "getversion": "WhmcsDetails",
-	"getwhmcsdetails": "WhmcsDetails", "getdomains": "GetClientsDomains", "getclientdomains": "GetClientsDomains",
-	"getinvoicelist": "GetInvoices", "getticketlist": "GetTickets", "getaddons": "GetClientsAddons",
-	"gethealth": "GetHealthStatus", "getadmins": "GetAdminUsers", "gettodolist": "GetToDoItems",
-}
+var misnamed = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"getsystemstats": "GetStats", "getstatistics": "GetStats", "getclient": "GetClientsDetails",
+		"getclientdetails": "GetClientsDetails", "getclientproducts": "GetClientsProducts",
+		"getclientsservices": "GetClientsProducts", "getservices": "GetClientsProducts",
+		"getproduct": "GetProducts", "getorder": "GetOrders", "getversion": "WhmcsDetails",
+		"getwhmcsdetails": "WhmcsDetails", "getdomains": "GetClientsDomains", "getclientdomains": "GetClientsDomains",
+		"getinvoicelist": "GetInvoices", "getticketlist": "GetTickets", "getaddons": "GetClientsAddons",
+		"gethealth": "GetHealthStatus", "getadmins": "GetAdminUsers", "gettodolist": "GetToDoItems",
+	}
+})
 
 // canonical returns the official spelling of a known read action.
 func canonical(name string) (string, bool) {
-	for a := range readActions {
+	for a := range readActions() {
 		if strings.EqualFold(a, name) {
 			return a, true
 		}
@@ -116,7 +122,7 @@ func checkActions(in []string) ([]string, error) {
 var errWriteAction = errors.New("(a monitor can only prove an action is allowed by calling it, and write actions have side effects even with made-up IDs: CreateQuote creates a quote for a client that does not exist. Keep write actions ticked in the API role if your integration needs them, but do not list them here)")
 
 func actionPolicy(a string) error {
-	if !actionName.MatchString(a) {
+	if !actionName().MatchString(a) {
 		return fmt.Errorf("%q is not an API action name (letters and digits, e.g. GetClients)", a)
 	}
 	for s, why := range secretActions {
@@ -137,7 +143,7 @@ func actionPolicy(a string) error {
 }
 
 func isWrite(a string) bool {
-	if domainWrites.MatchString(a) {
+	if domainWrites().MatchString(a) {
 		return true
 	}
 	for _, p := range writePrefixes {
@@ -162,14 +168,14 @@ func readInstead(a string) string {
 	if strings.HasPrefix(strings.ToLower(a), "module") || noun == "" {
 		return ", e.g. GetClientsProducts (module commands act on services)"
 	}
-	for r := range readActions {
+	for r := range readActions() {
 		if l := strings.ToLower(r); l == "get"+noun || l == "get"+noun+"s" {
 			return ", e.g. " + r
 		}
 	}
 	key := strings.ReplaceAll(noun, "s", "")
 	var hits []string
-	for r := range readActions {
+	for r := range readActions() {
 		if strings.Contains(strings.ReplaceAll(strings.ToLower(r), "s", ""), key) {
 			hits = append(hits, r)
 		}
@@ -187,7 +193,7 @@ func readInstead(a string) string {
 // isBuiltin tells whether a is an action of WHMCS's API index that the
 // plugin knows (the read actions it may probe).
 func isBuiltin(a string) bool {
-	_, ok := readActions[a]
+	_, ok := readActions()[a]
 	return ok
 }
 
@@ -203,11 +209,11 @@ func nearBuiltin(a string) string {
 // suggest returns the real action a misspelt or guessed name most likely
 // means, or "".
 func suggest(a string) string {
-	if s, ok := misnamed[strings.ToLower(a)]; ok {
+	if s, ok := misnamed()[strings.ToLower(a)]; ok {
 		return s
 	}
 	best, bestD := "", 4
-	for r := range readActions {
+	for r := range readActions() {
 		if d := yamlerr.EditDistance(strings.ToLower(a), strings.ToLower(r)); d < bestD || (d == bestD && r < best) {
 			best, bestD = r, d
 		}
@@ -258,7 +264,7 @@ func probeParams(action string) map[string]string {
 
 // roleBox names the box to tick in the API role dialog for an action.
 func roleBox(action string) string {
-	if g, ok := readActions[action]; ok {
+	if g, ok := readActions()[action]; ok {
 		return g + " > " + action
 	}
 	return action

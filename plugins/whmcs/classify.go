@@ -7,11 +7,11 @@ import (
 	"html"
 	"maps"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/pbxwatch/pbxwatch/internal/frontlayer"
+	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -51,9 +51,9 @@ type envelope struct {
 }
 
 var (
-	invalidIP  = regexp.MustCompile(`^(?:Invalid|Forbidden) IP (\S+)`)
-	permission = regexp.MustCompile(`^Invalid Permissions: API action "([^"]*)" is not allowed`)
-	cfCodeRE   = regexp.MustCompile(`(?:Error code|cf-error-code">)\s*(\d{3,4})`)
+	invalidIP  = lazy.Regexp(`^(?:Invalid|Forbidden) IP (\S+)`)
+	permission = lazy.Regexp(`^Invalid Permissions: API action "([^"]*)" is not allowed`)
+	cfCodeRE   = lazy.Regexp(`(?:Error code|cf-error-code">)\s*(\d{3,4})`)
 )
 
 // parseEnvelope decodes a WHMCS answer. Both "result" and "status" carry
@@ -81,11 +81,11 @@ func parseEnvelope(body []byte) (envelope, bool) {
 }
 
 var (
-	xmlResult  = regexp.MustCompile(`(?s)^\s*(?:<\?xml[^>]*>\s*)?<whmcsapi[^>]*>.*?<result>\s*(success|error)\s*</result>`)
-	xmlMessage = regexp.MustCompile(`(?s)<message>(.*?)</message>`)
-	xmlVersion = regexp.MustCompile(`(?s)<version>\s*([^<\s]+)\s*</version>`)
-	nvpResult  = regexp.MustCompile(`^\s*result=(success|error)(?:;|$)`)
-	nvpMessage = regexp.MustCompile(`(?:^|;)message=([^;]*)`)
+	xmlResult  = lazy.Regexp(`(?s)^\s*(?:<\?xml[^>]*>\s*)?<whmcsapi[^>]*>.*?<result>\s*(success|error)\s*</result>`)
+	xmlMessage = lazy.Regexp(`(?s)<message>(.*?)</message>`)
+	xmlVersion = lazy.Regexp(`(?s)<version>\s*([^<\s]+)\s*</version>`)
+	nvpResult  = lazy.Regexp(`^\s*result=(success|error)(?:;|$)`)
+	nvpMessage = lazy.Regexp(`(?:^|;)message=([^;]*)`)
 )
 
 // parseOtherFormats reads WHMCS's XML (<whmcsapi>) and name=value;
@@ -93,20 +93,20 @@ var (
 // before reading it, send.
 func parseOtherFormats(body []byte) (envelope, bool) {
 	b := body[:min(len(body), 64<<10)]
-	if m := xmlResult.FindSubmatch(b); m != nil {
+	if m := xmlResult().FindSubmatch(b); m != nil {
 		e := envelope{outcome: string(m[1])}
-		if mm := xmlMessage.FindSubmatch(b); mm != nil {
+		if mm := xmlMessage().FindSubmatch(b); mm != nil {
 			e.message = html.UnescapeString(strings.TrimSpace(string(mm[1])))
 		}
-		if v := xmlVersion.FindSubmatch(b); v != nil {
+		if v := xmlVersion().FindSubmatch(b); v != nil {
 			raw, _ := json.Marshal(map[string]string{"version": string(v[1])})
 			e.fields = map[string]json.RawMessage{"whmcs": raw}
 		}
 		return e, true
 	}
-	if m := nvpResult.FindSubmatch(b); m != nil {
+	if m := nvpResult().FindSubmatch(b); m != nil {
 		e := envelope{outcome: string(m[1])}
-		if mm := nvpMessage.FindSubmatch(b); mm != nil {
+		if mm := nvpMessage().FindSubmatch(b); mm != nil {
 			e.message = strings.TrimSpace(string(mm[1]))
 		}
 		return e, true
@@ -201,11 +201,11 @@ func (run *run) judge(r *reply) verdict {
 	return fatal(run.unexpected(r, ""))
 }
 
-var phpFatal = regexp.MustCompile(`(?i)(?:^|<b>|\n)\s*(?:PHP )?(?:Fatal error|Parse error)(?:</b>)?:|requires the ionCube PHP Loader|ionCube Loader|encoded by ionCube`)
+var phpFatal = lazy.Regexp(`(?i)(?:^|<b>|\n)\s*(?:PHP )?(?:Fatal error|Parse error)(?:</b>)?:|requires the ionCube PHP Loader|ionCube Loader|encoded by ionCube`)
 
 // phpFailed recognises PHP's fatal error output and ionCube's message that
 // its loader is missing, which are sent with HTTP 200 as often as 500.
-func phpFailed(body []byte) bool { return phpFatal.Match(body[:min(len(body), 64<<10)]) }
+func phpFailed(body []byte) bool { return phpFatal().Match(body[:min(len(body), 64<<10)]) }
 
 // whmcsOrLoginPage recognises a web page that explains why the API did not
 // answer: WHMCS's own client area or maintenance page, or a login form.
@@ -236,16 +236,16 @@ func (run *run) classifyEnvelope(r *reply, e envelope) verdict {
 	// Bounded, one line, valid UTF-8: it is quoted in messages.
 	msg := run.field(e.message)
 	v.message = msg
-	switch m := invalidIP.FindStringSubmatch(msg); {
+	switch m := invalidIP().FindStringSubmatch(msg); {
 	case m != nil:
 		v.kind, v.diag = kindFatal, run.invalidIP(r, m[1], msg)
 	case strings.HasPrefix(msg, "Invalid or missing credentials"):
 		v.kind, v.diag = kindFatal, run.invalidCredentials(r, msg)
 	case strings.HasPrefix(msg, "Authentication Failed"):
 		v.kind, v.diag = kindFatal, run.authFailed(r, msg)
-	case permission.MatchString(msg):
+	case permission().MatchString(msg):
 		v.kind = kindDenied
-	case noSuchAction.MatchString(msg):
+	case noSuchAction().MatchString(msg):
 		v.kind = kindNoAction
 	case strings.HasPrefix(msg, "An admin user is required"):
 		v.kind, v.diag = kindFatal, run.doubledPath(r, msg)
@@ -264,21 +264,21 @@ func (run *run) classifyEnvelope(r *reply, e envelope) verdict {
 
 var (
 	// noSuchAction: the names WHMCS versions give "no such action".
-	noSuchAction = regexp.MustCompile(`(?i)^(?:Invalid API Action|API Function Not Found|Command Not Found|Unknown (?:API )?(?:action|command|function)|(?:API )?Action Not Found|.*\bis not a valid API action)`)
+	noSuchAction = lazy.Regexp(`(?i)^(?:Invalid API Action|API Function Not Found|Command Not Found|Unknown (?:API )?(?:action|command|function)|(?:API )?Action Not Found|.*\bis not a valid API action)`)
 	// notProof: words of messages about the caller, never of a lookup.
-	notProof = regexp.MustCompile(`(?i)\b(?:action|command|function|permissions?|access|auth\w*|ip|credentials?|login|session|admin|key|token|licen[cs]e|denied|forbidden|blocked|banned|disabled)\b`)
+	notProof = lazy.Regexp(`(?i)\b(?:action|command|function|permissions?|access|auth\w*|ip|credentials?|login|session|admin|key|token|licen[cs]e|denied|forbidden|blocked|banned|disabled)\b`)
 	// entityError: a lookup of a record that does not exist, or a
 	// parameter the action validates, as the API reference documents them
 	// ("Client Not Found", "Invoice ID Not Found", "Parameter setting is
 	// required", "Domain not valid", "Invalid module name").
-	entityError = regexp.MustCompile(`(?i)^(?:the )?(?:(?:client|user|invoice|ticket|project|domain|service|product|order|quote|transaction|contact|addon|department|module|gateway|payment method|pay ?method|server|currency|affiliate|announcement|registrar|tld|email|credit|note|promotion|setting|group)s?(?: ?id)? (?:not found|does not exist|doesn't exist|is invalid|not valid|invalid)|invalid (?:client|user|invoice|ticket|project|domain|service|product|order|quote|transaction|contact|addon|department|module|gateway|server|currency|setting|status|date)(?: ?(?:id|name))?\b|(?:parameter |field )?['"]?\w+['"]? (?:is|are) required\b|missing required (?:parameter|field)s?\b|no (?:\w+ )?(?:found|matching)\b)`)
+	entityError = lazy.Regexp(`(?i)^(?:the )?(?:(?:client|user|invoice|ticket|project|domain|service|product|order|quote|transaction|contact|addon|department|module|gateway|payment method|pay ?method|server|currency|affiliate|announcement|registrar|tld|email|credit|note|promotion|setting|group)s?(?: ?id)? (?:not found|does not exist|doesn't exist|is invalid|not valid|invalid)|invalid (?:client|user|invoice|ticket|project|domain|service|product|order|quote|transaction|contact|addon|department|module|gateway|server|currency|setting|status|date)(?: ?(?:id|name))?\b|(?:parameter |field )?['"]?\w+['"]? (?:is|are) required\b|missing required (?:parameter|field)s?\b|no (?:\w+ )?(?:found|matching)\b)`)
 )
 
 // provesAllowed tells whether an error message can only come from the
 // action's own code, after the role check passed.
 func provesAllowed(msg string) bool {
 	msg = strings.TrimSpace(msg)
-	return msg != "" && len(msg) < 200 && !notProof.MatchString(msg) && entityError.MatchString(msg)
+	return msg != "" && len(msg) < 200 && !notProof().MatchString(msg) && entityError().MatchString(msg)
 }
 
 func fatal(d *sdk.Diagnosis) verdict { return verdict{kind: kindFatal, diag: d} }
@@ -320,7 +320,7 @@ func cloudflareSignal(r *reply) (edge, bool) {
 	b := string(r.body)
 	if looksHTML(r) && (strings.Contains(b, "used Cloudflare to restrict access") || strings.Contains(b, "Attention Required! | Cloudflare") ||
 		strings.Contains(b, `id="cf-error-details"`) || strings.Contains(b, "cdn-cgi/styles/")) {
-		if m := cfCodeRE.FindStringSubmatch(b); m != nil {
+		if m := cfCodeRE().FindStringSubmatch(b); m != nil {
 			e.cfErrorCode = m[1]
 		}
 		e.cfTitle = pageTitle(r.body)

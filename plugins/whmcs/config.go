@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
+	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -147,10 +147,10 @@ func (c *config) resolveURL() error {
 }
 
 // accessKeyChars are the characters WHMCS documents for $api_access_key.
-var accessKeyChars = regexp.MustCompile(`^[A-Za-z0-9!@#$%.()*\[\]_-]+$`)
+var accessKeyChars = lazy.Regexp(`^[A-Za-z0-9!@#$%.()*\[\]_-]+$`)
 
 func checkAccessKeyChars(v string) error {
-	if !accessKeyChars.MatchString(v) {
+	if !accessKeyChars().MatchString(v) {
 		return errors.New("contains a character WHMCS does not allow in $api_access_key (allowed: letters, digits and ! @ # $ % . ( ) * [ ] - _); set the same value in configuration.php and here")
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
@@ -130,8 +131,8 @@ func (r *run) isThisHost(ip net.IP, localIP string) bool {
 }
 
 // cloudflareRanges is Cloudflare's published edge address list
-// (https://www.cloudflare.com/ips/).
-var cloudflareRanges = func() []*net.IPNet {
+// (https://www.cloudflare.com/ips/), parsed on first use.
+var cloudflareRanges = sync.OnceValue(func() []*net.IPNet {
 	var out []*net.IPNet
 	for _, c := range []string{
 		"173.245.48.0/20", "103.21.244.0/22", "103.22.200.0/22", "103.31.4.0/22", "141.101.64.0/18",
@@ -144,10 +145,10 @@ var cloudflareRanges = func() []*net.IPNet {
 		out = append(out, n)
 	}
 	return out
-}()
+})
 
 func isCloudflareIP(ip net.IP) bool {
-	for _, n := range cloudflareRanges {
+	for _, n := range cloudflareRanges() {
 		if n.Contains(ip) {
 			return true
 		}
@@ -281,7 +282,7 @@ func (r *run) invalidAction() *sdk.Diagnosis {
 	)
 	msg := fmt.Sprintf("%s %s not a WHMCS API action on this install (WHMCS %s), so the integration's calls to %s fail; WHMCS answered %s.", strings.Join(names, ", "), isAre(len(names)), orUnknown(r.version), itThem(len(names)), strings.Join(evidence, "; "))
 	for _, a := range names {
-		if permission.MatchString(r.missing[a]) {
+		if permission().MatchString(r.missing[a]) {
 			msg += fmt.Sprintf(" WHMCS answers Invalid Permissions for names that do not exist when the API role is restricted, so that answer does not prove the action exists; pbxwatch assumed a misspelling because %s is a near spelling of %s. If it is a custom action of an addon instead, grant it to the role (see docs/whmcs.md).", a, nearBuiltin(a))
 			break
 		}

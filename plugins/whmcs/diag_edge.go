@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"html"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -196,13 +196,13 @@ func orNone(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
-var akamaiRefRE = regexp.MustCompile(`Reference #(\d+\.[0-9a-fA-F]+\.\d+\.[0-9a-fA-F]+)`)
+var akamaiRefRE = lazy.Regexp(`Reference #(\d+\.[0-9a-fA-F]+\.\d+\.[0-9a-fA-F]+)`)
 
 // akamaiReference is the reference ID of Akamai's Access Denied page
 // (written with entities: Reference&#32;&#35;18&#46;...).
 func akamaiReference(body []byte) string {
 	b := body[:min(len(body), 64<<10)]
-	if m := akamaiRefRE.FindSubmatch([]byte(html.UnescapeString(string(b)))); m != nil {
+	if m := akamaiRefRE().FindSubmatch([]byte(html.UnescapeString(string(b)))); m != nil {
 		return string(m[1])
 	}
 	return ""
