@@ -2,13 +2,13 @@ package alerting
 
 import (
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
 
+	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -110,7 +110,7 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+var labelName = lazy.Regexp(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // builtinLabels are set by the agent; a check's labels may not override
 // them and external labels may only override instance.
@@ -138,7 +138,7 @@ func (c *Config) validate(p *sdk.Problems) {
 	}
 	for _, k := range sortedKeys(c.ExternalLabels) {
 		switch {
-		case !labelName.MatchString(k):
+		case !labelName().MatchString(k):
 			p.Add("external_labels", "alerting.external_labels: %q is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)", k)
 		case builtinLabels[k] && k != "instance":
 			p.Add("external_labels", "alerting.external_labels: %q is set by the agent; choose another name", k)
@@ -312,7 +312,7 @@ func (a *CheckAlert) validate(p *sdk.Problems) {
 	}
 	for _, k := range sortedKeys(a.Labels) {
 		switch {
-		case !labelName.MatchString(k):
+		case !labelName().MatchString(k):
 			p.Add("labels", "alert.labels: %q is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)", k)
 		case builtinLabels[k]:
 			p.Add("labels", "alert.labels: %q is set by the agent; choose another name (severity: use alert.severity)", k)
@@ -325,7 +325,7 @@ func (a *CheckAlert) validate(p *sdk.Problems) {
 	}
 	for _, k := range sortedKeys(a.Annotations) {
 		switch {
-		case !labelName.MatchString(k):
+		case !labelName().MatchString(k):
 			p.Add("annotations", "alert.annotations: %q is not a valid annotation name ([a-zA-Z_][a-zA-Z0-9_]*)", k)
 		case agentAnnotations[k]:
 			p.Add("annotations", "alert.annotations: %q is written by the agent from the diagnosis; choose another name", k)

@@ -3,13 +3,14 @@ package config
 import (
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/pbxwatch/pbxwatch/internal/lazy"
 )
 
-var envRef = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+var envRef = lazy.Regexp(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // expansion records what ${ENV} expansion of one check's block used: every
 // value is a secret to the agent (the documented way to pass one), scrubbed
@@ -25,7 +26,7 @@ type expansion struct {
 // string: an empty secret would only fail later, less clearly.
 func (x *expansion) expandEnv(s string) (string, error) {
 	var missing []string
-	out := envRef.ReplaceAllStringFunc(s, func(m string) string {
+	out := envRef().ReplaceAllStringFunc(s, func(m string) string {
 		if m == "$$" {
 			return "$"
 		}

@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/pbxwatch/pbxwatch/agent/internal/alerting"
 	"github.com/pbxwatch/pbxwatch/agent/internal/fleet"
 	"github.com/pbxwatch/pbxwatch/agent/internal/remotewrite"
+	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 	"github.com/pbxwatch/pbxwatch/sdk/scrub"
 	"github.com/pbxwatch/pbxwatch/sdk/yamlerr"
@@ -235,8 +235,8 @@ func prefixLines(path string, problems []yamlerr.Problem) error {
 }
 
 var (
-	checkName  = regexp.MustCompile(`^[a-z0-9_]+$`)
-	pluginName = regexp.MustCompile(`^[a-z0-9_-]+$`)
+	checkName  = lazy.Regexp(`^[a-z0-9_]+$`)
+	pluginName = lazy.Regexp(`^[a-z0-9_-]+$`)
 )
 
 // finish validates the decoded config and derives what the agent needs:
@@ -286,7 +286,7 @@ func (c *Config) finish(lines checkPositions, src []byte) []error {
 		if ch.Timeout <= 0 {
 			atCheck(keyLine("timeout"), "check %q: timeout must be positive, such as 30s", ch.Name)
 		}
-		if ch.SHA256 != "" && !sha256Hex.MatchString(ch.SHA256) {
+		if ch.SHA256 != "" && !sha256Hex().MatchString(ch.SHA256) {
 			atCheck(keyLine("sha256"), "check %q: sha256 must be 64 hex digits (sha256sum of the plugin binary)", ch.Name)
 		}
 		var x expansion
@@ -307,7 +307,7 @@ func (c *Config) checkName(ch *Check, i int, seen map[string]int, at func(int, s
 	switch {
 	case ch.Name == "":
 		at(ch.Line, "check #%d has no name: add `name:` ([a-z0-9_], unique)", i+1)
-	case !checkName.MatchString(ch.Name):
+	case !checkName().MatchString(ch.Name):
 		at(ch.Line, "check name %q may only hold a-z, 0-9 and _ (it becomes a metric label and a directory name)", ch.Name)
 	case seen[ch.Name] != 0:
 		at(ch.Line, "check name %q is used twice (first at line %d): names must be unique", ch.Name, seen[ch.Name])
@@ -322,7 +322,7 @@ func undecoded(ch *Check) bool {
 	return ch.Name == "" && ch.Plugin == "" && ch.Config.Kind == 0
 }
 
-var sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+var sha256Hex = lazy.Regexp(`^[0-9a-fA-F]{64}$`)
 
 // ParseSchedule parses a check's schedule the way the scheduler does.
 func ParseSchedule(spec string) (cron.Schedule, error) {
@@ -370,7 +370,7 @@ func (c *Config) resolvePlugin(ch *Check) error {
 	if ch.Plugin == "" {
 		return fmt.Errorf("no plugin: set `plugin:` to the name after %q in the binary's name", PluginPrefix)
 	}
-	if !pluginName.MatchString(ch.Plugin) {
+	if !pluginName().MatchString(ch.Plugin) {
 		return fmt.Errorf("plugin %q: a plugin name holds a-z, 0-9, _ and - only", ch.Plugin)
 	}
 	name := PluginPrefix + ch.Plugin

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -96,11 +96,11 @@ var byteUnits = map[string]int64{
 	"": 1, "B": 1, "KB": 1 << 10, "KIB": 1 << 10, "MB": 1 << 20, "MIB": 1 << 20, "GB": 1 << 30, "GIB": 1 << 30,
 }
 
-var byteSizeRE = regexp.MustCompile(`^\s*([0-9]+)\s*([A-Za-z]*)\s*$`)
+var byteSizeRE = lazy.Regexp(`^\s*([0-9]+)\s*([A-Za-z]*)\s*$`)
 
 // ParseByteSize parses a size such as 64MiB.
 func ParseByteSize(s string) (ByteSize, error) {
-	m := byteSizeRE.FindStringSubmatch(s)
+	m := byteSizeRE().FindStringSubmatch(s)
 	if m == nil {
 		return 0, fmt.Errorf("%q is not a size: write bytes or a number with B, KiB, MiB or GiB, such as 64MiB", s)
 	}
@@ -202,9 +202,9 @@ func (c *Config) validate(p *sdk.Problems) {
 	}
 }
 
-var headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+var headerName = lazy.Regexp("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
-func validHeaderName(s string) bool { return headerName.MatchString(s) }
+func validHeaderName(s string) bool { return headerName().MatchString(s) }
 
 // SafeURL is the URL as it may be shown: no credentials, no query (a query
 // may carry a token).
@@ -230,7 +230,7 @@ func ValidateURLs(cfgs []Config) error {
 	return nil
 }
 
-var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+var labelName = lazy.Regexp(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // MaxLabelValueBytes bounds an external label's value.
 const MaxLabelValueBytes = 1024
@@ -241,7 +241,7 @@ func ValidateExternalLabels(labels map[string]string, add func(format string, ar
 	for _, k := range sortedKeys(labels) {
 		v := labels[k]
 		switch {
-		case !labelName.MatchString(k) || strings.HasPrefix(k, "__"):
+		case !labelName().MatchString(k) || strings.HasPrefix(k, "__"):
 			add("agent.external_labels: %q is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)", k)
 		case agentLabels[k]:
 			add("agent.external_labels: %q is set by the agent on its series and alerts; choose another name", k)

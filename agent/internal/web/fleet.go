@@ -117,7 +117,7 @@ func (s *statusSource) serveFleet(w http.ResponseWriter, r *http.Request) {
 
 func (s *statusSource) renderFleet(w http.ResponseWriter, pv fleetPage) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := pageTemplates.ExecuteTemplate(w, "fleetpage", pv); err != nil {
+	if err := pageTemplates().ExecuteTemplate(w, "fleetpage", pv); err != nil {
 		s.log.Error("fleet page", "err", err)
 	}
 }

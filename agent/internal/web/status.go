@@ -10,6 +10,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/common/version"
@@ -22,42 +23,54 @@ import (
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
-//go:embed ui/status.html ui/status.css ui/fleet.html ui/static
+//go:embed ui/status.html ui/fleet.html ui/static
 var ui embed.FS
+
+// statusCSS is inlined into every page. A string rather than a file
+// read from ui at start: its bytes stay in the binary's read-only data
+// instead of being copied into the heap of every process (see
+// pageTemplates).
+//
+//go:embed ui/status.css
+var statusCSS string
+
+var pageCSS = template.CSS(statusCSS) //nolint:gosec // our own embedded file
 
 // refreshSeconds is how often the status pages reload themselves.
 const refreshSeconds = 10
 
-var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
-	"ts":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
-	"ago":   func(t time.Time) string { return roughly(time.Since(t)) + " ago" },
-	"until": func(t time.Time) string { return "in " + roughly(time.Until(t)) },
-	"dur":   func(d time.Duration) string { return d.Round(time.Millisecond).String() },
-	// The fleet page's.
-	"tsp":     func(t *time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
-	"ago_d":   func(d fleet.Duration) string { return fleet.Ago(time.Duration(d)) },
-	"since_d": func(now time.Time, t *time.Time) string { return fleet.Ago(now.Sub(*t)) + " ago" },
-	"since_m": func(now time.Time, t *time.Time) string { return fleet.SinceAgo(now.Sub(*t)) + " ago" },
-	"look": func(status string) countView {
-		l := statusLooks[status]
-		return countView{Status: status, Class: l[0], Icon: l[1]}
-	},
-	"hostlook": hostLook,
-	"shared": func(v *fleet.View, code string, h fleet.Host) int {
-		if h.Silent {
-			return 0
-		}
-		return v.SharedWith(code)
-	},
-}).ParseFS(ui, "ui/status.html", "ui/fleet.html"))
+// pageTemplates are the status and fleet pages, parsed on the first page
+// served. Every process of the multi-call binary runs this package's
+// initialisers, the bundled plugins too, and the parsed templates are
+// ~100 KB of heap a plugin never uses (docs/design.md, "Package
+// initialisers run in every process"). They are our own embedded files, so
+// a parse error is a bug the tests catch, not a configuration error.
+var pageTemplates = sync.OnceValue(parsePageTemplates)
 
-var pageCSS = func() template.CSS {
-	b, err := ui.ReadFile("ui/status.css")
-	if err != nil {
-		panic(err)
-	}
-	return template.CSS(b) //nolint:gosec // our own embedded file
-}()
+func parsePageTemplates() *template.Template {
+	return template.Must(template.New("").Funcs(template.FuncMap{
+		"ts":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+		"ago":   func(t time.Time) string { return roughly(time.Since(t)) + " ago" },
+		"until": func(t time.Time) string { return "in " + roughly(time.Until(t)) },
+		"dur":   func(d time.Duration) string { return d.Round(time.Millisecond).String() },
+		// The fleet page's.
+		"tsp":     func(t *time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+		"ago_d":   func(d fleet.Duration) string { return fleet.Ago(time.Duration(d)) },
+		"since_d": func(now time.Time, t *time.Time) string { return fleet.Ago(now.Sub(*t)) + " ago" },
+		"since_m": func(now time.Time, t *time.Time) string { return fleet.SinceAgo(now.Sub(*t)) + " ago" },
+		"look": func(status string) countView {
+			l := statusLooks[status]
+			return countView{Status: status, Class: l[0], Icon: l[1]}
+		},
+		"hostlook": hostLook,
+		"shared": func(v *fleet.View, code string, h fleet.Host) int {
+			if h.Silent {
+				return 0
+			}
+			return v.SharedWith(code)
+		},
+	}).ParseFS(ui, "ui/status.html", "ui/fleet.html"))
+}
 
 func roughly(d time.Duration) string {
 	if d < 0 {
@@ -302,7 +315,7 @@ func (s *statusSource) serveCheck(w http.ResponseWriter, r *http.Request) {
 
 func (s *statusSource) render(w http.ResponseWriter, name string, pv pageView) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := pageTemplates.ExecuteTemplate(w, name, pv); err != nil {
+	if err := pageTemplates().ExecuteTemplate(w, name, pv); err != nil {
 		s.log.Error("status page", "err", err)
 	}
 }
