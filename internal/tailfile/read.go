@@ -16,12 +16,20 @@ type Sink interface {
 	Line(l []byte, oversized bool)
 }
 
-// chunkSize is how much one read asks for: large enough that the per-read
-// work (a syscall, a literal search per pattern) is spread over thousands
-// of lines, small enough to stay in L2 cache.
+// chunkSize is how much one read asks for once a Read is catching up:
+// large enough that the per-read work (a syscall, a literal search per
+// pattern) is spread over thousands of lines, small enough to stay in L2
+// cache.
 const chunkSize = 256 << 10
 
-// LineReader cuts a stream into lines with a fixed buffer, so memory does
+// firstRead is the buffer every Read starts with. A follower between runs
+// reads a few lines at a time; holding chunkSize+max for that kept
+// 0.75 MiB live in each log plugin process (two Reads at a time). A Read
+// that finds more than this waiting moves to the full buffer after one
+// small read: one extra read in a catch-up of megabytes.
+const firstRead = 32 << 10
+
+// LineReader cuts a stream into lines with a bounded buffer, so memory does
 // not depend on the file's size or its longest line.
 //
 // The buffer is borrowed for the span of one Read, not owned: a shared
@@ -30,8 +38,11 @@ const chunkSize = 256 << 10
 // was 160 MiB of live heap (twice that in RSS) doing nothing.
 type LineReader struct {
 	max  int
-	buf  []byte // chunkSize+max: a partial line (≤ max) plus a full read
+	buf  []byte // *small, or *full once the Read catches up
 	head []byte // the first max bytes of an overlong line
+	// small (firstRead) or full (chunkSize+max) is the pooled buffer
+	// borrowed for the Read under way.
+	small, full *[]byte
 	// resumed says Resume gave the head (resumeHead) for the next Read.
 	resumed    bool
 	resumeHead []byte
@@ -42,42 +53,58 @@ func NewLineReader(max int) *LineReader {
 	return &LineReader{max: max}
 }
 
-// scratch pools read buffers by line bound: runs of many checks reuse
-// a few buffers (as many as run at once), and the garbage collector empties
-// the pools when they sit unused.
-var scratch struct {
-	mu    sync.Mutex
-	pools map[int]*sync.Pool
-}
-
-type buffers struct{ buf, head []byte }
-
-func poolFor(max int) *sync.Pool {
-	scratch.mu.Lock()
-	defer scratch.mu.Unlock()
-	if scratch.pools == nil {
-		scratch.pools = map[int]*sync.Pool{}
+// Read buffers are pooled, the small ones shared by every LineReader, the
+// full ones by line bound: runs of many checks reuse a few buffers (as many
+// as run at once), and the garbage collector empties the pools when they
+// sit unused, so a full buffer taken for a catch-up goes once reads are
+// small again.
+var (
+	smallBuffers = sync.Pool{New: func() any { b := make([]byte, firstRead); return &b }}
+	fullBuffers  struct {
+		mu    sync.Mutex
+		pools map[int]*sync.Pool
 	}
-	p := scratch.pools[max]
+)
+
+func fullPoolFor(max int) *sync.Pool {
+	fullBuffers.mu.Lock()
+	defer fullBuffers.mu.Unlock()
+	if fullBuffers.pools == nil {
+		fullBuffers.pools = map[int]*sync.Pool{}
+	}
+	p := fullBuffers.pools[max]
 	if p == nil {
-		p = &sync.Pool{New: func() any {
-			return &buffers{buf: make([]byte, chunkSize+max), head: make([]byte, 0, max)}
-		}}
-		scratch.pools[max] = p
+		p = &sync.Pool{New: func() any { b := make([]byte, chunkSize+max); return &b }}
+		fullBuffers.pools[max] = p
 	}
 	return p
 }
 
-// borrow takes buffers for one Read; the returned func gives them back.
+// borrow takes a small buffer for one Read; the returned func gives back
+// whichever buffer the Read ended with. The head of an overlong line is
+// allocated when one turns up: rare, and up to max (16 MiB) big.
 func (lr *LineReader) borrow() (giveBack func()) {
-	pool := poolFor(lr.max)
-	b := pool.Get().(*buffers)
-	lr.buf, lr.head = b.buf, b.head[:0]
+	lr.small = smallBuffers.Get().(*[]byte)
+	lr.buf = *lr.small
 	return func() {
-		b.head = lr.head[:0]
-		lr.buf, lr.head = nil, nil
-		pool.Put(b)
+		if lr.full != nil {
+			fullPoolFor(lr.max).Put(lr.full)
+		}
+		if lr.small != nil {
+			smallBuffers.Put(lr.small)
+		}
+		lr.buf, lr.small, lr.full, lr.head = nil, nil, nil, nil
 	}
+}
+
+// grow moves the n bytes held in the small buffer to a full one, which
+// has chunkSize of room after the longest partial line (max).
+func (lr *LineReader) grow(n int) {
+	lr.full = fullPoolFor(lr.max).Get().(*[]byte)
+	copy(*lr.full, lr.buf[:n])
+	lr.buf = *lr.full
+	smallBuffers.Put(lr.small)
+	lr.small = nil
 }
 
 // ReadResult says where reading stopped.
@@ -113,16 +140,21 @@ func (lr *LineReader) Read(r io.Reader, off, scanned int64, final bool, stop fun
 			return ReadResult{Offset: off, Scanned: scanned}, fmt.Errorf("overlong line at %d: its head was not given", off)
 		}
 		skipping, cur = true, off+scanned
-		lr.head = append(lr.head[:0], lr.resumeHead...)
+		lr.head = lr.resumeHead
 	}
 	lr.resumed, lr.resumeHead = false, nil
 	committed := off
-	n := 0 // bytes held in buf: the start of an unfinished line
+	n := 0       // bytes held in buf: the start of an unfinished line
+	gotData := 0 // reads that returned bytes
 	for {
 		if stop() {
 			return lr.result(committed, cur, skipping, true), nil
 		}
+		room := len(lr.buf) - n
 		m, rerr := r.Read(lr.buf[n:])
+		if m > 0 {
+			gotData++
+		}
 		n += m
 		cur += int64(m)
 		data := lr.buf[:n]
@@ -155,6 +187,11 @@ func (lr *LineReader) Read(r io.Reader, off, scanned int64, final bool, stop fun
 		}
 		if rerr != nil {
 			return lr.result(committed, cur, skipping, false), rerr
+		}
+		if lr.full == nil && (m == room || gotData > 1) {
+			// More is waiting: a file filled the room, or a stream
+			// (gzip hands out a block at a time) gave a second read.
+			lr.grow(n)
 		}
 	}
 	if final {
