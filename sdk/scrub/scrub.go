@@ -55,16 +55,37 @@ type Set struct {
 	order   []*matcher
 }
 
-// matcher holds the compiled forms of one secret. Each regexp has a
-// literal that any match holds (letters and digits pass through URL, JSON
-// and HTML encoding unchanged), tested first: scrubbing text that holds no
-// secret costs a few substring searches.
+// matcher holds the forms of one secret. Each regexp has a literal that
+// any match holds (letters and digits pass through URL, JSON and HTML
+// encoding unchanged), tested first: scrubbing text that holds no secret
+// costs a few substring searches. The regexps are compiled the first time
+// their literal turns up, not when the secret is added: a regexp of every
+// encoding of every character is 50-100 KB per secret, and most secrets
+// never meet text that holds even their literal (whmcs's three cost
+// 0.43 MB of live heap in every process that loaded them).
 type matcher struct {
-	encoded     *regexp.Regexp // the value, each character in any encoding
+	value       string
+	encoded     lazyRegexp // the value, each character in any encoding
 	encodedHint string
-	prefix      *regexp.Regexp // a cut-off prefix; nil for short values
+	prefix      *lazyRegexp // a cut-off prefix; nil for short values
 	prefixHint  string
+	lastBytes   string   // the last byte of each character of the value
 	base64      []string // base64 runs any encoding of the value holds
+}
+
+// lazyRegexp is a regexp compiled from its source on first use.
+type lazyRegexp struct {
+	once   sync.Once
+	source func() string
+	re     *regexp.Regexp
+}
+
+func (l *lazyRegexp) get() *regexp.Regexp {
+	l.once.Do(func() {
+		l.re = regexp.MustCompile(l.source())
+		l.source = nil
+	})
+	return l.re
 }
 
 // Add registers values; empty, short and known ones are ignored.
@@ -148,12 +169,45 @@ func (m *matcher) scrub(text string) string {
 		text = replaceBase64(text, core)
 	}
 	if strings.Contains(text, m.encodedHint) {
-		text = m.encoded.ReplaceAllLiteralString(text, Redacted)
+		text = m.encoded.get().ReplaceAllLiteralString(text, Redacted)
 	}
-	if m.prefix != nil && strings.Contains(text, m.prefixHint) {
-		text = m.prefix.ReplaceAllLiteralString(text, Redacted)
+	if m.prefix != nil && strings.Contains(text, m.prefixHint) && m.mayEndACutPrefix(text) {
+		text = m.prefix.get().ReplaceAllLiteralString(text, Redacted)
 	}
 	return text
+}
+
+// ellipses are the spellings of an ellipsis that may follow a cut-off
+// prefix (prefixSource).
+var ellipses = []string{"…", "...", `\u2026`, "&hellip;", "&#8230;", "&#x2026;", "%E2%80%A6"}
+
+// mayEndACutPrefix says whether a cut-off prefix could end in text: it is
+// followed by an ellipsis or ends the text, and then the text's last byte
+// is one a character's encoding, or an escape cut short, can end with. A
+// cheap test that holds for every text the prefix regexp matches, so the
+// regexp is compiled (and run) only for such text, not for every message
+// that merely names something the secret begins with ("pbxwatch ..." for
+// the demo's "pbxwatchSim..." secrets).
+func (m *matcher) mayEndACutPrefix(text string) bool {
+	for _, e := range ellipses {
+		if strings.Contains(text, e) {
+			return true
+		}
+	}
+	if text == "" {
+		return false
+	}
+	last := text[len(text)-1]
+	return last < 0x80 && isAlnum(rune(last)) || strings.IndexByte(`%\&#;+`, last) >= 0 || strings.IndexByte(m.lastBytes, last) >= 0
+}
+
+// lastBytesOf is the last byte of each character of v.
+func lastBytesOf(v string) string {
+	var b []byte
+	for i, r := range v {
+		b = append(b, v[i+utf8.RuneLen(r)-1])
+	}
+	return string(b)
 }
 
 // escapeInvalid shows each byte that is not part of valid UTF-8 as \xNN,
@@ -195,34 +249,53 @@ func isAlnum(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
 }
 
+// compile prepares the matcher of v: the cheap parts now, the regexps'
+// sources for when their literal is first seen.
 func compile(v string) *matcher {
 	runes := []rune(v)
-	alts := make([]string, len(runes))
-	for i, r := range runes {
-		alts[i] = runeForms(r)
-	}
-	m := &matcher{encoded: regexp.MustCompile(strings.Join(alts, "")), encodedHint: longestAlnum(runes)}
+	m := &matcher{value: v, encodedHint: longestAlnum(runes), base64: base64Cores(v)}
+	m.encoded.source = func() string { return encodedSource(m.value) }
 	if minPrefix := prefixLen(len(runes)); len(runes) > minPrefix {
-		// The first minPrefix characters, then as many more as there are,
-		// then an ellipsis (in any of its spellings) or the end of the text.
-		var b strings.Builder
-		b.WriteString(strings.Join(alts[:minPrefix], ""))
-		for _, a := range alts[minPrefix:] {
-			b.WriteString("(?:" + a)
-		}
-		b.WriteString(strings.Repeat(")?", len(alts)-minPrefix))
-		// A cut may fall inside the escape of the next character (%2,
-		// \u00, &#3), and an ellipsis may follow a space (sdk/bounds' mark
-		// " …[cut: N bytes in all]").
-		// A multi-byte character may be cut after some of its bytes.
-		b.WriteString(`(?:%[0-9A-Fa-f]{2}|\\x[0-9A-Fa-f]{2}){0,3}`)
-		b.WriteString(`(?:%[0-9A-Fa-f]?|\\(?:u[0-9A-Fa-f]{0,3}|x[0-9A-Fa-f]?|U[0-9A-Fa-f]{0,7})?|&#?[xX]?[0-9A-Za-z]{0,7})?`)
-		b.WriteString(`(?:\s?(?:…|\.\.\.|\\u2026|&hellip;|&#8230;|&#x2026;|%E2%80%A6)|\z)`)
-		m.prefix = regexp.MustCompile(b.String())
+		m.prefix = &lazyRegexp{source: func() string { return prefixSource(m.value, minPrefix) }}
 		m.prefixHint = longestAlnum(runes[:minPrefix])
+		m.lastBytes = lastBytesOf(v)
 	}
-	m.base64 = base64Cores(v)
 	return m
+}
+
+// runeAlternatives is runeForms of each character of v.
+func runeAlternatives(v string) []string {
+	var alts []string
+	for _, r := range v {
+		alts = append(alts, runeForms(r))
+	}
+	return alts
+}
+
+// encodedSource matches v, each character in any encoding.
+func encodedSource(v string) string {
+	return strings.Join(runeAlternatives(v), "")
+}
+
+// prefixSource matches the first minPrefix characters of v in any
+// encoding, then as many more as there are, then an ellipsis (in any of its
+// spellings) or the end of the text.
+func prefixSource(v string, minPrefix int) string {
+	alts := runeAlternatives(v)
+	var b strings.Builder
+	b.WriteString(strings.Join(alts[:minPrefix], ""))
+	for _, a := range alts[minPrefix:] {
+		b.WriteString("(?:" + a)
+	}
+	b.WriteString(strings.Repeat(")?", len(alts)-minPrefix))
+	// A cut may fall inside the escape of the next character (%2,
+	// \u00, &#3), and an ellipsis may follow a space (sdk/bounds' mark
+	// " …[cut: N bytes in all]").
+	// A multi-byte character may be cut after some of its bytes.
+	b.WriteString(`(?:%[0-9A-Fa-f]{2}|\\x[0-9A-Fa-f]{2}){0,3}`)
+	b.WriteString(`(?:%[0-9A-Fa-f]?|\\(?:u[0-9A-Fa-f]{0,3}|x[0-9A-Fa-f]?|U[0-9A-Fa-f]{0,7})?|&#?[xX]?[0-9A-Za-z]{0,7})?`)
+	b.WriteString(`(?:\s?(?:…|\.\.\.|\\u2026|&hellip;|&#8230;|&#x2026;|%E2%80%A6)|\z)`)
+	return b.String()
 }
 
 // runeForms is a regexp matching r written in any of the encodings a
