@@ -277,8 +277,9 @@ func (d *Daemon) secrets() *scrub.Set {
 // SpecFunc builds the plugin host spec of one check.
 type SpecFunc func(cfg *config.Config, ch config.Check) (pluginhost.Spec, error)
 
-// StartPlugins starts every check's plugin concurrently. If any fails, all
-// are stopped and every error is returned, joined, in config order.
+// StartPlugins starts every check's plugin concurrently (maxParallelStarts
+// at a time). If any fails, all are stopped and every error is returned,
+// joined, in config order.
 func StartPlugins(ctx context.Context, cfg *config.Config, specFor SpecFunc) (map[string]*pluginhost.Host, error) {
 	hosts, failed := StartEach(ctx, cfg, specFor)
 	if err := JoinInOrder(cfg, failed); err != nil {
@@ -304,18 +305,29 @@ func ValidateEach(ctx context.Context, cfg *config.Config, specFor SpecFunc) map
 	return failed
 }
 
+// maxParallelStarts bounds the checks a (re)load starts at once. Each
+// start is a goroutine whose stack grows through the plugin's handshake
+// and Configure call: a thousand at once held ~20 MB of stacks in the
+// agent (and as many calls in a shared plugin process) for a moment that
+// the runtime then returns to the system only slowly. Sixty-four keep a
+// plugin's own start (process launch, handshake) overlapping others.
+const maxParallelStarts = 64
+
 func startEach(ctx context.Context, cfg *config.Config, specFor SpecFunc, evenInvalid bool) (map[string]*pluginhost.Host, map[string]error) {
 	hosts := make([]*pluginhost.Host, len(cfg.Checks))
 	errs := make([]error, len(cfg.Checks))
 	var wg sync.WaitGroup
+	starting := make(chan struct{}, maxParallelStarts)
 	for i, ch := range cfg.Checks {
 		if ch.Invalid != nil && (!evenInvalid || ch.Binary == "" || ch.ConfigYAML == nil && ch.Config.Kind != 0) {
 			errs[i] = ch.Invalid
 			continue
 		}
 		wg.Add(1)
+		starting <- struct{}{}
 		go func() {
 			defer wg.Done()
+			defer func() { <-starting }()
 			spec, err := specFor(cfg, ch)
 			if err == nil {
 				hosts[i], err = pluginhost.Start(ctx, spec)
