@@ -198,9 +198,13 @@ func (o *owner) launch(startWithin time.Duration) (*process, error) {
 		TLSConfig:        mtls.config,
 		StartTimeout:     startTimeout,
 		Stderr:           logs,
-		SyncStdout:       newStdoutRelay(o.log.With(o.logAttrs()...)),
-		SkipHostEnv:      true,
-		Logger:           hclog.NewNullLogger(),
+		// go-plugin reads stderr through a buffer of this size (64 KiB
+		// by default, for every plugin process); a longer line reaches
+		// the relay in pieces, which it joins and cuts at MaxStderrLine.
+		PluginLogBufferSize: MaxStderrLine,
+		SyncStdout:          newStdoutRelay(o.log.With(o.logAttrs()...)),
+		SkipHostEnv:         true,
+		Logger:              hclog.NewNullLogger(),
 	})
 	p, err := connect(client, cmd, sockDir)
 	if err != nil {
