@@ -2,13 +2,9 @@ package frontlayer
 
 import (
 	"encoding/base64"
-	"fmt"
 	"html"
-	"regexp"
 	"strings"
-	"sync"
 	"unicode"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/pbxwatch/pbxwatch/internal/lazy"
@@ -93,7 +89,7 @@ func Scrub(s string, secrets ...string) string {
 		if len(v) < 4 {
 			continue
 		}
-		s = anyEscaping(v).ReplaceAllLiteralString(s, "<secret>")
+		s = replaceEscaped(s, v)
 		for _, form := range []string{
 			base64.StdEncoding.EncodeToString([]byte(v)), base64.RawStdEncoding.EncodeToString([]byte(v)),
 			base64.URLEncoding.EncodeToString([]byte(v)), base64.RawURLEncoding.EncodeToString([]byte(v)),
@@ -103,54 +99,6 @@ func Scrub(s string, secrets ...string) string {
 	}
 	s = sdk.Scrub(s)
 	return sensitiveRE().ReplaceAllString(s, "${1}<secret>")
-}
-
-var escapings sync.Map // secret -> *regexp.Regexp
-
-// anyEscaping matches v with each character written as itself or in any
-// JSON (\uXXXX, \/, \"), HTML (&amp;, &#34;, &#x22;) or URL (%XX, +)
-// escape.
-func anyEscaping(v string) *regexp.Regexp {
-	if re, ok := escapings.Load(v); ok {
-		return re.(*regexp.Regexp)
-	}
-	var b strings.Builder
-	for _, r := range v {
-		alts := []string{regexp.QuoteMeta(string(r))}
-		var units, pct []string
-		for _, u := range utf16.Encode([]rune{r}) {
-			units = append(units, fmt.Sprintf(`\\u(?i:%04x)`, u))
-		}
-		for _, c := range []byte(string(r)) {
-			pct = append(pct, fmt.Sprintf(`%%(?i:%02x)`, c))
-		}
-		alts = append(alts, strings.Join(units, ""), strings.Join(pct, ""), fmt.Sprintf(`&#0*%d;`, r), fmt.Sprintf(`&#(?i:x0*%x);`, r))
-		if r >= 0x80 && r <= 0xFF {
-			// Latin-1: one byte, percent-encoded or shown as \xNN.
-			alts = append(alts, fmt.Sprintf(`%%(?i:%02x)`, r), fmt.Sprintf(`\\x(?i:%02x)`, r))
-		}
-		switch r {
-		case '/', '"', '\\':
-			alts = append(alts, `\\`+regexp.QuoteMeta(string(r)))
-		case ' ':
-			alts = append(alts, `\+`)
-		case '&':
-			alts = append(alts, `&amp;`)
-		case '<':
-			alts = append(alts, `&lt;`)
-		case '>':
-			alts = append(alts, `&gt;`)
-		case '\'':
-			alts = append(alts, `&apos;`)
-		}
-		if r == '"' {
-			alts = append(alts, `&quot;`)
-		}
-		b.WriteString("(?:" + strings.Join(alts, "|") + ")")
-	}
-	re := regexp.MustCompile(b.String())
-	escapings.Store(v, re)
-	return re
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
