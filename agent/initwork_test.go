@@ -24,8 +24,8 @@ var initBuilders = map[string][]string{
 // Every process of the multi-call binary (the agent and each bundled
 // plugin) runs the initialisers of every package linked into it, so none
 // of our packages compiles a regular expression or parses a template
-// while initialising: each builds them on first use (internal/lazy,
-// sync.OnceValue), in the one process that needs them (docs/design.md,
+// while initialising: each builds them on first use (sync.OnceValue),
+// in the one process that needs them (docs/design.md,
 // "Package initialisers run in every process"). Third-party packages are
 // not ours to change and are not checked.
 func TestOurPackagesBuildNoRegexpOrTemplateAtInit(t *testing.T) {
@@ -43,7 +43,7 @@ func TestOurPackagesBuildNoRegexpOrTemplateAtInit(t *testing.T) {
 				t.Fatalf("%s: %v", pkg, err)
 			}
 			for _, pos := range initTimeBuilds(f) {
-				t.Errorf("%s: compiles a regexp or parses a template while the package initialises, in every process of the binary: build it on first use (internal/lazy.Regexp, sync.OnceValue)", fset.Position(pos))
+				t.Errorf("%s: compiles a regexp or parses a template while the package initialises, in every process of the binary: build it on first use: var re = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(...) })", fset.Position(pos))
 			}
 		}
 	}

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/pbxwatch/pbxwatch/sdk/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk/yamlerr"
 )
 
@@ -101,7 +102,7 @@ func isEmptyBlock(raw []byte) bool {
 	return root.Kind == yaml.ScalarNode && root.Value == "" || root.Tag == "!!null"
 }
 
-var lineRef = lazy.Regexp(`line (\d+)`)
+var lineRef = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`line (\d+)`) })
 
 // mapLines rewrites each problem's line to "FILE:LINE" of the original.
 func (c *Config) mapLines(problems []yamlerr.Problem) error {

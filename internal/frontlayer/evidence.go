@@ -3,11 +3,12 @@ package frontlayer
 import (
 	"encoding/base64"
 	"html"
+	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 	"github.com/pbxwatch/pbxwatch/sdk/bounds"
 )
@@ -16,12 +17,14 @@ import (
 const MaxExcerpt = 300
 
 var (
-	titleRE  = lazy.Regexp(`(?is)<title[^>]*>(.*?)</title>`)
-	scriptRE = lazy.Regexp(`(?is)<(script|style)[^>]*>.*?</(script|style)>`)
-	tagRE    = lazy.Regexp(`(?s)<[^>]*>`)
+	titleRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`) })
+	scriptRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?is)<(script|style)[^>]*>.*?</(script|style)>`) })
+	tagRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)<[^>]*>`) })
 	// sensitiveRE finds credentials a page echoes back as key=value or
 	// "key": "value" (debug pages print the POST data), whatever the value.
-	sensitiveRE = lazy.Regexp(`(?i)((?:client_secret|secret|password|passwd|accesskey|access_key|api_access_key|access_token|refresh_token|identifier|authorization)["']?\s*(?:=>|[:=])\s*["']?)(?:(?:Bearer|Basic|Digest)\s+)?[^\s"'&,;<>}\])(]{4,}`)
+	sensitiveRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)((?:client_secret|secret|password|passwd|accesskey|access_key|api_access_key|access_token|refresh_token|identifier|authorization)["']?\s*(?:=>|[:=])\s*["']?)(?:(?:Bearer|Basic|Digest)\s+)?[^\s"'&,;<>}\])(]{4,}`)
+	})
 )
 
 // Title is the page's <title>, on one line, valid UTF-8, bounded.

@@ -61,7 +61,8 @@ type signature struct {
 // (Server: cloudflare, cf-ray, X-Sucuri-ID, X-Iinfo, Server: AkamaiGHost
 // or ddos-guard) are not signatures: the origin's own page comes with
 // them too. Built on first use, like the package's regular expressions
-// (internal/lazy): only the whmcs and freepbx plugins identify layers.
+// (docs/design.md "Package initialisers run in every process"): only the
+// whmcs and freepbx plugins identify layers.
 var signatures = sync.OnceValue(func() []signature {
 	return []signature{
 		{id: "cloudflare_challenge", product: "Cloudflare (challenge)", kind: Challenge,

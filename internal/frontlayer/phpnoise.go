@@ -3,14 +3,16 @@ package frontlayer
 import (
 	"bytes"
 	"encoding/json"
-
-	"github.com/pbxwatch/pbxwatch/internal/lazy"
+	"regexp"
+	"sync"
 )
 
 // phpMessage is how PHP prints a warning, notice or error into a page when
 // display_errors is on: "<br />\n<b>Warning</b>:  ..." in HTML mode,
 // "PHP Warning:  ..." or "Warning: ..." in text mode.
-var phpMessage = lazy.Regexp(`(?i)^(?:<br\s*/?>\s*)?(?:<b>)?(?:PHP )?(?:Warning|Notice|Deprecated|Strict Standards|Fatal error|Parse error)(?:</b>)?:`)
+var phpMessage = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)^(?:<br\s*/?>\s*)?(?:<b>)?(?:PHP )?(?:Warning|Notice|Deprecated|Strict Standards|Fatal error|Parse error)(?:</b>)?:`)
+})
 
 // BOMDescription stands for a byte order mark, which has nothing printable
 // to quote, in SplitPHPOutput's before: a description, never a quote.

@@ -37,7 +37,7 @@ type burst struct {
 }
 
 // statusText is every status as a string, made once, on first use
-// (internal/lazy says why not at start), in statusTexts.
+// (docs/design.md "Package initialisers run in every process" says why not at start), in statusTexts.
 var statusText = sync.OnceValue(func() *[600]string {
 	for i := range statusTexts {
 		statusTexts[i] = strconv.Itoa(i)

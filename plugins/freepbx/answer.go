@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/pbxwatch/pbxwatch/internal/frontlayer"
-	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -56,11 +57,15 @@ func noModule(b apiBody) (string, bool) {
 var (
 	// missingClass: Self_Helper's exceptions when ajax.php cannot load a
 	// module's class: the module is not installed (or its files are gone).
-	missingClass = lazy.Regexp(`(?:Attempted to load (\w+) with a hint of .* and it didn't exist|Unable to locate the FreePBX BMO Class '(\w+)')`)
+	missingClass = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?:Attempted to load (\w+) with a hint of .* and it didn't exist|Unable to locate the FreePBX BMO Class '(\w+)')`)
+	})
 	// slimNotFound: Slim saw a path it has no route for; the rewrite that
 	// turns /admin/api/api/<command>/<route> into module, command and
 	// route did not happen as FreePBX's .htaccess says.
-	slimNotFound = lazy.Regexp(`(?i)(HttpNotFoundException|HttpMethodNotAllowedException|^not found\.?$|^method not allowed)`)
+	slimNotFound = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)(HttpNotFoundException|HttpMethodNotAllowedException|^not found\.?$|^method not allowed)`)
+	})
 )
 
 // classifyAnswer explains an answer that is not the API module's own JSON

@@ -11,11 +11,12 @@ import (
 	"html"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pbxwatch/pbxwatch/internal/frontlayer"
-	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -125,7 +126,7 @@ func classifyTransport(ctx context.Context, endpoint string, ex *exchange) sdk.D
 	}
 }
 
-var scopeHint = lazy.Regexp("Check the `([^`]*)` scope")
+var scopeHint = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("Check the `([^`]*)` scope") })
 
 // classifyToken turns a failed token request into its diagnosis.
 func classifyToken(ctx context.Context, c *config, ex *exchange, err error) sdk.Diagnosis {
@@ -182,7 +183,9 @@ type probeResult struct {
 }
 
 var (
-	missingField   = lazy.Regexp(`Cannot query field "([^"]+)" on type "(Query|Mutation)"`)
+	missingField = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`Cannot query field "([^"]+)" on type "(Query|Mutation)"`)
+	})
 	noExtensionMsg = "Sorry, unable to find any extensions"
 )
 

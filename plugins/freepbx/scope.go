@@ -2,14 +2,16 @@ package freepbx
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
-
-	"github.com/pbxwatch/pbxwatch/internal/lazy"
+	"sync"
 )
 
 // scopeGrammar is FreePBX's scope shape (Api::getFlattenedScopes): gql or
 // rest, then optionally :<module rawname>, :read or :write, :<item>.
-var scopeGrammar = lazy.Regexp(`^(gql|rest)(:[a-z0-9_]+(:(read|write)(:[A-Za-z0-9_-]+)?)?)?$`)
+var scopeGrammar = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(gql|rest)(:[a-z0-9_]+(:(read|write)(:[A-Za-z0-9_-]+)?)?)?$`)
+})
 
 const scopeShape = "FreePBX scopes are gql or rest, optionally followed by :<module>, then :read or :write, then :<item> " +
 	"(e.g. gql, gql:core, gql:core:read, gql:core:read:extension)"

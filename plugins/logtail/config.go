@@ -3,8 +3,8 @@ package logtail
 import (
 	"fmt"
 	"regexp"
+	"sync"
 
-	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -70,7 +70,7 @@ var defaultPatterns = []patternConfig{
 	},
 }
 
-var patternName = lazy.Regexp(`^[a-z0-9_]+$`)
+var patternName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9_]+$`) })
 
 // UnmarshalYAML applies defaults and validates, each problem at its key's
 // line. The func-style signature keeps sdk.Config.Decode strict about

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 	"github.com/pbxwatch/pbxwatch/sdk/bounds"
 )
@@ -22,11 +21,13 @@ import (
 // access_token, refresh_token, id_token. The value runs to a space or
 // quote: a '&' inside it is part of the secret unless a new parameter
 // (&name=) starts there, which redactKeys then looks at in turn.
-var keyValue = lazy.Regexp(`(?i)((?:secret|password|passwd|pwd|passphrase|token|api_?key|ampmgrpass)(?:"|'|%22|%27)?\]?\s*(?:=>|[=:]|%3[da])\s*(?:"|'|%22|%27)?)([^\s"',;}\])]+)`)
+var keyValue = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)((?:secret|password|passwd|pwd|passphrase|token|api_?key|ampmgrpass)(?:"|'|%22|%27)?\]?\s*(?:=>|[=:]|%3[da])\s*(?:"|'|%22|%27)?)([^\s"',;}\])]+)`)
+})
 
 // nextParam is where the next query parameter starts, plain or
 // URL-encoded.
-var nextParam = lazy.Regexp(`(?i)(?:&|%26)[a-z_][a-z0-9_.\[\]-]*(?:=|%3d)`)
+var nextParam = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)(?:&|%26)[a-z_][a-z0-9_.\[\]-]*(?:=|%3d)`) })
 
 // redactions are the secrets a line may hold whatever its key is.
 var redactions = sync.OnceValue(func() []redaction {

@@ -3,12 +3,11 @@ package nagios
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
-
-	"github.com/pbxwatch/pbxwatch/internal/lazy"
 )
 
 // Perfdata parsing follows the Nagios plugin guidelines
@@ -46,12 +45,14 @@ const maxLabelBytes = 200
 
 // number is a decimal as the guidelines allow ([-0-9.]) plus an exponent,
 // which some plugins print for tiny times.
-var number = lazy.Regexp(`^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?`)
+var number = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?`)
+})
 
 // unitScale maps a UOM to its Prometheus base unit and factor. Nagios
 // plugins compute KB, MB, GB and TB in powers of 1024 (check_disk's MB
 // is a mebibyte), so they are read that way. Built on first use
-// (internal/lazy says why not at start).
+// (docs/design.md "Package initialisers run in every process" says why not at start).
 var unitScale = sync.OnceValue(func() map[string]baseUnit {
 	return map[string]baseUnit{
 		"":    {"", 1},

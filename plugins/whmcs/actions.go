@@ -3,11 +3,11 @@ package whmcs
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 
-	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk/yamlerr"
 )
 
@@ -15,7 +15,8 @@ import (
 // the API role dialog files them under (WHMCS API index). Only these, and
 // unknown names starting with "Get" (custom or misspelt actions), may be
 // probed. Built on first use: every process of the multi-call binary runs
-// this package's initialisers (internal/lazy).
+// this package's initialisers (docs/design.md "Package initialisers run
+// in every process").
 var readActions = sync.OnceValue(func() map[string]string {
 	return map[string]string{
 		"WhmcsDetails": "System", "GetAdminDetails": "System", "GetActivityLog": "System",
@@ -62,9 +63,11 @@ var writePrefixes = []string{
 
 // domainWrites are the Domain* actions that reach the registrar to change
 // something.
-var domainWrites = lazy.Regexp(`^Domain(Register|Release|Renew|RequestEPP|Toggle|Transfer|Update)`)
+var domainWrites = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^Domain(Register|Release|Renew|RequestEPP|Toggle|Transfer|Update)`)
+})
 
-var actionName = lazy.Regexp(`^[A-Za-z][A-Za-z0-9]*$`)
+var actionName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*$`) })
 
 // misnamed maps action names people guess to the real ones.
 var misnamed = sync.OnceValue(func() map[string]string {

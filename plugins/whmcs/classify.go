@@ -7,11 +7,12 @@ import (
 	"html"
 	"maps"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pbxwatch/pbxwatch/internal/frontlayer"
-	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -51,9 +52,11 @@ type envelope struct {
 }
 
 var (
-	invalidIP  = lazy.Regexp(`^(?:Invalid|Forbidden) IP (\S+)`)
-	permission = lazy.Regexp(`^Invalid Permissions: API action "([^"]*)" is not allowed`)
-	cfCodeRE   = lazy.Regexp(`(?:Error code|cf-error-code">)\s*(\d{3,4})`)
+	invalidIP  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:Invalid|Forbidden) IP (\S+)`) })
+	permission = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^Invalid Permissions: API action "([^"]*)" is not allowed`)
+	})
+	cfCodeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?:Error code|cf-error-code">)\s*(\d{3,4})`) })
 )
 
 // parseEnvelope decodes a WHMCS answer. Both "result" and "status" carry
@@ -81,11 +84,13 @@ func parseEnvelope(body []byte) (envelope, bool) {
 }
 
 var (
-	xmlResult  = lazy.Regexp(`(?s)^\s*(?:<\?xml[^>]*>\s*)?<whmcsapi[^>]*>.*?<result>\s*(success|error)\s*</result>`)
-	xmlMessage = lazy.Regexp(`(?s)<message>(.*?)</message>`)
-	xmlVersion = lazy.Regexp(`(?s)<version>\s*([^<\s]+)\s*</version>`)
-	nvpResult  = lazy.Regexp(`^\s*result=(success|error)(?:;|$)`)
-	nvpMessage = lazy.Regexp(`(?:^|;)message=([^;]*)`)
+	xmlResult = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?s)^\s*(?:<\?xml[^>]*>\s*)?<whmcsapi[^>]*>.*?<result>\s*(success|error)\s*</result>`)
+	})
+	xmlMessage = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)<message>(.*?)</message>`) })
+	xmlVersion = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)<version>\s*([^<\s]+)\s*</version>`) })
+	nvpResult  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*result=(success|error)(?:;|$)`) })
+	nvpMessage = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?:^|;)message=([^;]*)`) })
 )
 
 // parseOtherFormats reads WHMCS's XML (<whmcsapi>) and name=value;
@@ -201,7 +206,9 @@ func (run *run) judge(r *reply) verdict {
 	return fatal(run.unexpected(r, ""))
 }
 
-var phpFatal = lazy.Regexp(`(?i)(?:^|<b>|\n)\s*(?:PHP )?(?:Fatal error|Parse error)(?:</b>)?:|requires the ionCube PHP Loader|ionCube Loader|encoded by ionCube`)
+var phpFatal = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(?:^|<b>|\n)\s*(?:PHP )?(?:Fatal error|Parse error)(?:</b>)?:|requires the ionCube PHP Loader|ionCube Loader|encoded by ionCube`)
+})
 
 // phpFailed recognises PHP's fatal error output and ionCube's message that
 // its loader is missing, which are sent with HTTP 200 as often as 500.
@@ -264,14 +271,20 @@ func (run *run) classifyEnvelope(r *reply, e envelope) verdict {
 
 var (
 	// noSuchAction: the names WHMCS versions give "no such action".
-	noSuchAction = lazy.Regexp(`(?i)^(?:Invalid API Action|API Function Not Found|Command Not Found|Unknown (?:API )?(?:action|command|function)|(?:API )?Action Not Found|.*\bis not a valid API action)`)
+	noSuchAction = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)^(?:Invalid API Action|API Function Not Found|Command Not Found|Unknown (?:API )?(?:action|command|function)|(?:API )?Action Not Found|.*\bis not a valid API action)`)
+	})
 	// notProof: words of messages about the caller, never of a lookup.
-	notProof = lazy.Regexp(`(?i)\b(?:action|command|function|permissions?|access|auth\w*|ip|credentials?|login|session|admin|key|token|licen[cs]e|denied|forbidden|blocked|banned|disabled)\b`)
+	notProof = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b(?:action|command|function|permissions?|access|auth\w*|ip|credentials?|login|session|admin|key|token|licen[cs]e|denied|forbidden|blocked|banned|disabled)\b`)
+	})
 	// entityError: a lookup of a record that does not exist, or a
 	// parameter the action validates, as the API reference documents them
 	// ("Client Not Found", "Invoice ID Not Found", "Parameter setting is
 	// required", "Domain not valid", "Invalid module name").
-	entityError = lazy.Regexp(`(?i)^(?:the )?(?:(?:client|user|invoice|ticket|project|domain|service|product|order|quote|transaction|contact|addon|department|module|gateway|payment method|pay ?method|server|currency|affiliate|announcement|registrar|tld|email|credit|note|promotion|setting|group)s?(?: ?id)? (?:not found|does not exist|doesn't exist|is invalid|not valid|invalid)|invalid (?:client|user|invoice|ticket|project|domain|service|product|order|quote|transaction|contact|addon|department|module|gateway|server|currency|setting|status|date)(?: ?(?:id|name))?\b|(?:parameter |field )?['"]?\w+['"]? (?:is|are) required\b|missing required (?:parameter|field)s?\b|no (?:\w+ )?(?:found|matching)\b)`)
+	entityError = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)^(?:the )?(?:(?:client|user|invoice|ticket|project|domain|service|product|order|quote|transaction|contact|addon|department|module|gateway|payment method|pay ?method|server|currency|affiliate|announcement|registrar|tld|email|credit|note|promotion|setting|group)s?(?: ?id)? (?:not found|does not exist|doesn't exist|is invalid|not valid|invalid)|invalid (?:client|user|invoice|ticket|project|domain|service|product|order|quote|transaction|contact|addon|department|module|gateway|server|currency|setting|status|date)(?: ?(?:id|name))?\b|(?:parameter |field )?['"]?\w+['"]? (?:is|are) required\b|missing required (?:parameter|field)s?\b|no (?:\w+ )?(?:found|matching)\b)`)
+	})
 )
 
 // provesAllowed tells whether an error message can only come from the

@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -147,7 +148,7 @@ func (c *config) resolveURL() error {
 }
 
 // accessKeyChars are the characters WHMCS documents for $api_access_key.
-var accessKeyChars = lazy.Regexp(`^[A-Za-z0-9!@#$%.()*\[\]_-]+$`)
+var accessKeyChars = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9!@#$%.()*\[\]_-]+$`) })
 
 func checkAccessKeyChars(v string) error {
 	if !accessKeyChars().MatchString(v) {

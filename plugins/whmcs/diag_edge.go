@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"html"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
-	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -196,7 +197,7 @@ func orNone(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
-var akamaiRefRE = lazy.Regexp(`Reference #(\d+\.[0-9a-fA-F]+\.\d+\.[0-9a-fA-F]+)`)
+var akamaiRefRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`Reference #(\d+\.[0-9a-fA-F]+\.\d+\.[0-9a-fA-F]+)`) })
 
 // akamaiReference is the reference ID of Akamai's Access Denied page
 // (written with entities: Reference&#32;&#35;18&#46;...).

@@ -11,11 +11,11 @@ package bounds
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
-
-	"github.com/pbxwatch/pbxwatch/sdk/internal/lazy"
 )
 
 // The bounds, in bytes of UTF-8 unless they count items. docs/design.md
@@ -41,7 +41,7 @@ const (
 // by the plugin is counted by the agent too.
 const cutMarkFormat = " …[cut: %d bytes in all]"
 
-var cutMark = lazy.Regexp(` …\[cut: \d+ bytes in all\]$`)
+var cutMark = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(` …\[cut: \d+ bytes in all\]$`) })
 
 // Valid returns s with every byte that is not part of valid UTF-8 shown as
 // \xNN, so the evidence stays readable and honest about what was there,

@@ -24,8 +24,6 @@ import (
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
-
-	"github.com/pbxwatch/pbxwatch/sdk/internal/lazy"
 )
 
 // Redacted replaces whatever was scrubbed.
@@ -413,7 +411,9 @@ func isBase64(c byte) bool {
 // password holds '@', ':' or '/' (everything up to the last '@' before a
 // query, fragment, space or quote: hiding too much beats showing a
 // password), quoted or not.
-var userinfo = lazy.Regexp(`(?i)([a-z][a-z0-9+.-]*://[^/?#@\s:"'<>]*:)[^?#\s"'<>]*@`)
+var userinfo = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)([a-z][a-z0-9+.-]*://[^/?#@\s:"'<>]*:)[^?#\s"'<>]*@`)
+})
 
 // Userinfo hides the password of every URL in text:
 // "https://admin:pw@host/" becomes "https://admin:<secret>@host/".

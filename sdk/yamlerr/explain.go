@@ -4,19 +4,19 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/pbxwatch/pbxwatch/sdk/internal/lazy"
 )
 
 var (
-	typeMismatch = lazy.Regexp("^cannot unmarshal !!(\\w+)(?: `.*`)? into (\\S+)$")
-	unknownField = lazy.Regexp(`^field (\S+) not found in type .+$`)
-	lineKey      = lazy.Regexp(`^\s*(?:-\s+)?([^\s:#{}\[\],"']+)\s*:`)
+	typeMismatch = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `.*`)? into (\\S+)$") })
+	unknownField = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^field (\S+) not found in type .+$`) })
+	lineKey      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*(?:-\s+)?([^\s:#{}\[\],"']+)\s*:`) })
 )
 
 // SplitIn is Split knowing what was decoded: src, the YAML text, and

@@ -7,11 +7,11 @@ package yamlerr
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
+	"sync"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/pbxwatch/pbxwatch/sdk/internal/lazy"
 )
 
 // Problem is one decode problem. Line is 0 when yaml did not give one.
@@ -21,8 +21,10 @@ type Problem struct {
 }
 
 var (
-	linePrefix = lazy.Regexp(`^(?:yaml: )?(?:unmarshal errors:\n\s*)?line (\d+): `)
-	unknownKey = lazy.Regexp(`^field (\S+) not found in type .+$`)
+	linePrefix = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?:yaml: )?(?:unmarshal errors:\n\s*)?line (\d+): `)
+	})
+	unknownKey = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^field (\S+) not found in type .+$`) })
 )
 
 // Split returns the problems err holds.

@@ -2,13 +2,14 @@ package alerting
 
 import (
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
 
-	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -110,7 +111,7 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-var labelName = lazy.Regexp(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+var labelName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`) })
 
 // builtinLabels are set by the agent; a check's labels may not override
 // them and external labels may only override instance.

@@ -3,14 +3,14 @@ package config
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/pbxwatch/pbxwatch/internal/lazy"
 )
 
-var envRef = lazy.Regexp(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+var envRef = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`) })
 
 // expansion records what ${ENV} expansion of one check's block used: every
 // value is a secret to the agent (the documented way to pass one), scrubbed

@@ -11,7 +11,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -20,7 +22,6 @@ import (
 	"github.com/pbxwatch/pbxwatch/agent/internal/alerting"
 	"github.com/pbxwatch/pbxwatch/agent/internal/fleet"
 	"github.com/pbxwatch/pbxwatch/agent/internal/remotewrite"
-	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 	"github.com/pbxwatch/pbxwatch/sdk/scrub"
 	"github.com/pbxwatch/pbxwatch/sdk/yamlerr"
@@ -235,8 +236,8 @@ func prefixLines(path string, problems []yamlerr.Problem) error {
 }
 
 var (
-	checkName  = lazy.Regexp(`^[a-z0-9_]+$`)
-	pluginName = lazy.Regexp(`^[a-z0-9_-]+$`)
+	checkName  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9_]+$`) })
+	pluginName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9_-]+$`) })
 )
 
 // finish validates the decoded config and derives what the agent needs:
@@ -322,7 +323,7 @@ func undecoded(ch *Check) bool {
 	return ch.Name == "" && ch.Plugin == "" && ch.Config.Kind == 0
 }
 
-var sha256Hex = lazy.Regexp(`^[0-9a-fA-F]{64}$`)
+var sha256Hex = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-fA-F]{64}$`) })
 
 // ParseSchedule parses a check's schedule the way the scheduler does.
 func ParseSchedule(spec string) (cron.Schedule, error) {

@@ -4,15 +4,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/pbxwatch/pbxwatch/internal/lazy"
 	"github.com/pbxwatch/pbxwatch/sdk"
 )
 
@@ -96,7 +97,7 @@ var byteUnits = map[string]int64{
 	"": 1, "B": 1, "KB": 1 << 10, "KIB": 1 << 10, "MB": 1 << 20, "MIB": 1 << 20, "GB": 1 << 30, "GIB": 1 << 30,
 }
 
-var byteSizeRE = lazy.Regexp(`^\s*([0-9]+)\s*([A-Za-z]*)\s*$`)
+var byteSizeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*([0-9]+)\s*([A-Za-z]*)\s*$`) })
 
 // ParseByteSize parses a size such as 64MiB.
 func ParseByteSize(s string) (ByteSize, error) {
@@ -202,7 +203,7 @@ func (c *Config) validate(p *sdk.Problems) {
 	}
 }
 
-var headerName = lazy.Regexp("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+var headerName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$") })
 
 func validHeaderName(s string) bool { return headerName().MatchString(s) }
 
@@ -230,7 +231,7 @@ func ValidateURLs(cfgs []Config) error {
 	return nil
 }
 
-var labelName = lazy.Regexp(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+var labelName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`) })
 
 // MaxLabelValueBytes bounds an external label's value.
 const MaxLabelValueBytes = 1024
