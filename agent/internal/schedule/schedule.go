@@ -68,13 +68,37 @@ func (s *Scheduler) Next(name string) time.Time {
 	return time.Time{}
 }
 
+// maxFirstRunsAtOnce bounds the runs Start makes at once. A run is a
+// goroutine whose stack grows through its plugin call, and a thousand
+// checks started together held ~20 MB of stacks in the agent, and as many
+// calls in a shared plugin process, for a moment the runtime then gives
+// back to the system only slowly. A config with fewer checks is not
+// affected; with more, the first runs follow each other as runs finish.
+const maxFirstRunsAtOnce = 64
+
 // Start runs every job once now, so that results exist without waiting a
-// whole interval, and then on its schedule.
+// whole interval (maxFirstRunsAtOnce at a time), and then on its schedule.
 func (s *Scheduler) Start() {
-	for _, j := range s.jobs {
-		go j.tick()
-	}
+	go s.runEachOnce()
 	s.cron.Start()
+}
+
+func (s *Scheduler) runEachOnce() {
+	slots := make(chan struct{}, maxFirstRunsAtOnce)
+	for _, j := range s.jobs {
+		if s.ctx.Err() != nil {
+			return // stopped
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-s.ctx.Done():
+			return
+		}
+		go func() {
+			defer func() { <-slots }()
+			j.tick()
+		}()
+	}
 }
 
 func (j *job) tick() {

@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -76,5 +77,41 @@ func TestStopWaitsForRunsWithinGrace(t *testing.T) {
 	s.Stop(5 * time.Second)
 	if !finished.Load() {
 		t.Fatal("run was cut short though it fit in the grace period")
+	}
+}
+
+// Start runs every job once, however many there are, and at most
+// maxFirstRunsAtOnce at once.
+func TestStartRunsEveryJobOnceAFewAtATime(t *testing.T) {
+	s := New(nil)
+	const jobs = 3*maxFirstRunsAtOnce + 5
+	var inFlight, most, runs atomic.Int32
+	ran := make([]atomic.Int32, jobs)
+	for i := range jobs {
+		if err := s.Add(fmt.Sprintf("j%d", i), "@every 1h", func(context.Context) {
+			n := inFlight.Add(1)
+			defer inFlight.Add(-1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			time.Sleep(5 * time.Millisecond) // long enough for runs to overlap
+			ran[i].Add(1)
+			runs.Add(1)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Start()
+	deadline := time.Now().Add(10 * time.Second)
+	for runs.Load() < jobs && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.Stop(time.Second)
+	for i := range ran {
+		if n := ran[i].Load(); n != 1 {
+			t.Errorf("job %d ran %d times", i, n)
+		}
+	}
+	if m := most.Load(); m > maxFirstRunsAtOnce || m < 2 {
+		t.Errorf("%d first runs at once, want 2..%d", m, maxFirstRunsAtOnce)
 	}
 }
