@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/pbxwatch/pbxwatch/agent/internal/config"
 	"github.com/pbxwatch/pbxwatch/agent/internal/metrics"
 	"github.com/pbxwatch/pbxwatch/agent/internal/schedule"
@@ -316,18 +318,14 @@ const maxParallelStarts = 64
 func startEach(ctx context.Context, cfg *config.Config, specFor SpecFunc, evenInvalid bool) (map[string]*pluginhost.Host, map[string]error) {
 	hosts := make([]*pluginhost.Host, len(cfg.Checks))
 	errs := make([]error, len(cfg.Checks))
-	var wg sync.WaitGroup
-	starting := make(chan struct{}, maxParallelStarts)
+	var starts errgroup.Group // errors are kept per check, not returned
+	starts.SetLimit(maxParallelStarts)
 	for i, ch := range cfg.Checks {
 		if ch.Invalid != nil && (!evenInvalid || ch.Binary == "" || ch.ConfigYAML == nil && ch.Config.Kind != 0) {
 			errs[i] = ch.Invalid
 			continue
 		}
-		wg.Add(1)
-		starting <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-starting }()
+		starts.Go(func() error {
 			spec, err := specFor(cfg, ch)
 			if err == nil {
 				hosts[i], err = pluginhost.Start(ctx, spec)
@@ -336,9 +334,10 @@ func startEach(ctx context.Context, cfg *config.Config, specFor SpecFunc, evenIn
 				err = fmt.Errorf("%s:%d: %w", cfg.File, ch.Line, err)
 			}
 			errs[i] = errors.Join(ch.Invalid, err)
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = starts.Wait()
 	out := make(map[string]*pluginhost.Host, len(hosts))
 	failed := map[string]error{}
 	for i, h := range hosts {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+	"golang.org/x/sync/errgroup"
 )
 
 // Scheduler owns a set of jobs.
@@ -84,20 +85,16 @@ func (s *Scheduler) Start() {
 }
 
 func (s *Scheduler) runEachOnce() {
-	slots := make(chan struct{}, maxFirstRunsAtOnce)
+	var runs errgroup.Group
+	runs.SetLimit(maxFirstRunsAtOnce)
 	for _, j := range s.jobs {
 		if s.ctx.Err() != nil {
-			return // stopped
+			return // stopped; a stopped scheduler's ticks return at once
 		}
-		select {
-		case slots <- struct{}{}:
-		case <-s.ctx.Done():
-			return
-		}
-		go func() {
-			defer func() { <-slots }()
+		runs.Go(func() error {
 			j.tick()
-		}()
+			return nil
+		})
 	}
 }
 
