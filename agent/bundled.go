@@ -20,8 +20,9 @@ const pluginPrefix = "pbxwatch-plugin-"
 // bundled are the plugins built into pbxwatch's own binary. Installed,
 // each is a link to pbxwatch named pbxwatch-plugin-NAME: one executable
 // file, so the agent and every plugin process share its code pages (the
-// demo's seven checks: 101 MiB PSS as five binaries, 54 MiB as one; see docs/design.md
-// "One binary for the agent and the bundled plugins"). Each still runs as
+// demo's seven checks: 101 MiB PSS as five binaries, 54 MiB as one when
+// it was introduced; see docs/design.md "One binary for the agent and the
+// bundled plugins"). Each still runs as
 // a process of its own, so a crashing plugin takes neither the agent nor
 // another plugin down.
 var bundled = map[string]func(){

@@ -37,15 +37,15 @@ type burst struct {
 }
 
 // statusText is every status as a string, made once, on first use
-// (docs/design.md "Package initialisers run in every process" says why not at start), in statusTexts.
+// (docs/design.md "Package initialisers run in every process" says why
+// not at start).
 var statusText = sync.OnceValue(func() *[600]string {
-	for i := range statusTexts {
-		statusTexts[i] = strconv.Itoa(i)
+	t := new([600]string)
+	for i := range t {
+		t[i] = strconv.Itoa(i)
 	}
-	return &statusTexts
+	return t
 })
-
-var statusTexts [600]string
 
 // maxTracked bounds the client addresses remembered; the least recently
 // seen is forgotten first.

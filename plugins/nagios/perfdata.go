@@ -52,7 +52,8 @@ var number = sync.OnceValue(func() *regexp.Regexp {
 // unitScale maps a UOM to its Prometheus base unit and factor. Nagios
 // plugins compute KB, MB, GB and TB in powers of 1024 (check_disk's MB
 // is a mebibyte), so they are read that way. Built on first use
-// (docs/design.md "Package initialisers run in every process" says why not at start).
+// (docs/design.md "Package initialisers run in every process" says why
+// not at start).
 var unitScale = sync.OnceValue(func() map[string]baseUnit {
 	return map[string]baseUnit{
 		"":    {"", 1},
